@@ -1,0 +1,840 @@
+"""Memory rules: from a journey's moment-by-moment affect to a remembered value.
+
+Journeys are ragged and stored as CSR arrays: ``affect`` holds every episode's
+momentary affect (on the -10..10 scale of the library), ``offsets`` has one more
+entry than there are journeys, and journey ``i`` is
+``affect[offsets[i]:offsets[i + 1]]``. ``durations`` (minutes, > 0), if given,
+has one entry per episode; without it every episode lasts one minute.
+
+Every rule is vectorized over journeys (``numpy.ufunc.reduceat`` over the
+journey starts, with empty journeys masked out before the reduction, because
+``reduceat`` returns the next row's first value on an empty segment). Empty
+journeys score NaN. Several rules scored in one :func:`score_many` call share
+validation and the common passes (extrema, sums, the end gather, durations).
+
+The rules, their formulas and their edge-case conventions are documented in
+``docs/reference/memory-rules.md``.
+
+Examples
+--------
+Redelmeier & Kahneman (1996), patients A and B, pain as negative affect:
+
+>>> import numpy as np
+>>> from peakend.memory import score
+>>> a = np.array([-2.0, -8.0, -7.0, -2.0, -8.0, -5.0, -3.0, -1.0])
+>>> score(a, np.array([0, 3, 8])).tolist()
+[-7.5, -4.5]
+>>> score(a, np.array([0, 3, 8]), rule="integral").tolist()
+[-17.0, -19.0]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = [
+    "RULES",
+    "BestWorstEnd",
+    "End",
+    "Integral",
+    "Mean",
+    "MemoryRule",
+    "Peak",
+    "PeakEnd",
+    "Recency",
+    "TimeWeightedMean",
+    "Trend",
+    "WeightedPeakEnd",
+    "get_rule",
+    "score",
+    "score_many",
+]
+
+FloatArray = NDArray[np.float64]
+
+
+# --------------------------------------------------------------------------------------
+# Validated ragged input with a per-call cache of shared passes
+# --------------------------------------------------------------------------------------
+
+
+def _as_real_array(x: ArrayLike, argument: str) -> NDArray[Any]:
+    arr = np.asarray(x)
+    if arr.ndim != 1:
+        raise ValueError(f"{argument} must be a 1-D array, got an array of shape {arr.shape}")
+    if arr.dtype.kind not in "iuf":
+        raise ValueError(f"{argument} must be a real numeric array, got dtype {arr.dtype}")
+    return arr
+
+
+class _Batch:
+    """Validated CSR journeys and the intermediate arrays shared by rules.
+
+    Per-journey arrays (``starts``, ``lengths``, ``last``, cached reductions)
+    cover the non-empty journeys only; :meth:`expand` puts NaN back for the
+    empty ones. The only cached array of ``affect``'s size is the reverse time
+    (needed by windowed ends, trend and recency).
+    """
+
+    def __init__(self, affect: ArrayLike, offsets: ArrayLike, durations: ArrayLike | None):
+        a = _as_real_array(affect, "affect")
+        if a.dtype != np.float32 and a.dtype != np.float64:
+            a = a.astype(np.float64)
+        o = np.asarray(offsets)
+        if o.ndim != 1:
+            raise ValueError(
+                f"offsets must be a 1-D integer array of length n_journeys + 1, "
+                f"got an array of shape {o.shape}"
+            )
+        if o.dtype.kind not in "iu":
+            raise ValueError(f"offsets must be an integer array, got dtype {o.dtype}")
+        if o.size == 0:
+            raise ValueError("offsets must have at least one entry (length n_journeys + 1)")
+        o = o.astype(np.int64, copy=False)
+        if o[0] != 0:
+            raise ValueError(f"offsets must start at 0, got offsets[0] = {o[0]}")
+        if o[-1] != a.size:
+            raise ValueError(
+                f"offsets must end at len(affect) = {a.size}, got offsets[-1] = {o[-1]}"
+            )
+        lengths = np.diff(o)
+        if lengths.size and lengths.min() < 0:
+            i = int(np.argmax(lengths < 0))
+            raise ValueError(
+                f"offsets must be non-decreasing, got offsets[{i + 1}] = {o[i + 1]} "
+                f"< offsets[{i}] = {o[i]}"
+            )
+        d: FloatArray | None = None
+        if durations is not None:
+            draw = _as_real_array(durations, "durations")
+            if draw.shape != a.shape:
+                raise ValueError(
+                    f"durations must have one entry per episode (len(affect) = {a.size}), "
+                    f"got length {draw.size}"
+                )
+            d = draw.astype(np.float64, copy=False)
+            if d.size and not (d.min() > 0 and np.isfinite(d.max())):
+                bad = int(np.argmax(~(np.isfinite(d) & (d > 0))))
+                raise ValueError(
+                    f"durations must be finite and > 0 (minutes), got durations[{bad}] = {d[bad]}"
+                )
+        self.affect: NDArray[np.floating[Any]] = a
+        self.durations = d
+        self.n_journeys = lengths.size
+        nonempty = lengths > 0
+        self.n_nonempty = int(np.count_nonzero(nonempty))
+        self.index: NDArray[np.intp] | None
+        if self.n_nonempty == self.n_journeys:
+            self.index = None
+            self.starts = o[:-1]
+            self.lengths = lengths
+        else:
+            self.index = np.flatnonzero(nonempty)
+            self.starts = o[:-1][nonempty]
+            self.lengths = lengths[nonempty]
+        self.last = self.starts + self.lengths - 1
+        self._cache: dict[Any, Any] = {}
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _cached(self, key: Any, compute: Callable[[], Any]) -> Any:
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def expand(self, values: FloatArray) -> FloatArray:
+        """Map values of the non-empty journeys onto all journeys (NaN for empty ones)."""
+        if self.index is None:
+            return values
+        out = np.full(self.n_journeys, np.nan)
+        out[self.index] = values
+        return out
+
+    def check_finite(self, needs: set[str]) -> None:
+        """Raise if affect holds NaN or inf, reusing a reduction a rule needs anyway."""
+        if self.affect.size == 0:
+            return
+        if "extrema" in needs:
+            # max propagates NaN and +inf, min propagates NaN and -inf
+            if np.isfinite(self.maximum()).all() and np.isfinite(self.minimum()).all():
+                return
+        elif "sum" in needs:
+            if np.isfinite(self.sum()).all():  # a sum of finite values can only overflow
+                return
+        elif np.isfinite(np.add.reduce(self.affect, dtype=np.float64)):
+            return
+        bad = ~np.isfinite(self.affect)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(
+                f"affect must be finite (no NaN or inf), got affect[{i}] = {self.affect[i]}"
+            )
+
+    # -- shared passes (per non-empty journey unless stated) -----------------------------
+
+    def maximum(self) -> FloatArray:
+        return self._cached(
+            "max", lambda: np.maximum.reduceat(self.affect, self.starts).astype(np.float64)
+        )
+
+    def minimum(self) -> FloatArray:
+        return self._cached(
+            "min", lambda: np.minimum.reduceat(self.affect, self.starts).astype(np.float64)
+        )
+
+    def peak(self) -> FloatArray:
+        """Affect of largest magnitude with its sign; a tie between +x and -x gives -x."""
+
+        def compute() -> FloatArray:
+            mx, mn = self.maximum(), self.minimum()
+            return np.where(mx > -mn, mx, mn)
+
+        return self._cached("peak", compute)
+
+    def sum(self) -> FloatArray:
+        return self._cached(
+            "sum", lambda: np.add.reduceat(self.affect, self.starts, dtype=np.float64)
+        )
+
+    def mean(self) -> FloatArray:
+        return self._cached("mean", lambda: self.sum() / self.lengths)
+
+    def last_value(self) -> FloatArray:
+        return self._cached("last", lambda: self.affect[self.last].astype(np.float64))
+
+    def total_duration(self) -> FloatArray:
+        """Journey duration in minutes (number of episodes when durations are not given)."""
+
+        def compute() -> FloatArray:
+            if self.durations is None:
+                return self.lengths.astype(np.float64)
+            return np.add.reduceat(self.durations, self.starts)
+
+        return self._cached("total_duration", compute)
+
+    def area(self) -> FloatArray:
+        """Sum of affect x duration per journey (affect x minutes)."""
+
+        def compute() -> FloatArray:
+            if self.durations is None:
+                return self.sum()
+            prod = np.multiply(self.affect, self.durations, dtype=np.float64)
+            return np.add.reduceat(prod, self.starts)
+
+        return self._cached("area", compute)
+
+    def time_weighted_mean(self) -> FloatArray:
+        return self._cached("twm", lambda: self.area() / self.total_duration())
+
+    def reverse_time(self) -> FloatArray:
+        """Per episode: minutes from the episode's end to its journey's end (affect-sized)."""
+
+        def compute() -> FloatArray:
+            if self.durations is None:
+                r = np.repeat(self.last.astype(np.float64), self.lengths)
+                r -= np.arange(self.affect.size, dtype=np.float64)
+                return r
+            cum = np.cumsum(self.durations)
+            r = np.repeat(cum[self.last], self.lengths)
+            r -= cum
+            return r
+
+        return self._cached("reverse_time", compute)
+
+    def end(self, window: float | None) -> FloatArray:
+        """Return the end: last affect, or the time-average over the final window."""
+        if window is None:
+            return self.last_value()
+
+        def compute() -> FloatArray:
+            assert window is not None
+            r = self.reverse_time()
+            # overlap of episode [r, r + d] (reverse time) with the window [0, W]
+            w = np.subtract(window, r)
+            np.minimum(w, 1.0 if self.durations is None else self.durations, out=w)
+            np.maximum(w, 0.0, out=w)
+            w *= self.affect
+            num = np.add.reduceat(w, self.starts)
+            del w
+            return num / np.minimum(window, self.total_duration())
+
+        return self._cached(("end", window), compute)
+
+    def trend_slope(self, part: float) -> FloatArray:
+        """Least-squares slope (affect per minute) over the later part of each journey."""
+
+        def compute() -> FloatArray:
+            n = self.lengths
+            m = np.ceil(part * n - 1e-9).astype(np.int64)
+            np.maximum(m, 2, out=m)
+            np.minimum(m, n, out=m)
+            idx = np.empty(2 * n.size, dtype=np.int64)
+            idx[0::2] = self.last + 1 - m
+            idx[1::2] = self.last + 1
+            idx = idx[:-1]  # the last segment runs to the end of the array
+
+            def seg_sum(x: NDArray[Any]) -> FloatArray:
+                return np.add.reduceat(x, idx, dtype=np.float64)[0::2]
+
+            # u: time before the journey's end of each episode's midpoint (minutes)
+            u = np.add(self.reverse_time(), 0.5 if self.durations is None else self.durations / 2)
+            su = seg_sum(u)
+            sa = seg_sum(self.affect)
+            ua = np.multiply(u, self.affect)
+            sua = seg_sum(ua)
+            del ua
+            u *= u
+            suu = seg_sum(u)
+            del u
+            mf = m.astype(np.float64)
+            sxx = suu - su * su / mf
+            sxy = sua - su * sa / mf
+            slope = np.zeros(n.size)
+            ok = (m > 1) & (sxx > 0)
+            # u runs backwards in time, hence the minus sign
+            slope[ok] = -sxy[ok] / sxx[ok]
+            return slope
+
+        return self._cached(("slope", part), compute)
+
+    def recency(self, decay: float) -> FloatArray:
+        """Mean affect under weights exp(-decay * (T - t)), integrated over each episode."""
+        if decay == 0.0:
+            return self.time_weighted_mean()
+
+        def compute() -> FloatArray:
+            w = np.multiply(self.reverse_time(), -decay)
+            np.exp(w, out=w)
+            if self.durations is None:
+                w *= -math.expm1(-decay)
+            else:
+                e = np.multiply(self.durations, -decay)
+                np.expm1(e, out=e)
+                np.negative(e, out=e)
+                w *= e
+                del e
+            w *= self.affect
+            num = np.add.reduceat(w, self.starts)
+            del w
+            return num / -np.expm1(-decay * self.total_duration())
+
+        return self._cached(("recency", decay), compute)
+
+
+# --------------------------------------------------------------------------------------
+# Rule objects
+# --------------------------------------------------------------------------------------
+
+
+def _param(
+    default: float | None,
+    low: float,
+    high: float = math.inf,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+    unit: str = "",
+    optional: bool = False,
+) -> Any:
+    """Declare a rule parameter with its allowed range and unit."""
+    meta = {
+        "low": low,
+        "high": high,
+        "low_open": low_open,
+        "high_open": high_open,
+        "unit": unit,
+        "optional": optional,
+    }
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def _range_text(meta: Any) -> str:
+    lo = ("(" if meta["low_open"] else "[") + f"{meta['low']:g}"
+    hi = (
+        "inf)"
+        if math.isinf(meta["high"])
+        else f"{meta['high']:g}" + (")" if meta["high_open"] else "]")
+    )
+    text = f"a finite number in {lo}, {hi}"
+    if meta["unit"]:
+        text += f" ({meta['unit']})"
+    if meta["optional"]:
+        text += " or None"
+    return text
+
+
+@dataclass(frozen=True)
+class MemoryRule:
+    """Base class of memory rules: a frozen, hashable set of validated parameters.
+
+    Subclasses set the class attribute ``name`` and implement ``_score``. Call
+    a rule object like :func:`score`: ``rule(affect, offsets, durations=None)``.
+    """
+
+    name: ClassVar[str] = ""
+    #: shared passes this rule needs ("extrema", "sum"); used to validate affect cheaply
+    needs: ClassVar[frozenset[str]] = frozenset()
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            meta = f.metadata
+            if value is None and meta.get("optional"):
+                continue
+            ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+                value, bool
+            )
+            if ok:
+                value = float(value)
+                lo_ok = value > meta["low"] if meta["low_open"] else value >= meta["low"]
+                hi_ok = value < meta["high"] if meta["high_open"] else value <= meta["high"]
+                ok = math.isfinite(value) and lo_ok and hi_ok
+            if not ok:
+                raise ValueError(
+                    f"rule {self.name!r}: parameter {f.name!r} must be {_range_text(meta)}, "
+                    f"got {getattr(self, f.name)!r}"
+                )
+            object.__setattr__(self, f.name, value)  # canonical float: equal rules hash equal
+
+    @property
+    def label(self) -> str:
+        """Column name: rule name plus non-default parameters.
+
+        For example ``peak_end(end_window=3.0)``.
+        """
+        changed = [
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) != f.default
+        ]
+        return f"{self.name}({', '.join(changed)})" if changed else self.name
+
+    @property
+    def params(self) -> dict[str, float | None]:
+        """The rule's parameters as a dict."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def _needs(self, has_durations: bool) -> set[str]:
+        return set(self.needs)
+
+    def _score(self, batch: _Batch) -> FloatArray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __call__(
+        self, affect: ArrayLike, offsets: ArrayLike, *, durations: ArrayLike | None = None
+    ) -> FloatArray:
+        """Score journeys with this rule; see :func:`score`."""
+        return score(affect, offsets, durations=durations, rule=self)
+
+
+@dataclass(frozen=True)
+class PeakEnd(MemoryRule):
+    """Peak-end rule (Kahneman): ``(peak + end) / 2``, the library's default.
+
+    The peak is the affect of largest magnitude with its sign (a tie between
+    +x and -x goes to -x).
+
+    Parameters
+    ----------
+    end_window : float or None, default None
+        Minutes. None: the end is the last episode's affect. A number W > 0: the
+        end is the time-average of affect over the journey's final W minutes.
+    """
+
+    name: ClassVar[str] = "peak_end"
+    needs: ClassVar[frozenset[str]] = frozenset({"extrema"})
+    end_window: float | None = _param(None, 0.0, low_open=True, unit="minutes", optional=True)
+
+    def _score(self, batch: _Batch) -> FloatArray:
+        return 0.5 * (batch.peak() + batch.end(self.end_window))
+
+
+@dataclass(frozen=True)
+class WeightedPeakEnd(MemoryRule):
+    """Weighted peak-end: ``w_peak * peak + w_end * end + w_mean * mean``.
+
+    Weights summing to 1 keep the value on the affect scale; the mean is the
+    plain (duration-neglecting) mean of the episodes.
+
+    Parameters
+    ----------
+    w_peak, w_end, w_mean : float, defaults 0.5, 0.5, 0.0
+        Dimensionless weights >= 0, at least one > 0.
+    end_window : float or None, default None
+        Minutes; as for :class:`PeakEnd`.
+    """
+
+    name: ClassVar[str] = "weighted_peak_end"
+    needs: ClassVar[frozenset[str]] = frozenset({"extrema"})
+    w_peak: float = _param(0.5, 0.0)
+    w_end: float = _param(0.5, 0.0)
+    w_mean: float = _param(0.0, 0.0)
+    end_window: float | None = _param(None, 0.0, low_open=True, unit="minutes", optional=True)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.w_peak + self.w_end + self.w_mean <= 0:
+            raise ValueError(
+                f"rule {self.name!r}: at least one of the weights 'w_peak', 'w_end', 'w_mean' "
+                "must be > 0"
+            )
+
+    def _score(self, batch: _Batch) -> FloatArray:
+        out = self.w_peak * batch.peak() + self.w_end * batch.end(self.end_window)
+        if self.w_mean:
+            out += self.w_mean * batch.mean()
+        return out
+
+
+@dataclass(frozen=True)
+class BestWorstEnd(MemoryRule):
+    """Best-worst-end: ``w_best * best + w_worst * worst + w_end * end``.
+
+    ``best = max(0, max a)`` is the most positive affect and
+    ``worst = min(0, min a)`` the most negative one. A journey with no positive
+    (negative) episode has ``best = 0`` (``worst = 0``): nothing good (bad)
+    happened, which contributes the neutral value. With the default weights
+    the rule equals :class:`PeakEnd` on any journey whose affects share one
+    sign, and on mixed journeys replaces the peak by ``best + worst``.
+
+    Parameters
+    ----------
+    w_best, w_worst, w_end : float, defaults 0.5, 0.5, 0.5
+        Dimensionless weights >= 0, at least one > 0. Set ``w_worst > w_best``
+        for a memory in which bad moments weigh more than good ones.
+    end_window : float or None, default None
+        Minutes; as for :class:`PeakEnd`.
+    """
+
+    name: ClassVar[str] = "best_worst_end"
+    needs: ClassVar[frozenset[str]] = frozenset({"extrema"})
+    w_best: float = _param(0.5, 0.0)
+    w_worst: float = _param(0.5, 0.0)
+    w_end: float = _param(0.5, 0.0)
+    end_window: float | None = _param(None, 0.0, low_open=True, unit="minutes", optional=True)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.w_best + self.w_worst + self.w_end <= 0:
+            raise ValueError(
+                f"rule {self.name!r}: at least one of the weights 'w_best', 'w_worst', 'w_end' "
+                "must be > 0"
+            )
+
+    def _score(self, batch: _Batch) -> FloatArray:
+        best = np.maximum(batch.maximum(), 0.0)
+        worst = np.minimum(batch.minimum(), 0.0)
+        out = self.w_best * best
+        out += self.w_worst * worst
+        out += self.w_end * batch.end(self.end_window)
+        return out
+
+
+@dataclass(frozen=True)
+class Mean(MemoryRule):
+    """Plain mean of the episodes' affects (duration neglect without peak emphasis)."""
+
+    name: ClassVar[str] = "mean"
+    needs: ClassVar[frozenset[str]] = frozenset({"sum"})
+
+    def _score(self, batch: _Batch) -> FloatArray:
+        return batch.mean()
+
+
+@dataclass(frozen=True)
+class Integral(MemoryRule):
+    """Area ``sum(a_k * d_k)`` in affect x minutes: Kahneman's total experienced utility.
+
+    Without durations every episode lasts one minute, so the integral is the
+    plain sum of affects. It grows with duration: the normative benchmark.
+    """
+
+    name: ClassVar[str] = "integral"
+
+    def _needs(self, has_durations: bool) -> set[str]:
+        return set() if has_durations else {"sum"}
+
+    def _score(self, batch: _Batch) -> FloatArray:
+        return batch.area()
+
+
+@dataclass(frozen=True)
+class TimeWeightedMean(MemoryRule):
+    """Area divided by total duration: the average moment, on the affect scale."""
+
+    name: ClassVar[str] = "time_weighted_mean"
+
+    def _needs(self, has_durations: bool) -> set[str]:
+        return set() if has_durations else {"sum"}
+
+    def _score(self, batch: _Batch) -> FloatArray:
+        return batch.time_weighted_mean()
+
+
+@dataclass(frozen=True)
+class Peak(MemoryRule):
+    """The peak alone: affect of largest magnitude with its sign (tie +x/-x gives -x)."""
+
+    name: ClassVar[str] = "peak"
+    needs: ClassVar[frozenset[str]] = frozenset({"extrema"})
+
+    def _score(self, batch: _Batch) -> FloatArray:
+        return batch.peak()
+
+
+@dataclass(frozen=True)
+class End(MemoryRule):
+    """The end alone: last episode's affect, or the mean over a final window.
+
+    Parameters
+    ----------
+    end_window : float or None, default None
+        Minutes; as for :class:`PeakEnd`.
+    """
+
+    name: ClassVar[str] = "end"
+    end_window: float | None = _param(None, 0.0, low_open=True, unit="minutes", optional=True)
+
+    def _score(self, batch: _Batch) -> FloatArray:
+        return batch.end(self.end_window)
+
+
+@dataclass(frozen=True)
+class Trend(MemoryRule):
+    """End plus the recent trend: ``end + horizon * slope``.
+
+    ``slope`` is the ordinary least-squares slope (affect per minute) of the
+    affects of the later part of the journey against the episodes' midpoint
+    times: the last ``m = min(n, max(2, ceil(part * n)))`` of its ``n``
+    episodes. A journey of one episode has slope 0. The value is the end
+    projected ``horizon`` minutes ahead along the trend, so improving
+    sequences are remembered better than declining ones with the same end
+    (Ariely 1998; Ariely & Carmon 2000).
+
+    Parameters
+    ----------
+    part : float, default 0.5
+        Fraction of the episodes, in (0, 1], that forms the later part.
+    horizon : float, default 1.0
+        Minutes >= 0 (0 gives the end alone). Without durations an episode
+        lasts one minute, so the default projects one episode ahead.
+    """
+
+    name: ClassVar[str] = "trend"
+    part: float = _param(0.5, 0.0, 1.0, low_open=True)
+    horizon: float = _param(1.0, 0.0, unit="minutes")
+
+    def _score(self, batch: _Batch) -> FloatArray:
+        end = batch.last_value()
+        if self.horizon == 0.0:
+            return end
+        return end + self.horizon * batch.trend_slope(self.part)
+
+
+@dataclass(frozen=True)
+class Recency(MemoryRule):
+    """Recency-weighted mean with weights ``exp(-decay * (T - t))``.
+
+    ``T`` is the journey's end and ``t`` runs over the time the episodes
+    occupy (the weight is integrated over each episode). ``decay = 0`` gives
+    the mean (the time-weighted mean when durations are given); a large decay
+    gives the end (Das Gupta, Karmarkar & Roels 2016).
+
+    Parameters
+    ----------
+    decay : float, default 0.2
+        Per minute, >= 0 (half-life ``ln 2 / decay``: about 3.5 minutes by
+        default, the order of Redelmeier's "last 3 minutes").
+    """
+
+    name: ClassVar[str] = "recency"
+    decay: float = _param(0.2, 0.0, unit="per minute")
+
+    def _score(self, batch: _Batch) -> FloatArray:
+        return batch.recency(self.decay)
+
+
+#: Rule name -> rule class.
+RULES: dict[str, type[MemoryRule]] = {
+    cls.name: cls
+    for cls in (
+        PeakEnd,
+        WeightedPeakEnd,
+        BestWorstEnd,
+        Mean,
+        Integral,
+        TimeWeightedMean,
+        Peak,
+        End,
+        Trend,
+        Recency,
+    )
+}
+
+
+# --------------------------------------------------------------------------------------
+# Public functions
+# --------------------------------------------------------------------------------------
+
+
+def get_rule(name: str | MemoryRule, **params: Any) -> MemoryRule:
+    """Return a validated rule object.
+
+    Parameters
+    ----------
+    name : str or MemoryRule
+        A name from :data:`RULES` (``"peak_end"``, ``"weighted_peak_end"``,
+        ``"best_worst_end"``, ``"mean"``, ``"integral"``,
+        ``"time_weighted_mean"``, ``"peak"``, ``"end"``, ``"trend"``,
+        ``"recency"``), or a rule object (returned as is, or with ``params``
+        replaced).
+    **params
+        The rule's parameters (see each rule class for units and ranges).
+
+    Returns
+    -------
+    MemoryRule
+        A frozen, hashable rule object with ``.name`` and ``.label``.
+
+    Raises
+    ------
+    ValueError
+        Unknown rule name, unknown parameter, or a parameter out of range.
+    """
+    if isinstance(name, MemoryRule):
+        cls: type[MemoryRule] = type(name)
+        base = name.params
+    else:
+        if not isinstance(name, str) or name not in RULES:
+            raise ValueError(f"unknown rule {name!r}; valid rules: {', '.join(RULES)}")
+        cls = RULES[name]
+        base = {}
+    valid = [f.name for f in dataclasses.fields(cls)]
+    unknown = [p for p in params if p not in valid]
+    if unknown:
+        raise ValueError(
+            f"unknown parameter {unknown[0]!r} for rule {cls.name!r}; valid parameters: "
+            f"{', '.join(valid) if valid else '(none)'}"
+        )
+    if isinstance(name, MemoryRule) and not params:
+        return name
+    return cls(**{**base, **params})
+
+
+def _resolve(rules: Iterable[str | MemoryRule] | str | MemoryRule) -> list[MemoryRule]:
+    if isinstance(rules, str | MemoryRule):
+        rules = [rules]
+    return [get_rule(r) for r in rules]
+
+
+def _score_rules(
+    affect: ArrayLike,
+    offsets: ArrayLike,
+    rules: list[MemoryRule],
+    durations: ArrayLike | None,
+) -> dict[str, FloatArray]:
+    batch = _Batch(affect, offsets, durations)
+    out: dict[str, FloatArray] = {}
+    if batch.n_nonempty == 0:
+        for rule in rules:
+            out.setdefault(rule.label, np.full(batch.n_journeys, np.nan))
+        return out
+    needs: set[str] = set()
+    for rule in rules:
+        needs |= rule._needs(batch.durations is not None)
+    batch.check_finite(needs)
+    for rule in rules:
+        if rule.label not in out:
+            out[rule.label] = batch.expand(np.asarray(rule._score(batch), dtype=np.float64))
+    return out
+
+
+def score(
+    affect: ArrayLike,
+    offsets: ArrayLike,
+    *,
+    durations: ArrayLike | None = None,
+    rule: str | MemoryRule = "peak_end",
+    **params: Any,
+) -> FloatArray:
+    """Score ragged journeys with one memory rule.
+
+    Parameters
+    ----------
+    affect : array_like of float, shape (n_episodes,)
+        Momentary affect of every episode (affect scale, -10..10), journeys one
+        after the other; float32 or float64 (computed in float64). Must be finite.
+    offsets : array_like of int, shape (n_journeys + 1,)
+        Journey ``i`` is ``affect[offsets[i]:offsets[i + 1]]``; starts at 0,
+        ends at ``len(affect)``, non-decreasing.
+    durations : array_like of float, shape (n_episodes,), optional
+        Episode durations in minutes, finite and > 0. Default: one minute each.
+    rule : str or MemoryRule, default "peak_end"
+        Rule name (see :data:`RULES`) or rule object.
+    **params
+        Parameters of the rule (e.g. ``end_window=3.0`` for peak-end).
+
+    Returns
+    -------
+    ndarray of float64, shape (n_journeys,)
+        The remembered value of each journey (affect scale; affect x minutes
+        for ``"integral"``); NaN for an empty journey.
+
+    Raises
+    ------
+    ValueError
+        Malformed ``affect``, ``offsets`` or ``durations``; unknown rule or
+        parameter; parameter out of range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> score(np.array([-8.0, -7.0, -8.0, -1.0]), np.array([0, 2, 2, 4])).tolist()
+    [-7.5, nan, -4.5]
+    """
+    chosen = get_rule(rule, **params)
+    return _score_rules(affect, offsets, [chosen], durations)[chosen.label]
+
+
+def score_many(
+    affect: ArrayLike,
+    offsets: ArrayLike,
+    rules: Iterable[str | MemoryRule],
+    *,
+    durations: ArrayLike | None = None,
+) -> dict[str, FloatArray]:
+    """Score ragged journeys with several memory rules, sharing the common passes.
+
+    Validation, the extrema and sums per journey, the end gather, the journey
+    durations and the reverse time are computed once for all rules.
+
+    Parameters
+    ----------
+    affect, offsets, durations
+        As for :func:`score`.
+    rules : iterable of str or MemoryRule
+        Rule names (default parameters) and/or rule objects.
+
+    Returns
+    -------
+    dict of str to ndarray of float64
+        Keyed by rule label (``rule.label``) in the order given; a rule given
+        twice appears once.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from peakend.memory import get_rule
+    >>> out = score_many(np.array([-8.0, -7.0]), np.array([0, 2]),
+    ...                  ["peak_end", get_rule("weighted_peak_end", w_peak=1.0, w_end=0.0)])
+    >>> {k: v.tolist() for k, v in out.items()}
+    {'peak_end': [-7.5], 'weighted_peak_end(w_peak=1.0, w_end=0.0)': [-8.0]}
+    """
+    return _score_rules(affect, offsets, _resolve(rules), durations)
