@@ -1,0 +1,989 @@
+"""Figures for journeys, experiments and memory rules (matplotlib).
+
+Every function takes plain data (a :class:`~peakend.journeys.Journeys`, numpy
+arrays, a mapping or a pandas DataFrame), draws on the Axes passed as ``ax`` (or on
+a new figure when ``ax`` is None) and returns that Axes. No function calls
+``plt.show()``: the caller decides whether to show, save or close the figure.
+``matplotlib.pyplot`` is imported only inside the functions, so importing this
+module is cheap.
+
+Units follow the library conventions: times in minutes (from opening, or from the
+customer's arrival), affect and remembered values on the -10..10 affect scale
+(0 means "exactly as expected"), costs in currency units.
+
+Examples
+--------
+>>> import numpy as np
+>>> from peakend import plots
+>>> ax = plots.cost_value_pareto([100.0, 150.0, 120.0], [-1.0, 0.5, -1.5],
+...                              labels=["base", "extra teller", "gift"])
+>>> plots.pareto_frontier([100.0, 150.0, 120.0], [-1.0, 0.5, -1.5]).tolist()
+[0, 1]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "AFFECT_LABEL",
+    "cost_value_pareto",
+    "hall_queue",
+    "journey_map",
+    "moments_of_truth",
+    "pareto_frontier",
+    "policy_comparison",
+    "remembered_distribution",
+    "rule_rankings",
+]
+
+#: Axis label used for affect and remembered values.
+AFFECT_LABEL = "affect (experience − expectation, −10..10)"
+_REMEMBERED_LABEL = "remembered value (affect scale −10..10)"
+_GOOD = "#1a9850"
+_BAD = "#d73027"
+_NEUTRAL = "#7f7f7f"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
+    """Return ``ax`` or the Axes of a new pyplot figure of ``figsize`` inches."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, new_ax = plt.subplots(figsize=figsize, layout="constrained")
+    return new_ax
+
+
+def _colors(n: int) -> list[Any]:
+    """Return ``n`` distinguishable colours (tab10, then tab20)."""
+    import matplotlib as mpl
+
+    cmap = mpl.colormaps["tab10" if n <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(n)]
+
+
+def _columns(data: Any) -> dict[str, np.ndarray]:
+    """Turn a DataFrame, a mapping of columns or a list of records into numpy columns."""
+    if hasattr(data, "columns") and hasattr(data, "reset_index"):  # pandas DataFrame
+        frame = data.reset_index() if _has_named_index(data) else data
+        return {str(c): np.asarray(frame[c]) for c in frame.columns}
+    if isinstance(data, Mapping):
+        cols = {str(k): np.asarray(v) for k, v in data.items()}
+        lengths = {len(v) for v in cols.values() if v.ndim == 1}
+        if len(lengths) > 1:
+            raise ValueError(f"data: all columns must have the same length, got {sorted(lengths)}")
+        return cols
+    if isinstance(data, Sequence) and data and isinstance(data[0], Mapping):
+        keys = list(data[0].keys())
+        return {str(k): np.asarray([row[k] for row in data]) for k in keys}
+    raise ValueError(
+        "data: expected a pandas DataFrame, a mapping of equal-length columns or a list of "
+        f"records, got {type(data).__name__}"
+    )
+
+
+def _has_named_index(frame: Any) -> bool:
+    names = getattr(frame.index, "names", [None])
+    return any(n is not None for n in names)
+
+
+def _pick(cols: Mapping[str, np.ndarray], wanted: str | None, candidates: Sequence[str],
+          what: str) -> str:
+    """Return the column named ``wanted``, or the first of ``candidates`` present."""
+    if wanted is not None:
+        if wanted not in cols:
+            raise ValueError(f"{what}: column {wanted!r} not in the data (has {sorted(cols)})")
+        return wanted
+    for name in candidates:
+        if name in cols:
+            return name
+    raise ValueError(
+        f"{what}: none of the columns {list(candidates)} found (data has {sorted(cols)}); "
+        f"pass the column name explicitly"
+    )
+
+
+def _unique_in_order(values: Iterable[Any]) -> list[Any]:
+    seen: dict[Any, None] = {}
+    for v in values:
+        seen.setdefault(v, None)
+    return list(seen)
+
+
+def _minutes_formatter(opening: str | None) -> Callable[[float, Any], str] | None:
+    """Return a tick formatter that prints minutes from opening as clock time hh:mm."""
+    if opening is None:
+        return None
+    try:
+        hours, minutes = (int(p) for p in opening.split(":"))
+    except ValueError as exc:
+        raise ValueError(f"opening: expected a clock time 'hh:mm', got {opening!r}") from exc
+    if not (0 <= hours < 24 and 0 <= minutes < 60):
+        raise ValueError(f"opening: hours must be in 0..23 and minutes in 0..59, got {opening!r}")
+    start = 60 * hours + minutes
+
+    def fmt(x: float, _pos: Any = None) -> str:
+        total = round(start + x)
+        return f"{(total // 60) % 24:02d}:{total % 60:02d}"
+
+    return fmt
+
+
+# ------------------------------------------------------------------------ journey map
+
+
+def _peak_index(affect: np.ndarray) -> int:
+    """Index of the affect of largest magnitude; a tie between +x and -x goes to -x."""
+    magnitude = np.abs(affect)
+    candidates = np.flatnonzero(magnitude == magnitude.max())
+    return int(candidates[np.argmin(affect[candidates])])
+
+
+def journey_map(
+    journeys: Any,
+    customers: Sequence[int] | int | None = None,
+    *,
+    rule: Any = None,
+    time: str = "arrival",
+    label_touchpoints: bool = True,
+    ax: Axes | None = None,
+) -> Axes:
+    """Draw the affect of one or several customers over their visit.
+
+    Each episode (touchpoint) is a flat segment at its momentary affect
+    ``v(experience - expectation)``, from its start to its end. The zero line is
+    the expectation: above it the visit was better than expected, below it worse.
+    The peak (the moment of largest magnitude, bad winning a tie) and the end
+    (the last episode) are marked, and the remembered value is drawn as a dashed
+    line and written at the right of each journey.
+
+    Parameters
+    ----------
+    journeys : Journeys
+        Simulated journeys (see :class:`peakend.journeys.Journeys`). Uses the
+        ``offsets`` and the episode columns ``touchpoint``, ``start``, ``end``,
+        ``affect``, and the customer columns ``arrival``, ``segment`` and
+        ``remembered``.
+    customers : int or sequence of int, optional
+        Row indices of the customers to draw (0 .. n_customers-1). Default: the
+        first customer. More than about four customers make the figure hard to read.
+    rule : str or rule object, optional
+        Memory rule for the remembered value (passed to ``journeys.score``).
+        Default: the ``remembered`` column (the scenario's default rule).
+    time : {"arrival", "opening"}
+        Time axis: minutes since each customer's arrival (aligns customers, the
+        default) or minutes from the branch's opening.
+    label_touchpoints : bool
+        Write the touchpoint name above or below each episode.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes drawn on. One ``Line2D`` per customer carries the affect path
+        (its label starts with ``"customer"``).
+
+    Raises
+    ------
+    ValueError
+        If a customer index is outside 0 .. n_customers-1, a customer has no
+        episodes, or ``time`` is not one of the allowed values.
+    """
+    if time not in ("arrival", "opening"):
+        raise ValueError(f"time: must be 'arrival' or 'opening', got {time!r}")
+    offsets = np.asarray(journeys.offsets)
+    n = len(offsets) - 1
+    if customers is None:
+        idx = [0]
+    elif isinstance(customers, int | np.integer):
+        idx = [int(customers)]
+    else:
+        idx = [int(c) for c in customers]
+    if not idx:
+        raise ValueError("customers: give at least one customer index")
+    for c in idx:
+        if not 0 <= c < n:
+            raise ValueError(f"customers: index {c} outside 0..{n - 1}")
+
+    ep = journeys.episodes
+    cust = journeys.customers
+    touchpoint_names = list(journeys.touchpoints)
+    segment_names = list(journeys.segments)
+    if rule is None:
+        remembered = np.asarray(cust["remembered"], dtype=float)
+        rule_text = "remembered"
+    else:
+        remembered = np.asarray(journeys.score(rule), dtype=float)
+        rule_name = getattr(rule, "label", rule)
+        rule_text = f"remembered ({rule_name})"
+
+    ax = _new_axes(ax, (9.0, 5.0))
+    ax.axhspan(0, 11, color=_GOOD, alpha=0.05, lw=0)
+    ax.axhspan(-11, 0, color=_BAD, alpha=0.05, lw=0)
+    ax.axhline(0.0, color="0.3", lw=1.0, label="expectation met (affect 0)")
+    colors = _colors(len(idx))
+    x_right = 0.0
+    drawn: list[tuple[Any, ...]] = []
+    for color, c in zip(colors, idx, strict=True):
+        s, e = int(offsets[c]), int(offsets[c + 1])
+        if e <= s:
+            raise ValueError(f"customers: customer {c} has no episodes to draw")
+        start = np.asarray(ep["start"][s:e], dtype=float)
+        end = np.asarray(ep["end"][s:e], dtype=float)
+        affect = np.asarray(ep["affect"][s:e], dtype=float)
+        tps = np.asarray(ep["touchpoint"][s:e])
+        t0 = float(cust["arrival"][c]) if time == "arrival" else 0.0
+        start, end = start - t0, end - t0
+        xs = np.column_stack([start, end]).ravel()
+        ys = np.repeat(affect, 2)
+        seg = segment_names[int(cust["segment"][c])]
+        value = float(remembered[c])
+        ax.plot(xs, ys, color=color, lw=2.2, solid_capstyle="butt",
+                label=f"customer {c} ({seg}): {rule_text} {value:+.1f}")
+        # peak and end
+        k = _peak_index(affect)
+        mid = 0.5 * (start + end)
+        ax.plot(mid[k], affect[k], marker="o", ms=11, mfc="none", mec=color, mew=2.0,
+                ls="none", zorder=5)
+        ax.plot(mid[-1], affect[-1], marker="s", ms=9, color=color, ls="none", zorder=5)
+        ax.plot([start[0], end[-1]], [value, value], color=color, lw=1.2, ls="--")
+        drawn.append((start, end, affect, tps, k, value, color))
+        x_right = max(x_right, float(end[-1]))
+
+    ax.set_ylim(-11, 11)
+    left = ax.get_xlim()[0]
+    ax.set_xlim(left, x_right + 0.14 * (x_right - left) + 1.0)
+    placed: list[Any] = []
+    for start, end, affect, tps, k, value, color in drawn:
+        box = {"boxstyle": "round,pad=0.2", "fc": "white", "ec": color, "lw": 0.8}
+        placed.append(ax.annotate(f"{value:+.1f}", (end[-1], value), xytext=(24, 0),
+                                  textcoords="offset points", ha="left", va="center",
+                                  fontsize=9, color=color, bbox=box))
+        _place_label(ax, placed, "end", (float(end[-1]), float(affect[-1])), color,
+                     [(6, 0, "left", "center"), (6, 10, "left", "bottom"),
+                      (6, -10, "left", "top")], bold=True)
+        mid = 0.5 * (start + end)
+        for i in range(len(affect)):
+            name = str(touchpoint_names[int(tps[i])]) if label_touchpoints else ""
+            if i == k:
+                name = f"{name} · peak" if name else "peak"
+            if not name:
+                continue
+            sign = 1 if affect[i] >= 0 else -1
+            candidates = [(0, sign * d, "center", "bottom" if sign > 0 else "top")
+                          for d in (9, 20, 31, 42)]
+            candidates += [(0, -sign * d, "center", "top" if sign > 0 else "bottom")
+                           for d in (9, 20)]
+            _place_label(ax, placed, name, (float(mid[i]), float(affect[i])), color,
+                         candidates, bold=i == k)
+
+    ax.set_xlabel("minutes since arrival" if time == "arrival" else "minutes from opening")
+    ax.set_ylabel(AFFECT_LABEL)
+    ax.text(0.005, 0.98, "better than expected", transform=ax.transAxes, va="top",
+            fontsize=8, color=_GOOD)
+    ax.text(0.005, 0.02, "worse than expected", transform=ax.transAxes, va="bottom",
+            fontsize=8, color=_BAD)
+    ax.set_title("Journey map: ○ peak, ■ end, dashed line = remembered value")
+    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    return ax
+
+
+def _place_label(ax: Axes, placed: list[Any], text: str, xy: tuple[float, float], color: Any,
+                 candidates: Sequence[tuple[float, float, str, str]], *,
+                 bold: bool = False) -> None:
+    """Annotate ``xy`` at the first candidate offset whose box overlaps no placed label."""
+    renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    boxes = [t.get_window_extent(renderer) for t in placed]
+    best = None
+    for dx, dy, ha, va in candidates:
+        label = ax.annotate(text, xy, xytext=(dx, dy), textcoords="offset points", ha=ha,
+                            va=va, fontsize=8, color=color,
+                            fontweight="bold" if bold else "normal",
+                            bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
+                                  "alpha": 0.75})
+        extent = label.get_window_extent(renderer).expanded(1.04, 1.1)
+        overlap = sum(extent.overlaps(b) for b in boxes)
+        if overlap == 0:
+            placed.append(label)
+            if best is not None:
+                best[0].remove()
+            return
+        if best is None or overlap < best[1]:
+            if best is not None:
+                best[0].remove()
+            best = (label, overlap)
+        else:
+            label.remove()
+    if best is not None:
+        placed.append(best[0])
+
+
+# ---------------------------------------------------------------- distributions
+
+
+def _groups_from_data(
+    data: Any, *, value: str | None, segment: str, policy: str, metric: str | None,
+) -> dict[tuple[str, str], np.ndarray]:
+    """Normalise the inputs of :func:`remembered_distribution` to {(policy, segment): values}."""
+    if isinstance(data, Mapping) and data and not hasattr(data, "columns"):
+        first = next(iter(data.values()))
+        if isinstance(first, Mapping):  # {policy: {segment: values}}
+            return {(str(p), str(s)): np.asarray(v, dtype=float).ravel()
+                    for p, inner in data.items() for s, v in inner.items()}
+        keys = list(data.keys())
+        if all(isinstance(k, tuple) and len(k) == 2 for k in keys):  # {(policy, segment): v}
+            return {(str(k[0]), str(k[1])): np.asarray(v, dtype=float).ravel()
+                    for k, v in data.items()}
+        if not {segment, policy} & {str(k) for k in keys}:  # {segment: values}
+            return {("", str(k)): np.asarray(v, dtype=float).ravel() for k, v in data.items()}
+    cols = _columns(data)
+    if metric is not None:
+        if "metric" not in cols:
+            raise ValueError("metric: the data has no 'metric' column to filter on")
+        keep = cols["metric"] == metric
+        if not keep.any():
+            found = sorted({str(m) for m in cols["metric"]})
+            raise ValueError(f"metric: no rows with metric {metric!r} (found {found})")
+        cols = {k: v[keep] for k, v in cols.items()}
+    value_col = _pick(cols, value, ("value", "remembered"), "value")
+    seg = cols[segment].astype(str) if segment in cols else np.full(len(cols[value_col]), "all")
+    pol = cols[policy].astype(str) if policy in cols else np.full(len(cols[value_col]), "")
+    vals = np.asarray(cols[value_col], dtype=float)
+    out: dict[tuple[str, str], np.ndarray] = {}
+    for p in _unique_in_order(pol):
+        for s in _unique_in_order(seg):
+            sel = (pol == p) & (seg == s)
+            if sel.any():
+                out[(p, s)] = vals[sel]
+    return out
+
+
+def remembered_distribution(
+    data: Any,
+    *,
+    value: str | None = None,
+    segment: str = "segment",
+    policy: str = "policy",
+    metric: str | None = None,
+    order: Sequence[str] | None = None,
+    ylabel: str = _REMEMBERED_LABEL,
+    ax: Axes | None = None,
+) -> Axes:
+    """Box plots of remembered values per segment, one box per policy.
+
+    Parameters
+    ----------
+    data : DataFrame, mapping or list of records
+        One of:
+
+        * a tidy frame with a value column (``value`` or ``remembered``), and
+          optionally ``segment``, ``policy`` and ``metric`` columns, e.g.
+          ``Results.to_pandas()`` (filter with ``metric``) or
+          ``journeys.to_pandas()`` (one row per customer);
+        * ``{policy: {segment: values}}``;
+        * ``{(policy, segment): values}``;
+        * ``{segment: values}`` (a single policy).
+    value : str, optional
+        Name of the value column; default ``value``, else ``remembered``.
+    segment, policy : str
+        Names of the grouping columns. A missing column means one group.
+    metric : str, optional
+        Keep only rows whose ``metric`` column equals this (tidy experiment rows).
+    order : sequence of str, optional
+        Segments to draw, in this order (default: order of first appearance).
+    ylabel : str
+        Label of the value axis (give the unit when plotting another metric).
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One box (a ``PathPatch``) per (policy, segment) group with data; the
+        white diamonds are the group means.
+
+    Raises
+    ------
+    ValueError
+        If the data has no usable value column, or ``metric`` matches no row.
+    """
+    groups = _groups_from_data(data, value=value, segment=segment, policy=policy,
+                               metric=metric)
+    if not groups:
+        raise ValueError("data: no values to plot")
+    policies = _unique_in_order(p for p, _ in groups)
+    segments = _unique_in_order(s for _, s in groups)
+    if order is not None:
+        missing = [s for s in order if s not in segments]
+        if missing:
+            raise ValueError(f"order: segment(s) {missing} not in the data (has {segments})")
+        segments = [str(s) for s in order]
+    n_pol = len(policies)
+    width = 0.8 / n_pol
+    colors = _colors(n_pol)
+    ax = _new_axes(ax, (max(5.0, 1.2 + 1.1 * len(segments) * max(n_pol, 1) ** 0.7), 4.5))
+    ax.axhline(0.0, color="0.3", lw=0.8, ls=":")
+    for i, p in enumerate(policies):
+        pos, vals = [], []
+        for j, s in enumerate(segments):
+            v = groups.get((p, s))
+            if v is None:
+                continue
+            v = v[np.isfinite(v)]
+            if v.size == 0:
+                continue
+            pos.append(j + (i - (n_pol - 1) / 2) * width)
+            vals.append(v)
+        if not vals:
+            continue
+        bp = ax.boxplot(vals, positions=pos, widths=width * 0.85, patch_artist=True,
+                        showmeans=True, manage_ticks=False,
+                        meanprops={"marker": "D", "markerfacecolor": "white",
+                                   "markeredgecolor": "black", "markersize": 5},
+                        medianprops={"color": "black"},
+                        flierprops={"marker": ".", "markersize": 3, "alpha": 0.4})
+        for box in bp["boxes"]:
+            box.set_facecolor(colors[i])
+            box.set_alpha(0.75)
+        if p:
+            bp["boxes"][0].set_label(p)
+    ax.set_xticks(range(len(segments)), segments)
+    ax.set_xlim(-0.6, len(segments) - 0.4)
+    ax.set_xlabel("customer segment")
+    ax.set_ylabel(ylabel)
+    title = "Remembered value by segment"
+    if any(policies):
+        title += " and policy"
+        ax.legend(title="policy", fontsize=8, loc="best")
+    ax.set_title(title + " (◇ = mean)")
+    return ax
+
+
+# ------------------------------------------------------------------ forest plot
+
+
+def policy_comparison(
+    table: Any,
+    *,
+    estimate: str | None = None,
+    low: str | None = None,
+    high: str | None = None,
+    policy: str = "policy",
+    segment: str = "segment",
+    metric: str | None = None,
+    baseline: str | None = None,
+    xlabel: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Forest plot of paired differences against a baseline policy, per segment.
+
+    Each row is one policy in one segment: a point at the mean paired difference
+    and a horizontal bar for its confidence interval. Rows whose interval excludes
+    zero are drawn filled (green above zero, red below); the others hollow grey.
+
+    Parameters
+    ----------
+    table : DataFrame, mapping of columns or list of records
+        The table returned by ``Results.compare(baseline)``. Expected columns:
+
+        * ``policy`` and ``segment`` (names; rows for the baseline itself may be
+          present and are skipped when ``baseline`` is given);
+        * the estimate: ``diff``, ``mean_diff``, ``difference``, ``estimate`` or
+          ``mean`` (first one found), in the metric's unit;
+        * the interval: ``ci_low``/``ci_high`` (or ``low``/``high``,
+          ``lower``/``upper``);
+        * optionally ``metric``, to be filtered with ``metric``.
+    estimate, low, high : str, optional
+        Explicit column names, overriding the search above.
+    policy, segment : str
+        Names of the grouping columns (``segment`` may be absent: one group).
+    metric : str, optional
+        Keep only the rows whose ``metric`` column equals this.
+    baseline : str, optional
+        Name of the baseline policy, shown in the axis label and dropped from rows.
+    xlabel : str, optional
+        Axis label; default: difference in remembered value in affect points.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One ``Line2D`` per row for the interval (label ``"_ci"``) plus the points.
+
+    Raises
+    ------
+    ValueError
+        If a required column is missing, ``metric`` matches no row, or a lower
+        bound exceeds its upper bound.
+    """
+    cols = _columns(table)
+    if metric is not None:
+        if "metric" not in cols:
+            raise ValueError("metric: the table has no 'metric' column to filter on")
+        keep = cols["metric"] == metric
+        if not keep.any():
+            raise ValueError(f"metric: no rows with metric {metric!r}")
+        cols = {k: v[keep] for k, v in cols.items()}
+    est_col = _pick(cols, estimate, ("diff", "mean_diff", "difference", "estimate", "mean"),
+                    "estimate")
+    lo_col = _pick(cols, low, ("ci_low", "low", "lower", "ci_lower"), "low")
+    hi_col = _pick(cols, high, ("ci_high", "high", "upper", "ci_upper"), "high")
+    if policy not in cols:
+        raise ValueError(f"policy: column {policy!r} not in the table (has {sorted(cols)})")
+    pol = cols[policy].astype(str)
+    n_rows = len(pol)
+    seg = cols[segment].astype(str) if segment in cols else np.full(n_rows, "all customers")
+    est = np.asarray(cols[est_col], dtype=float)
+    lo = np.asarray(cols[lo_col], dtype=float)
+    hi = np.asarray(cols[hi_col], dtype=float)
+    keep = np.ones(n_rows, dtype=bool) if baseline is None else pol != baseline
+    if np.any(lo[keep] > hi[keep]):
+        raise ValueError(f"table: a lower bound {lo_col!r} exceeds its upper bound {hi_col!r}")
+
+    segments = _unique_in_order(seg[keep])
+    rows: list[tuple[float, int]] = []  # (y, row index)
+    headers: list[tuple[float, str]] = []
+    y = 0.0
+    for s in segments:
+        headers.append((y, s))
+        y -= 1.0
+        for row in np.flatnonzero(keep & (seg == s)):
+            rows.append((y, int(row)))
+            y -= 1.0
+        y -= 0.5
+    ax = _new_axes(ax, (7.5, max(2.5, 0.32 * (len(rows) + len(headers)) + 1.4)))
+    ax.axvline(0.0, color="0.3", lw=1.0)
+    for yy, i in rows:
+        significant = lo[i] > 0 or hi[i] < 0
+        color = (_GOOD if est[i] > 0 else _BAD) if significant else _NEUTRAL
+        ax.plot([lo[i], hi[i]], [yy, yy], color=color, lw=2.0, label="_ci")
+        ax.plot(est[i], yy, marker="o", ms=7, color=color, mfc=color if significant else "white",
+                mew=1.5, ls="none")
+    ax.set_yticks([yy for yy, _ in rows], [pol[i] for _, i in rows])
+    for yy, s in headers:
+        ax.text(-0.01, yy, s, transform=ax.get_yaxis_transform(), ha="right", va="center",
+                fontweight="bold", fontsize=10,
+                bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"})
+    ax.set_ylim(y + 0.5, 0.8)
+    ax.tick_params(axis="y", length=0)
+    if xlabel is None:
+        vs = f" vs {baseline}" if baseline else " vs baseline"
+        xlabel = f"difference in remembered value{vs} (affect points, with CI)"
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title("Paired policy differences per segment (filled = CI excludes 0)")
+    return ax
+
+
+# ---------------------------------------------------------------------- hall queue
+
+
+def hall_queue(
+    time: Sequence[float] | np.ndarray,
+    length: Sequence[float] | np.ndarray,
+    *,
+    staffing_time: Sequence[float] | np.ndarray | None = None,
+    staffing: Sequence[float] | np.ndarray | None = None,
+    close: float | None = None,
+    opening: str | None = None,
+    staffing_label: str = "tellers on duty",
+    ax: Axes | None = None,
+) -> Axes:
+    """Draw the hall queue over the day as a step series, with staffing on a twin axis.
+
+    Parameters
+    ----------
+    time : array of float
+        Minutes from opening at which the queue length changes (increasing).
+    length : array of int
+        Customers waiting in the hall from that time on (same length as ``time``).
+        For a multi-day ``Journeys``, select one day of ``journeys.queue`` first.
+    staffing_time, staffing : array of float, optional
+        Minutes from opening at which the number of servers changes, and the
+        number from that time on. Drawn as a step line on a right-hand axis.
+    close : float, optional
+        Minutes from opening at which the day ends; default the last time given.
+    opening : str, optional
+        Clock time of opening, ``"hh:mm"``; when given, the time axis shows clock
+        time instead of minutes from opening.
+    staffing_label : str
+        Label of the right-hand axis (a count).
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The queue Axes. The staffing twin Axes, when drawn, is ``ax.figure.axes``'s
+        other member sharing the x axis (``ax.get_shared_x_axes()``).
+
+    Raises
+    ------
+    ValueError
+        If arrays have different lengths, times decrease, or ``opening`` is not
+        a clock time.
+    """
+    t = np.asarray(time, dtype=float)
+    q = np.asarray(length, dtype=float)
+    if t.shape != q.shape or t.ndim != 1:
+        raise ValueError(f"time, length: must be 1-D of equal length, got {t.shape}, {q.shape}")
+    if t.size and np.any(np.diff(t) < 0):
+        raise ValueError("time: must be non-decreasing (minutes from opening)")
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
+
+    fmt = _minutes_formatter(opening)
+    st: np.ndarray | None = None
+    sv: np.ndarray | None = None
+    if (staffing_time is None) != (staffing is None):
+        raise ValueError("staffing_time, staffing: give both or neither")
+    if staffing_time is not None and staffing is not None:
+        st = np.asarray(staffing_time, dtype=float)
+        sv = np.asarray(staffing, dtype=float)
+        if st.shape != sv.shape or st.ndim != 1 or st.size == 0:
+            raise ValueError("staffing_time, staffing: must be non-empty 1-D of equal length")
+        if np.any(np.diff(st) < 0):
+            raise ValueError("staffing_time: must be non-decreasing (minutes from opening)")
+    ends = [x for x in (close, t[-1] if t.size else None,
+                        st[-1] if st is not None else None) if x is not None]
+    t_end = float(max(ends)) if ends else 0.0
+    t_full = np.append(t, t_end)
+    q_full = np.append(q, q[-1] if q.size else 0.0)
+
+    ax = _new_axes(ax, (9.0, 4.0))
+    ax.fill_between(t_full, q_full, step="post", color="tab:blue", alpha=0.25, lw=0)
+    ax.step(t_full, q_full, where="post", color="tab:blue", lw=1.2,
+            label="customers waiting in the hall")
+    ax.set_ylabel("customers waiting in the hall (count)", color="tab:blue")
+    ax.set_ylim(0, max(1.0, float(q_full.max())) * 1.3 + 0.5)  # headroom for the legend
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(min(0.0, float(t_full[0])), t_end)
+    handles, labels = ax.get_legend_handles_labels()
+    if st is not None and sv is not None:
+        twin = ax.twinx()
+        s_full = np.append(st, max(t_end, float(st[-1])))
+        v_full = np.append(sv, sv[-1])
+        twin.step(s_full, v_full, where="post", color="tab:orange", lw=2.5, label=staffing_label)
+        twin.set_ylabel(f"{staffing_label} (count)", color="tab:orange")
+        twin.set_ylim(0, max(1.0, float(sv.max())) * 1.25 + 0.5)
+        twin.yaxis.set_major_locator(MaxNLocator(integer=True))
+        h2, l2 = twin.get_legend_handles_labels()
+        handles, labels = handles + h2, labels + l2
+    if fmt is not None:
+        ax.xaxis.set_major_locator(MultipleLocator(60.0))
+        ax.xaxis.set_major_formatter(FuncFormatter(fmt))
+        ax.set_xlabel("time of day (hh:mm)")
+    else:
+        ax.set_xlabel("minutes from opening")
+    ax.legend(handles, labels, loc="upper left", fontsize=8)
+    ax.grid(alpha=0.3)
+    ax.set_title("Hall queue over the day")
+    return ax
+
+
+# ------------------------------------------------------------------ cost vs value
+
+
+def pareto_frontier(cost: Sequence[float] | np.ndarray,
+                    value: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Return the indices of the policies no other policy beats on both cost and value.
+
+    A policy is on the frontier when no other policy costs at most as much and
+    gives a strictly higher value, or costs strictly less for at least the same
+    value.
+
+    Parameters
+    ----------
+    cost : array of float
+        Cost of each policy (currency units; lower is better).
+    value : array of float
+        Remembered value of each policy (affect points; higher is better).
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Indices of the frontier policies, sorted by increasing cost.
+
+    Raises
+    ------
+    ValueError
+        If the arrays differ in length or contain NaN.
+    """
+    c = np.asarray(cost, dtype=float)
+    v = np.asarray(value, dtype=float)
+    if c.shape != v.shape or c.ndim != 1:
+        raise ValueError(f"cost, value: must be 1-D of equal length, got {c.shape}, {v.shape}")
+    if np.isnan(c).any() or np.isnan(v).any():
+        raise ValueError("cost, value: must not contain NaN")
+    order = np.lexsort((-v, c))  # by cost, then best value first
+    front: list[int] = []
+    best = -np.inf
+    for i in order:
+        if v[i] > best:
+            front.append(int(i))
+            best = v[i]
+    return np.asarray(front, dtype=np.int64)
+
+
+def cost_value_pareto(
+    cost: Sequence[float] | np.ndarray,
+    value: Sequence[float] | np.ndarray,
+    labels: Sequence[str] | None = None,
+    *,
+    value_err: Sequence[float] | np.ndarray | None = None,
+    xlabel: str = "cost (currency units per day)",
+    ylabel: str = "mean remembered value (affect points)",
+    ax: Axes | None = None,
+) -> Axes:
+    """Scatter cost against remembered value and highlight the Pareto frontier.
+
+    Parameters
+    ----------
+    cost : array of float
+        Cost of each policy (currency units, e.g. per day).
+    value : array of float
+        Remembered value of each policy (affect points; higher is better).
+    labels : sequence of str, optional
+        Policy names written next to the points.
+    value_err : array of float, optional
+        Half-width of the confidence interval of each value (affect points), drawn
+        as vertical error bars.
+    xlabel, ylabel : str
+        Axis labels (state the units).
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Frontier points are drawn with label ``"Pareto frontier"``, the others
+        with label ``"dominated"``.
+
+    Raises
+    ------
+    ValueError
+        If the arrays differ in length or contain NaN.
+    """
+    c = np.asarray(cost, dtype=float)
+    v = np.asarray(value, dtype=float)
+    front = pareto_frontier(c, v)
+    if labels is not None and len(labels) != len(c):
+        raise ValueError(f"labels: need {len(c)} labels, got {len(labels)}")
+    on_front = np.zeros(len(c), dtype=bool)
+    on_front[front] = True
+    ax = _new_axes(ax, (7.0, 4.8))
+    if value_err is not None:
+        err = np.asarray(value_err, dtype=float)
+        if err.shape != c.shape:
+            raise ValueError(f"value_err: need shape {c.shape}, got {err.shape}")
+        ax.errorbar(c, v, yerr=err, fmt="none", ecolor="0.6", elinewidth=1, capsize=3)
+    ax.plot(c[front], v[front], color="tab:green", lw=2, zorder=2)
+    if (~on_front).any():
+        ax.plot(c[~on_front], v[~on_front], "o", color="0.6", ms=8, label="dominated", zorder=3)
+    ax.plot(c[front], v[front], "o", color="tab:green", ms=10, mec="black",
+            label="Pareto frontier", zorder=4)
+    if labels is not None:
+        for x, y, text, f in zip(c, v, labels, on_front, strict=True):
+            ax.annotate(str(text), (x, y), xytext=(7, 5), textcoords="offset points",
+                        fontsize=9, fontweight="bold" if f else "normal",
+                        color="black" if f else "0.35")
+    ax.margins(x=0.15, y=0.15)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title("Cost vs remembered value (up and left is better)")
+    return ax
+
+
+# ----------------------------------------------------------------- moments of truth
+
+
+def moments_of_truth(
+    shares: Any,
+    touchpoints: Sequence[str] | None = None,
+    segments: Sequence[str] | None = None,
+    *,
+    colorbar_label: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Heat map of where peaks are made: touchpoint x segment, annotated with shares.
+
+    Parameters
+    ----------
+    shares : 2-D array or DataFrame
+        ``shares[i, j]``: share (0..1) of segment ``j``'s customers whose peak
+        moment was at touchpoint ``i``. Signed shares (-1..1, e.g. positive-peak
+        share minus negative-peak share) are drawn with a diverging colour map
+        (red = negative moments of truth, green = positive). A DataFrame gives
+        the labels from its index (touchpoints) and columns (segments).
+    touchpoints : sequence of str, optional
+        Row labels (required for an array).
+    segments : sequence of str, optional
+        Column labels (required for an array).
+    colorbar_label : str, optional
+        Label of the colour bar; default "share of customers whose peak is here".
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The image is ``ax.images[0]``; each cell carries a percentage text.
+
+    Raises
+    ------
+    ValueError
+        If the shape does not match the labels or shares are outside -1..1.
+    """
+    if hasattr(shares, "columns") and hasattr(shares, "index"):
+        if touchpoints is None:
+            touchpoints = [str(i) for i in shares.index]
+        if segments is None:
+            segments = [str(c) for c in shares.columns]
+        shares = shares.to_numpy()
+    m = np.asarray(shares, dtype=float)
+    if m.ndim != 2:
+        raise ValueError(f"shares: must be 2-D (touchpoints x segments), got shape {m.shape}")
+    if touchpoints is None or segments is None:
+        raise ValueError("touchpoints, segments: labels are required for an array of shares")
+    if m.shape != (len(touchpoints), len(segments)):
+        raise ValueError(
+            f"shares: shape {m.shape} does not match {len(touchpoints)} touchpoints x "
+            f"{len(segments)} segments"
+        )
+    finite = m[np.isfinite(m)]
+    if finite.size and (finite.min() < -1 - 1e-9 or finite.max() > 1 + 1e-9):
+        raise ValueError("shares: must be fractions in 0..1 (or signed, -1..1)")
+    signed = bool(finite.size and finite.min() < 0)
+    ax = _new_axes(ax, (1.6 + 1.3 * len(segments), 1.2 + 0.45 * len(touchpoints)))
+    if signed:
+        cmap, vmin, vmax = "RdYlGn", -1.0, 1.0
+    else:
+        cmap, vmin, vmax = "Blues", 0.0, max(float(finite.max()) if finite.size else 1.0, 1e-9)
+    image = ax.imshow(m, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+    import matplotlib as mpl
+
+    colormap = mpl.colormaps[cmap]
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            x = m[i, j]
+            if not np.isfinite(x):
+                text, color = "–", "black"
+            else:
+                text = f"{x:+.0%}" if signed else f"{x:.0%}"
+                r, g, b, _ = colormap((x - vmin) / (vmax - vmin))
+                color = "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
+            ax.text(j, i, text, ha="center", va="center", fontsize=9, color=color)
+    ax.set_xticks(range(len(segments)), list(segments))
+    ax.set_yticks(range(len(touchpoints)), list(touchpoints))
+    ax.set_xlabel("customer segment")
+    ax.set_ylabel("touchpoint")
+    ax.tick_params(length=0)
+    if colorbar_label is None:
+        colorbar_label = ("positive − negative peak share" if signed
+                          else "share of customers whose peak is here")
+    ax.figure.colorbar(image, ax=ax, label=colorbar_label, format="{x:.0%}")
+    ax.set_title("Moments of truth: where the peaks are made")
+    return ax
+
+
+# ------------------------------------------------------------------- rule rankings
+
+
+def rule_rankings(
+    scores: Any,
+    *,
+    higher_is_better: bool = True,
+    annotate_values: bool = True,
+    ax: Axes | None = None,
+) -> Axes:
+    """Bump chart of how policy rankings change from one memory rule to the next.
+
+    Parameters
+    ----------
+    scores : mapping or DataFrame
+        ``{rule: {policy: value}}`` or a DataFrame with one row per policy (index)
+        and one column per rule. Values are each rule's mean remembered value of
+        the policy (each rule has its own scale: the integral is in affect x
+        minutes, the others in affect points), so only ranks are compared.
+    higher_is_better : bool
+        Rank 1 is the highest value (default) or the lowest.
+    annotate_values : bool
+        Write each value next to its point.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One ``Line2D`` per policy, labelled with the policy name. Policies whose
+        rank changes between rules are drawn thick, the others thin.
+
+    Raises
+    ------
+    ValueError
+        If fewer than one rule or policy is given, or a policy lacks a rule's value.
+    """
+    if hasattr(scores, "columns") and hasattr(scores, "index"):
+        rules = [str(c) for c in scores.columns]
+        policies = [str(i) for i in scores.index]
+        m = np.asarray(scores.to_numpy(), dtype=float).T  # rules x policies
+    elif isinstance(scores, Mapping):
+        rules = [str(r) for r in scores]
+        if not rules:
+            raise ValueError("scores: give at least one rule")
+        policies = _unique_in_order(str(p) for inner in scores.values() for p in inner)
+        m = np.full((len(rules), len(policies)), np.nan)
+        for a, inner in enumerate(scores.values()):
+            for p, val in inner.items():
+                m[a, policies.index(str(p))] = float(val)
+    else:
+        raise ValueError(f"scores: expected a mapping or a DataFrame, got {type(scores).__name__}")
+    if not rules or not policies:
+        raise ValueError("scores: give at least one rule and one policy")
+    if np.isnan(m).any():
+        a, b = np.argwhere(np.isnan(m))[0]
+        raise ValueError(f"scores: policy {policies[b]!r} has no value for rule {rules[a]!r}")
+    # rank 1 = best; ties keep the given policy order
+    ranks = np.empty_like(m)
+    for a in range(len(rules)):
+        order = np.argsort(-m[a] if higher_is_better else m[a], kind="stable")
+        ranks[a, order] = np.arange(1, len(policies) + 1)
+    x = np.arange(len(rules))
+    colors = _colors(len(policies))
+    ax = _new_axes(ax, (2.5 + 1.6 * len(rules), 1.5 + 0.45 * len(policies)))
+    for b, p in enumerate(policies):
+        changes = bool(np.ptp(ranks[:, b]) > 0)
+        ax.plot(x, ranks[:, b], "-o", color=colors[b], lw=3.0 if changes else 1.2,
+                ms=9 if changes else 6, alpha=1.0 if changes else 0.6, label=p)
+        ax.annotate(p, (x[-1], ranks[-1, b]), xytext=(10, 0), textcoords="offset points",
+                    va="center", ha="left", fontsize=9, color=colors[b],
+                    fontweight="bold" if changes else "normal")
+        ax.annotate(p, (x[0], ranks[0, b]), xytext=(-10, 0), textcoords="offset points",
+                    va="center", ha="right", fontsize=9, color=colors[b])
+        if annotate_values:
+            for a in range(len(rules)):
+                ax.annotate(f"{m[a, b]:.2g}", (x[a], ranks[a, b]), xytext=(0, -12),
+                            textcoords="offset points", ha="center", va="top", fontsize=7,
+                            color="0.3")
+    ax.set_xticks(x, rules)
+    ax.set_yticks(np.arange(1, len(policies) + 1))
+    ax.set_ylim(len(policies) + 0.6, 0.4)
+    ax.set_xlim(-0.9, len(rules) - 1 + 0.9)
+    ax.set_xlabel("memory rule")
+    ax.set_ylabel("policy rank (1 = best remembered)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title("Policy rankings under different memory rules (thick = rank changes)")
+    return ax

@@ -1,0 +1,377 @@
+"""Tests for peakend.plots: check what is drawn, not only that nothing raises."""
+
+from __future__ import annotations
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.collections import PolyCollection
+from matplotlib.patches import PathPatch
+
+from peakend import plots
+from peakend.journeys import Journeys
+
+TOUCHPOINTS = ["entrance", "waiting", "counter", "farewell"]
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def two_patients() -> Journeys:
+    """Redelmeier & Kahneman's patients A and B as two four-episode journeys.
+
+    Both peak at -8; A ends at -7, B at -1, so peak-end gives -7.5 and -4.5.
+    """
+    return Journeys(
+        customers={
+            "customer": [0, 1],
+            "segment": [0, 1],
+            "arrival": [0.0, 30.0],
+            "wait": [2.0, 2.0],
+            "departure": [8.0, 50.0],
+            "remembered": [-7.5, -4.5],
+        },
+        episodes={
+            "touchpoint": [0, 1, 2, 3, 0, 1, 2, 3],
+            "start": [0.0, 1.0, 3.0, 6.0, 30.0, 31.0, 40.0, 45.0],
+            "end": [1.0, 3.0, 6.0, 8.0, 31.0, 40.0, 45.0, 50.0],
+            "affect": [-2.0, -8.0, -5.0, -7.0, -2.0, -8.0, 8.0, -1.0],
+        },
+        offsets=[0, 4, 8],
+        segments=["ordinary", "gold"],
+        business_types=["deposit"],
+        touchpoints=TOUCHPOINTS,
+        counters=["general-1"],
+    )
+
+
+def _texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.texts]
+
+
+# ----------------------------------------------------------------- journey map
+
+
+def test_journey_map_draws_one_path_per_customer_with_peak_end_and_remembered(two_patients):
+    ax = plots.journey_map(two_patients, [0, 1])
+    paths = [line for line in ax.get_lines() if line.get_label().startswith("customer")]
+    assert len(paths) == 2
+    # customer 0's path passes through every episode's affect, timed from arrival
+    x, y = paths[0].get_data()
+    assert list(y) == [-2.0, -2.0, -8.0, -8.0, -5.0, -5.0, -7.0, -7.0]
+    assert x[0] == 0.0 and x[-1] == 8.0
+    x1, _ = paths[1].get_data()
+    assert x1[0] == 0.0 and x1[-1] == 20.0  # customer 1 arrived at 30, left at 50
+    texts = _texts(ax)
+    # remembered values written; touchpoints named; peak marked on the waiting episode
+    assert "-7.5" in texts and "+4.5" not in texts and "-4.5" in texts
+    # customer 0 peaks (-8) while waiting; customer 1's +8 at the counter ties -8 while
+    # waiting, and bad wins the tie: so both peaks are the waiting episode
+    assert texts.count("waiting · peak") == 2
+    assert "counter · peak" not in texts
+    assert texts.count("end") == 2
+    assert {"entrance", "counter", "farewell"} <= set(texts)
+    # expectation line at zero, and labelled axes with units
+    zero = [ln for ln in ax.get_lines() if ln.get_label().startswith("expectation met")]
+    assert len(zero) == 1 and set(zero[0].get_ydata()) == {0.0}
+    assert "minutes" in ax.get_xlabel()
+    assert "−10..10" in ax.get_ylabel()
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("(gold)" in t and "-4.5" in t for t in legend)
+
+
+def test_journey_map_marks_peak_and_end_at_episode_midpoints(two_patients):
+    ax = plots.journey_map(two_patients, 0, label_touchpoints=False)
+    markers = {ln.get_marker(): ln for ln in ax.get_lines() if ln.get_marker() in ("o", "s")}
+    px, py = markers["o"].get_data()
+    ex, ey = markers["s"].get_data()
+    assert (float(np.ravel(px)[0]), float(np.ravel(py)[0])) == (2.0, -8.0)  # waiting 1..3
+    assert (float(np.ravel(ex)[0]), float(np.ravel(ey)[0])) == (7.0, -7.0)  # farewell 6..8
+    dashed = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
+    assert len(dashed) == 1 and set(dashed[0].get_ydata()) == {-7.5}
+    # only the peak is named when touchpoint labels are off
+    assert "peak" in _texts(ax) and "entrance" not in _texts(ax)
+
+
+def test_journey_map_opening_time_axis_and_rule(two_patients):
+    ax = plots.journey_map(two_patients, [1], time="opening", rule="end")
+    x, _ = ax.get_lines()[1].get_data()  # lines[0] is the zero line
+    assert x[0] == 30.0
+    assert ax.get_xlabel() == "minutes from opening"
+    assert "-1.0" in _texts(ax)  # end rule: the last affect
+
+
+def test_journey_map_uses_given_axes(two_patients):
+    fig, ax = plt.subplots()
+    assert plots.journey_map(two_patients, ax=ax) is ax
+    assert len(fig.axes) == 1
+
+
+@pytest.mark.parametrize("customers", [[2], [-1], []])
+def test_journey_map_rejects_bad_customers(two_patients, customers):
+    with pytest.raises(ValueError, match="customers"):
+        plots.journey_map(two_patients, customers)
+
+
+def test_journey_map_rejects_bad_time(two_patients):
+    with pytest.raises(ValueError, match="time"):
+        plots.journey_map(two_patients, time="clock")
+
+
+# --------------------------------------------------------------- distributions
+
+
+def _boxes(ax) -> list[PathPatch]:
+    return [p for p in ax.patches if isinstance(p, PathPatch)]
+
+
+def test_remembered_distribution_nested_dict_one_box_per_group():
+    data = {
+        "baseline": {"ordinary": [-3.0, -2.0, -1.0], "gold": [-4.0, -3.0]},
+        "extra teller": {"ordinary": [-1.0, 0.0, 1.0], "gold": [-2.0, -1.0]},
+    }
+    ax = plots.remembered_distribution(data)
+    assert len(_boxes(ax)) == 4
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["ordinary", "gold"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["baseline", "extra teller"]
+    assert "remembered" in ax.get_ylabel() and "−10..10" in ax.get_ylabel()
+    assert ax.get_xlabel() == "customer segment"
+    # the mean markers sit at the group means
+    means = sorted(
+        float(np.ravel(ln.get_ydata())[0]) for ln in ax.get_lines() if ln.get_marker() == "D"
+    )
+    assert means == pytest.approx(sorted([-2.0, -3.5, 0.0, -1.5]))
+
+
+def test_remembered_distribution_tidy_frame_filters_metric():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(
+        {
+            "policy": ["a", "a", "b", "b", "a", "b"],
+            "replication": [0, 1, 0, 1, 0, 0],
+            "seed": 0,
+            "segment": ["vip", "vip", "vip", "vip", "vip", "vip"],
+            "metric": ["remembered_mean"] * 4 + ["wait_mean"] * 2,
+            "value": [1.0, 2.0, 3.0, 4.0, 99.0, 99.0],
+        }
+    )
+    ax = plots.remembered_distribution(frame, metric="remembered_mean")
+    assert len(_boxes(ax)) == 2
+    tops = [ln for ln in ax.get_lines() if ln.get_marker() == "D"]
+    assert max(float(np.ravel(ln.get_ydata())[0]) for ln in tops) == 3.5
+    with pytest.raises(ValueError, match="metric"):
+        plots.remembered_distribution(frame, metric="nope")
+
+
+def test_remembered_distribution_from_journeys_frame(two_patients):
+    pytest.importorskip("pandas")
+    ax = plots.remembered_distribution(two_patients.to_pandas(), order=["gold", "ordinary"])
+    assert len(_boxes(ax)) == 2
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["gold", "ordinary"]
+    assert ax.get_legend() is None  # a single (unnamed) policy
+
+
+def test_remembered_distribution_rejects_unknown_order():
+    with pytest.raises(ValueError, match="order"):
+        plots.remembered_distribution({"gold": [1.0]}, order=["vip"])
+
+
+# ----------------------------------------------------------------- forest plot
+
+COMPARE = {
+    "policy": ["extra teller", "gift", "extra teller", "gift"],
+    "segment": ["ordinary", "ordinary", "gold", "gold"],
+    "diff": [0.8, -0.5, 0.2, 0.6],
+    "ci_low": [0.6, -0.7, -0.2, 0.2],
+    "ci_high": [1.0, -0.3, 0.6, 1.0],
+}
+
+
+def test_policy_comparison_one_interval_per_row_coloured_by_significance():
+    ax = plots.policy_comparison(COMPARE, baseline="baseline")
+    cis = [ln for ln in ax.get_lines() if ln.get_label() == "_ci"]
+    assert len(cis) == 4
+    assert [list(ln.get_xdata()) for ln in cis] == [[0.6, 1.0], [-0.7, -0.3], [-0.2, 0.6],
+                                                    [0.2, 1.0]]
+    colors = [matplotlib.colors.to_hex(ln.get_color()) for ln in cis]
+    assert colors[0] == plots._GOOD and colors[1] == plots._BAD
+    assert colors[2] == plots._NEUTRAL  # CI straddles 0
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["extra teller", "gift"] * 2
+    assert {"ordinary", "gold"} <= set(_texts(ax))  # segment headers
+    assert "baseline" in ax.get_xlabel() and "affect points" in ax.get_xlabel()
+    zero = [ln for ln in ax.get_lines() if list(ln.get_xdata()) == [0, 0]]
+    assert len(zero) == 1
+
+
+def test_policy_comparison_column_names_and_errors():
+    table = {"policy": ["p"], "mean_diff": [1.0], "lower": [0.5], "upper": [1.5]}
+    ax = plots.policy_comparison(table)
+    assert len([ln for ln in ax.get_lines() if ln.get_label() == "_ci"]) == 1
+    assert "all customers" in _texts(ax)
+    with pytest.raises(ValueError, match="estimate"):
+        plots.policy_comparison({"policy": ["p"], "ci_low": [0.0], "ci_high": [1.0]})
+    with pytest.raises(ValueError, match="exceeds"):
+        plots.policy_comparison({"policy": ["p"], "diff": [0.0], "ci_low": [1.0],
+                                 "ci_high": [0.0]})
+
+
+def test_policy_comparison_skips_baseline_rows():
+    table = {k: [*v, v[0]] for k, v in COMPARE.items()}
+    table["policy"][-1] = "baseline"
+    ax = plots.policy_comparison(table, baseline="baseline")
+    assert len([ln for ln in ax.get_lines() if ln.get_label() == "_ci"]) == 4
+
+
+# ------------------------------------------------------------------ hall queue
+
+
+def test_hall_queue_step_series_and_staffing_twin_axis():
+    ax = plots.hall_queue([0.0, 10.0, 20.0, 30.0], [0, 3, 5, 1],
+                          staffing_time=[0.0, 15.0], staffing=[2, 4], close=60.0)
+    (queue_line,) = [ln for ln in ax.get_lines() if ln.get_label().startswith("customers")]
+    x, y = queue_line.get_data()
+    assert list(x) == [0.0, 10.0, 20.0, 30.0, 60.0]  # extended to closing
+    assert list(y) == [0, 3, 5, 1, 1]
+    assert queue_line.get_drawstyle() == "steps-post"
+    assert len([c for c in ax.collections if isinstance(c, PolyCollection)]) == 1
+    twins = [a for a in ax.figure.axes if a is not ax]
+    assert len(twins) == 1
+    (staff,) = twins[0].get_lines()
+    assert list(staff.get_xdata()) == [0.0, 15.0, 60.0]
+    assert list(staff.get_ydata()) == [2, 4, 4]
+    assert "tellers" in twins[0].get_ylabel() and "count" in twins[0].get_ylabel()
+    assert "count" in ax.get_ylabel()
+    assert ax.get_xlabel() == "minutes from opening"
+    assert ax.get_xlim() == (0.0, 60.0)
+    assert len(ax.get_legend().get_texts()) == 2
+
+
+def test_hall_queue_clock_axis():
+    ax = plots.hall_queue([0.0, 90.0], [1, 2], close=480.0, opening="09:00")
+    ax.figure.canvas.draw()
+    lo, hi = ax.get_xlim()
+    labels = [t.get_text() for t in ax.get_xticklabels() if lo <= t.get_position()[0] <= hi]
+    assert labels[0] == "09:00" and labels[-1] == "17:00" and "12:00" in labels
+    assert "time of day" in ax.get_xlabel()
+    assert len(ax.figure.axes) == 1  # no staffing given, no twin
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"time": [1.0, 0.0], "length": [1, 2]}, "non-decreasing"),
+        ({"time": [0.0], "length": [1, 2]}, "equal length"),
+        ({"time": [0.0], "length": [1], "staffing": [1]}, "both or neither"),
+        ({"time": [0.0], "length": [1], "opening": "9h"}, "opening"),
+        ({"time": [0.0], "length": [1], "opening": "25:00"}, "opening"),
+    ],
+)
+def test_hall_queue_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plots.hall_queue(**kwargs)
+
+
+# -------------------------------------------------------------- cost vs value
+
+
+def test_pareto_frontier_by_hand():
+    cost = [100.0, 150.0, 120.0, 150.0, 90.0]
+    value = [-1.0, 0.5, -1.5, 0.2, -2.0]
+    # 120 is beaten by 100 (cheaper, better); (150, 0.2) by (150, 0.5)
+    assert plots.pareto_frontier(cost, value).tolist() == [4, 0, 1]
+    # equal points are both kept once: the first of the tie
+    assert plots.pareto_frontier([1.0, 1.0], [2.0, 2.0]).tolist() == [0]
+    with pytest.raises(ValueError, match="NaN"):
+        plots.pareto_frontier([1.0], [np.nan])
+
+
+def test_cost_value_pareto_highlights_frontier():
+    ax = plots.cost_value_pareto([100.0, 150.0, 120.0], [-1.0, 0.5, -1.5],
+                                 ["base", "teller", "gift"], value_err=[0.1, 0.1, 0.1])
+    by_label = {ln.get_label(): ln for ln in ax.get_lines()}
+    assert list(by_label["Pareto frontier"].get_xdata()) == [100.0, 150.0]
+    assert list(by_label["dominated"].get_xdata()) == [120.0]
+    assert {"base", "teller", "gift"} == set(_texts(ax))
+    assert "cost" in ax.get_xlabel() and "currency" in ax.get_xlabel()
+    assert "affect points" in ax.get_ylabel()
+    with pytest.raises(ValueError, match="labels"):
+        plots.cost_value_pareto([1.0, 2.0], [1.0, 2.0], ["one"])
+
+
+# ------------------------------------------------------------- moments of truth
+
+
+def test_moments_of_truth_heat_map_annotated():
+    shares = np.array([[0.1, 0.0], [0.6, 0.2], [0.3, 0.8]])
+    ax = plots.moments_of_truth(shares, ["welcome", "waiting", "counter"], ["ordinary", "vip"])
+    assert len(ax.images) == 1
+    assert ax.images[0].get_array().shape == (3, 2)
+    assert _texts(ax) == ["10%", "0%", "60%", "20%", "30%", "80%"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["welcome", "waiting", "counter"]
+    assert ax.get_xlabel() == "customer segment" and ax.get_ylabel() == "touchpoint"
+    assert len(ax.figure.axes) == 2  # the colour bar
+
+
+def test_moments_of_truth_signed_and_frame():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"gold": [-0.5, 0.25]}, index=["waiting", "counter"])
+    ax = plots.moments_of_truth(frame)
+    assert _texts(ax) == ["-50%", "+25%"]
+    assert ax.images[0].get_cmap().name == "RdYlGn"
+    assert ax.images[0].get_clim() == (-1.0, 1.0)
+
+
+def test_moments_of_truth_errors():
+    with pytest.raises(ValueError, match="labels"):
+        plots.moments_of_truth(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="shape"):
+        plots.moments_of_truth(np.zeros((2, 2)), ["a"], ["x", "y"])
+    with pytest.raises(ValueError, match=r"0\.\.1"):
+        plots.moments_of_truth(np.full((1, 1), 1.5), ["a"], ["x"])
+
+
+# ---------------------------------------------------------------- rule rankings
+
+
+def test_rule_rankings_bump_chart_ranks():
+    scores = {
+        "peak_end": {"baseline": -2.0, "teller": -1.0, "gift": -0.5},
+        "integral": {"baseline": -30.0, "teller": -10.0, "gift": -28.0},
+    }
+    ax = plots.rule_rankings(scores)
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    assert set(lines) == {"baseline", "teller", "gift"}
+    assert list(lines["gift"].get_ydata()) == [1, 2]
+    assert list(lines["teller"].get_ydata()) == [2, 1]
+    assert list(lines["baseline"].get_ydata()) == [3, 3]
+    # policies whose rank changes are drawn thicker
+    assert lines["gift"].get_linewidth() > lines["baseline"].get_linewidth()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["peak_end", "integral"]
+    assert ax.get_ylim()[0] > ax.get_ylim()[1]  # rank 1 on top
+    assert "rank" in ax.get_ylabel()
+    assert "-10" in _texts(ax)
+
+
+def test_rule_rankings_lower_is_better_and_frame():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"wait": [5.0, 3.0]}, index=["a", "b"])
+    ax = plots.rule_rankings(frame, higher_is_better=False, annotate_values=False)
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    assert list(lines["b"].get_ydata()) == [1]
+    with pytest.raises(ValueError, match="no value"):
+        plots.rule_rankings({"r1": {"a": 1.0}, "r2": {"b": 2.0}})
+
+
+def test_module_does_not_import_pyplot_at_import_time():
+    import subprocess
+    import sys
+
+    code = "import sys, peakend.plots; print('matplotlib.pyplot' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
