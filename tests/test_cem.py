@@ -104,3 +104,180 @@ def test_bad_inputs_raise(kwargs, word):
 def test_row_unknown_factor():
     with pytest.raises(ValueError, match="factor"):
         seed_table().row("speed")
+
+
+# ------------------------------------------------------------------ from journeys
+
+from peakend.journeys import Journeys  # noqa: E402
+
+TPS = ["entrance", "waiting", "counter", "farewell"]
+
+
+def make_record(affect, segment=None, touchpoints=None, offsets=None, remembered=None,
+                experience=None, expectation=None, segments=("ordinary", "gold")):
+    """A record from a dense (customer x episode) affect matrix, or CSR arrays."""
+    affect = np.asarray(affect, float)
+    if offsets is None:
+        n, k = affect.shape
+        offsets = np.arange(0, n * k + 1, k)
+        touchpoints = np.tile(np.arange(k), n) if touchpoints is None else touchpoints
+        affect = affect.ravel()
+    n = len(offsets) - 1
+    lengths = np.diff(offsets)
+    start = (np.arange(affect.size) - np.repeat(offsets[:-1], lengths)).astype(float)
+    seg = np.zeros(n, int) if segment is None else np.asarray(segment)
+    if remembered is None:
+        remembered = np.full(n, np.nan)
+    eps = {"touchpoint": touchpoints, "start": start, "end": start + 1.0, "affect": affect}
+    if experience is not None:
+        eps["experience"] = experience
+        eps["expectation"] = expectation
+    return Journeys(
+        customers={"customer": np.arange(n), "segment": seg, "arrival": np.zeros(n),
+                   "wait": np.zeros(n), "departure": np.full(n, 9.0),
+                   "remembered": remembered},
+        episodes=eps,
+        offsets=offsets,
+        segments=list(segments),
+        business_types=["deposit"],
+        touchpoints=TPS,
+        counters=["c1"],
+    )
+
+
+def peak_end(a):
+    """Peak-end of each row of a dense matrix (tie goes to the negative side)."""
+    idx = np.argmax(np.abs(a) + 1e-9 * (a < 0), axis=1)
+    return (a[np.arange(len(a)), idx] + a[:, -1]) / 2
+
+
+def test_touchpoint_matrix_averages_repeats_and_marks_missing():
+    # customer 0: entrance 1, waiting -2, waiting -4; customer 1: counter 3
+    j = make_record([1.0, -2.0, -4.0, 3.0], offsets=np.array([0, 3, 4]),
+                    touchpoints=np.array([0, 1, 1, 2]))
+    values, present = cem.touchpoint_matrix(j)
+    assert values.tolist() == [[1.0, -3.0, 0.0, 0.0], [0.0, 0.0, 3.0, 0.0]]
+    assert present.tolist() == [[True, True, False, False], [False, False, True, False]]
+    with pytest.raises(ValueError, match="column"):
+        cem.touchpoint_matrix(j, "remembered")
+
+
+def test_importance_recovers_a_linear_memory_exactly():
+    rng = np.random.default_rng(0)
+    a = rng.normal(0, 3, (500, 4))
+    y = 1.0 + 2.0 * a[:, 0] + 0.5 * a[:, 2] - 1.0 * a[:, 3]
+    fit = cem.importance_from_journeys(make_record(a, remembered=y))
+    assert np.allclose(fit.coefficients, [2.0, 0.0, 0.5, -1.0], atol=1e-9)
+    assert fit.intercept == pytest.approx(1.0)
+    assert fit.r_squared == pytest.approx(1.0)
+    scaled = fit.scaled()
+    assert scaled["entrance"] == pytest.approx(10.0) and scaled["farewell"] == 0.0
+    assert scaled["counter"] == pytest.approx(2.5)
+
+
+def test_importance_with_touchpoints_some_customers_never_reach():
+    # half the customers skip the counter (balk): "absent" must not read as "affect 0"
+    rng = np.random.default_rng(1)
+    n = 600
+    a = rng.normal(0, 3, (n, 4))
+    skip = rng.random(n) < 0.5
+    y = 2.0 * a[:, 1] + np.where(skip, -4.0, 1.0 * a[:, 2])
+    keep_ep = np.ones((n, 4), bool)
+    keep_ep[skip, 2] = False
+    lengths = keep_ep.sum(axis=1)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    tps = np.tile(np.arange(4), (n, 1))[keep_ep]
+    j = make_record(a[keep_ep], offsets=offsets, touchpoints=tps, remembered=y)
+    fit = cem.importance_from_journeys(j)
+    assert np.allclose(fit.coefficients, [0.0, 2.0, 1.0, 0.0], atol=1e-9)
+    assert fit.missing_effects[2] == pytest.approx(-4.0)
+    assert np.isnan(fit.missing_effects[0])
+
+
+def test_importance_under_peak_end_weights_the_end_most():
+    rng = np.random.default_rng(2)
+    a = rng.normal(0, 2, (3000, 4))
+    fit = cem.importance_from_journeys(make_record(a, remembered=peak_end(a)))
+    c = fit.coefficients
+    # the end always counts half; the other touchpoints only when they hold the peak
+    assert c[3] == c.max() and c[3] > 0.5
+    assert np.all(c[:3] > 0) and np.all(c[:3] < 0.5)
+
+
+def test_gap_analysis_from_journeys_finds_the_waiting_gap():
+    rng = np.random.default_rng(3)
+    n = 2000
+    expectation = np.tile([5.0, 6.0, 6.0, 5.0], (n, 1))
+    experience = expectation + rng.normal(0, 1, (n, 4))
+    experience[:, 1] -= 3.0  # waiting falls 3 points short on average
+    a = experience - expectation
+    j = make_record(a, remembered=peak_end(a), experience=experience.ravel(),
+                    expectation=expectation.ravel())
+    t = cem.gap_analysis_from_journeys(j, ideal={"waiting": 8.0})
+    assert t.factors == tuple(TPS)
+    assert t.row("waiting")["satisfaction"] == pytest.approx(-3.0, abs=0.1)
+    assert t.key == "waiting"
+    assert t.row("waiting")["gap"] == pytest.approx(3.0 - 8.0, abs=0.1)
+    assert np.nanmax(t.importance) == pytest.approx(10.0)
+    # a segment that is not there has no episodes
+    with pytest.raises(ValueError, match="episode"):
+        cem.gap_analysis_from_journeys(j, segment="gold")
+    with pytest.raises(ValueError, match="ideal"):
+        cem.gap_analysis_from_journeys(j, ideal={"lounge": 9.0})
+    with pytest.raises(ValueError, match="remembered"):
+        cem.gap_analysis_from_journeys(j, remembered=np.zeros(3))
+
+
+def test_moments_of_truth_gold_card_pattern():
+    # seed 000: for gold customers staff attitude (counter) is a positive peak, waiting a
+    # larger negative one; ordinary customers have no strong moments at all
+    rng = np.random.default_rng(4)
+    n = 1000
+    seg = (np.arange(n) % 2).astype(int)  # 1 = gold
+    a = rng.normal(0, 0.3, (n, 4))
+    a[seg == 1, 1] = -6.0 + rng.normal(0, 0.5, (seg == 1).sum())
+    a[seg == 1, 2] = 4.0 + rng.normal(0, 0.5, (seg == 1).sum())
+    mot = cem.moments_of_truth(make_record(a, segment=seg))
+    gold = mot.classification("gold")
+    assert gold == {"entrance": "neutral", "waiting": "negative", "counter": "positive",
+                    "farewell": "neutral"}
+    assert set(mot.classification("ordinary").values()) == {"neutral"}
+    gi = mot.segments.index("gold")
+    assert mot.negative_peak_share[gi, 1] == pytest.approx(1.0)
+    assert mot.positive_peak_share[gi, 2] == pytest.approx(1.0)
+    assert mot.peak_share[gi, 1] == pytest.approx(1.0)  # the waiting peak dominates
+    assert mot.mean_affect[gi, 1] == pytest.approx(-6.0, abs=0.1)
+    assert np.allclose(mot.reach, 1.0)
+    pd = pytest.importorskip("pandas")
+    frame = mot.to_pandas()
+    assert isinstance(frame, pd.DataFrame) and len(frame) == 3 * 4
+
+
+def test_moments_of_truth_tie_goes_to_the_negative_peak_and_empty_journeys():
+    # customer 0: +3 then -3 (peak is the -3); customer 1: no episode at all
+    j = make_record([3.0, -3.0], offsets=np.array([0, 2, 2]), touchpoints=np.array([0, 1]))
+    mot = cem.moments_of_truth(j, intensity=2.0, min_share=0.5)
+    assert mot.peak_share[0].tolist() == [0.0, 1.0, 0.0, 0.0]
+    # the best moment (+3) is at the entrance, the worst (-3) while waiting
+    assert mot.classification("ordinary") == {"entrance": "positive", "waiting": "negative",
+                                              "counter": "neutral", "farewell": "neutral"}
+    assert np.isnan(mot.mean_affect[0, 2])
+    with pytest.raises(ValueError, match="segment"):
+        mot.classification("vip")
+
+
+@pytest.mark.parametrize(("kw", "word"), [({"intensity": 0.0}, "intensity"),
+                                          ({"min_share": 0.0}, "min_share"),
+                                          ({"min_share": 1.5}, "min_share")])
+def test_moments_of_truth_bad_thresholds(kw, word):
+    j = make_record([[1.0, 2.0, 3.0, 4.0]])
+    with pytest.raises(ValueError, match=word):
+        cem.moments_of_truth(j, **kw)
+
+
+def test_importance_needs_remembered_values():
+    j = make_record([[1.0, 2.0, 3.0, 4.0]])
+    with pytest.raises(ValueError, match="remembered"):
+        cem.importance_from_journeys(j)
+    with pytest.raises(ValueError, match="remembered"):
+        cem.importance_from_journeys(j, remembered=[1.0, 2.0])
