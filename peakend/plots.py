@@ -815,6 +815,8 @@ def moments_of_truth(
     touchpoints: Sequence[str] | None = None,
     segments: Sequence[str] | None = None,
     *,
+    share: str = "peak",
+    include_all: bool = True,
     colorbar_label: str | None = None,
     ax: Axes | None = None,
 ) -> Axes:
@@ -822,9 +824,11 @@ def moments_of_truth(
 
     Parameters
     ----------
-    shares : 2-D array or DataFrame
-        ``shares[i, j]``: share (0..1) of segment ``j``'s customers whose peak
-        moment was at touchpoint ``i``. Signed shares (-1..1, e.g. positive-peak
+    shares : MomentsOfTruth, 2-D array or DataFrame
+        A :class:`peakend.cem.MomentsOfTruth` (from :func:`peakend.cem.moments_of_truth`),
+        whose classification is drawn too (▲ positive, ▼ negative moment of truth);
+        or ``shares[i, j]``, the share (0..1) of segment ``j``'s customers whose
+        peak moment was at touchpoint ``i``. Signed shares (-1..1, e.g. positive-peak
         share minus negative-peak share) are drawn with a diverging colour map
         (red = negative moments of truth, green = positive). A DataFrame gives
         the labels from its index (touchpoints) and columns (segments).
@@ -832,8 +836,14 @@ def moments_of_truth(
         Row labels (required for an array).
     segments : sequence of str, optional
         Column labels (required for an array).
+    share : {"peak", "positive", "negative", "net"}
+        For a ``MomentsOfTruth``: which share to draw: ``peak_share``,
+        ``positive_peak_share``, ``negative_peak_share`` or their difference
+        positive - negative ("net", signed).
+    include_all : bool
+        For a ``MomentsOfTruth``: add the "all customers" column.
     colorbar_label : str, optional
-        Label of the colour bar; default "share of customers whose peak is here".
+        Label of the colour bar; default describes the share drawn.
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure is made when omitted.
 
@@ -845,9 +855,31 @@ def moments_of_truth(
     Raises
     ------
     ValueError
-        If the shape does not match the labels or shares are outside -1..1.
+        If the shape does not match the labels, shares are outside -1..1, or
+        ``share`` is not one of the allowed values.
     """
-    if hasattr(shares, "columns") and hasattr(shares, "index"):
+    kinds: np.ndarray | None = None
+    what = "share of customers whose peak is here"
+    if hasattr(shares, "peak_share") and hasattr(shares, "kind"):
+        fields = {"peak": "peak_share", "positive": "positive_peak_share",
+                  "negative": "negative_peak_share"}
+        if share == "net":
+            matrix = np.asarray(shares.positive_peak_share) - np.asarray(
+                shares.negative_peak_share)
+            what = "positive − negative peak share"
+        elif share in fields:
+            matrix = np.asarray(getattr(shares, fields[share]))
+            what = {"peak": what, "positive": "share whose best moment is here",
+                    "negative": "share whose worst moment is here"}[share]
+        else:
+            raise ValueError(
+                f"share: must be 'peak', 'positive', 'negative' or 'net', got {share!r}")
+        n_rows = len(shares.segments) + (1 if include_all else 0)
+        touchpoints = list(shares.touchpoints)
+        segments = [*shares.segments, "all customers"][:n_rows]
+        kinds = np.asarray(shares.kind)[:n_rows].T
+        shares = matrix[:n_rows].T
+    elif hasattr(shares, "columns") and hasattr(shares, "index"):
         if touchpoints is None:
             touchpoints = [str(i) for i in shares.index]
         if segments is None:
@@ -866,16 +898,19 @@ def moments_of_truth(
     finite = m[np.isfinite(m)]
     if finite.size and (finite.min() < -1 - 1e-9 or finite.max() > 1 + 1e-9):
         raise ValueError("shares: must be fractions in 0..1 (or signed, -1..1)")
-    signed = bool(finite.size and finite.min() < 0)
-    ax = _new_axes(ax, (1.6 + 1.3 * len(segments), 1.2 + 0.45 * len(touchpoints)))
+    signed = bool(finite.size and finite.min() < 0) or share == "net"
+    ax = _new_axes(ax, (2.2 + 1.3 * len(segments), 1.4 + 0.45 * len(touchpoints)))
     if signed:
         cmap, vmin, vmax = "RdYlGn", -1.0, 1.0
+        if colorbar_label is None and kinds is None:
+            what = "positive − negative peak share"
     else:
         cmap, vmin, vmax = "Blues", 0.0, max(float(finite.max()) if finite.size else 1.0, 1e-9)
     image = ax.imshow(m, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
     import matplotlib as mpl
 
     colormap = mpl.colormaps[cmap]
+    marks = {"positive": " ▲", "negative": " ▼"}
     for i in range(m.shape[0]):
         for j in range(m.shape[1]):
             x = m[i, j]
@@ -885,17 +920,19 @@ def moments_of_truth(
                 text = f"{x:+.0%}" if signed else f"{x:.0%}"
                 r, g, b, _ = colormap((x - vmin) / (vmax - vmin))
                 color = "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
+            if kinds is not None:
+                text += marks.get(str(kinds[i, j]), "")
             ax.text(j, i, text, ha="center", va="center", fontsize=9, color=color)
     ax.set_xticks(range(len(segments)), list(segments))
     ax.set_yticks(range(len(touchpoints)), list(touchpoints))
     ax.set_xlabel("customer segment")
     ax.set_ylabel("touchpoint")
     ax.tick_params(length=0)
-    if colorbar_label is None:
-        colorbar_label = ("positive − negative peak share" if signed
-                          else "share of customers whose peak is here")
-    ax.figure.colorbar(image, ax=ax, label=colorbar_label, format="{x:.0%}")
-    ax.set_title("Moments of truth: where the peaks are made")
+    ax.figure.colorbar(image, ax=ax, label=colorbar_label or what, format="{x:.0%}")
+    title = "Moments of truth: where the peaks are made"
+    if kinds is not None:
+        title += "\n(▲ positive, ▼ negative moment of truth)"
+    ax.set_title(title)
     return ax
 
 

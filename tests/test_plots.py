@@ -375,3 +375,23 @@ def test_module_does_not_import_pyplot_at_import_time():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_moments_of_truth_from_cem_classification(two_patients):
+    from peakend.cem import moments_of_truth
+
+    mot = moments_of_truth(two_patients, intensity=2.0, min_share=0.2)
+    ax = plots.moments_of_truth(mot)
+    # rows touchpoints, columns the two segments plus all customers
+    assert ax.images[0].get_array().shape == (4, 3)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["ordinary", "gold", "all customers"]
+    texts = _texts(ax)
+    # both patients' peak (-8) is the waiting episode: 100 % in every column, a negative
+    # moment of truth; nobody peaks at the entrance (|-2| is memorable but never the peak)
+    assert texts[3:6] == ["100% ▼"] * 3
+    assert texts[0:3] == ["0%"] * 3
+    ax2 = plots.moments_of_truth(mot, share="net", include_all=False)
+    assert ax2.images[0].get_array().shape == (4, 2)
+    assert ax2.images[0].get_clim() == (-1.0, 1.0)
+    with pytest.raises(ValueError, match="share"):
+        plots.moments_of_truth(mot, share="best")
