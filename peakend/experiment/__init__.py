@@ -1,0 +1,54 @@
+"""Policy experiments: replications with common random numbers, executors, results.
+
+A :class:`Policy` is a named change to a scenario; :func:`run` simulates every
+policy over the same replicated days (common random numbers), in this process,
+in worker processes or on any ``concurrent.futures`` executor (Dask included),
+with a progress bar and an optional resumable checkpoint; :class:`Results`
+summarises, compares (paired, Holm-adjusted), costs and ranks the policies.
+
+Examples
+--------
+>>> import peakend as pe
+>>> lunch = pe.Policy("lunch", {"counters": {"general": {"n": 4}}})  # doctest: +SKIP
+>>> res = pe.run("default_branch", [pe.Policy("baseline"), lunch])  # doctest: +SKIP
+>>> res.compare("baseline", "peak_end")  # doctest: +SKIP
+"""
+
+from peakend.experiment._aggregate import ALL, BASE_METRICS, METRIC_DESCRIPTIONS, metric_names
+from peakend.experiment._policy import (
+    Policy,
+    PolicyError,
+    builtin_policy_sets,
+    deep_merge,
+    load_policies,
+)
+from peakend.experiment._results import TIDY_COLUMNS, Results, load_results
+from peakend.experiment._run import (
+    DEFAULT_RULES,
+    CheckpointError,
+    replication_seed,
+    run,
+    simulate_replication,
+)
+from peakend.experiment._table import Table
+
+__all__ = [
+    "ALL",
+    "BASE_METRICS",
+    "DEFAULT_RULES",
+    "METRIC_DESCRIPTIONS",
+    "TIDY_COLUMNS",
+    "CheckpointError",
+    "Policy",
+    "PolicyError",
+    "Results",
+    "Table",
+    "builtin_policy_sets",
+    "deep_merge",
+    "load_policies",
+    "load_results",
+    "metric_names",
+    "replication_seed",
+    "run",
+    "simulate_replication",
+]

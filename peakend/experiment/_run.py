@@ -1,0 +1,505 @@
+"""Running policies over replications: seeds, executors, progress, checkpoints."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import functools
+import hashlib
+import importlib
+import json
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from peakend.experiment._aggregate import ALL, aggregate, metric_names
+from peakend.experiment._policy import Policy, policies_from
+from peakend.experiment._results import Results
+
+if TYPE_CHECKING:  # pragma: no cover
+    from peakend.config import Scenario
+    from peakend.journeys import Journeys
+
+__all__ = ["DEFAULT_RULES", "CheckpointError", "replication_seed", "rule_label", "run"]
+
+#: Memory rules scored by default; the first is the headline rule of tables and plots.
+DEFAULT_RULES: tuple[str, ...] = ("peak_end", "mean", "integral", "end")
+
+CHECKPOINT_FORMAT = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint cannot be used: made with other arguments, or not a checkpoint."""
+
+
+def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
+    """Return the seed sequence of one replication.
+
+    It equals ``numpy.random.SeedSequence(seed).spawn(n)[replication]`` for
+    any ``n > replication``, so a single replication can be re-simulated
+    alone: ``pe.simulate(policy.apply(scenario), replication_seed(seed, r))``.
+
+    Parameters
+    ----------
+    seed : int
+        The ``seed`` passed to :func:`run` (>= 0).
+    replication : int
+        Replication index (>= 0).
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+    """
+    return np.random.SeedSequence(seed, spawn_key=(replication,))
+
+
+def rule_label(rule: Any) -> str:
+    """Column label of a memory rule given by name or as a rule object."""
+    if isinstance(rule, str):
+        memory = importlib.import_module("peakend.memory")
+        try:
+            return str(memory.get_rule(rule).label)
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"rules: unknown memory rule {rule!r}: {exc}") from exc
+    label = getattr(rule, "label", None)
+    if not isinstance(label, str):
+        raise ValueError(f"rules: expected a rule name or rule object, got {rule!r}")
+    return label
+
+
+# --------------------------------------------------------------------------- worker side
+@functools.lru_cache(maxsize=16)
+def _scenario_from_json(text: str) -> Scenario:
+    config = importlib.import_module("peakend.config")
+    scenario: Scenario = config.Scenario.model_validate_json(text)
+    return scenario
+
+
+def simulate_replication(task: Mapping[str, Any]) -> dict[str, Any]:
+    """Simulate and aggregate one (policy, replication); runs in a worker.
+
+    The task and the result are plain data (str, int, numpy arrays), so any
+    executor can ship them; ``peakend.sim.simulate`` is looked up at call time.
+
+    Parameters
+    ----------
+    task : Mapping
+        ``policy`` (index), ``replication``, ``seed``, ``scenario`` (JSON
+        text), ``rules`` (names or rule objects), ``keep_journeys``.
+
+    Returns
+    -------
+    dict
+        ``policy``, ``replication``, ``segments``, ``metrics``, ``values``
+        (float64, segments x metrics) and ``journeys`` (or None).
+    """
+    scenario = _scenario_from_json(task["scenario"])
+    simulate = importlib.import_module("peakend.sim").simulate
+    score_many = importlib.import_module("peakend.memory").score_many
+    journeys: Journeys = simulate(scenario, replication_seed(task["seed"], task["replication"]))
+    scored = score_many(
+        journeys.episodes["affect"], journeys.offsets, list(task["rules"]),
+        durations=journeys.durations,
+    )
+    remembered = {lab: scored[lab] for lab in task["labels"]}
+    fixed = getattr(scenario, "fixed_cost", None)
+    segments, metrics, values = aggregate(
+        journeys, remembered, staff_cost=float(scenario.staff_cost()),
+        fixed_cost=float(fixed()) if callable(fixed) else 0.0,
+    )
+    return {
+        "policy": int(task["policy"]),
+        "replication": int(task["replication"]),
+        "segments": list(segments),
+        "metrics": list(metrics),
+        "values": values,
+        "journeys": journeys if task["keep_journeys"] else None,
+    }
+
+
+# --------------------------------------------------------------------------- checkpoints
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _npz_bytes(**arrays: Any) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def _canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True)
+
+
+class Checkpoint:
+    """A directory of finished (policy, replication) aggregates.
+
+    Layout: ``manifest.json`` (the arguments and their hash), ``done/`` with
+    one ``p<policy>-r<replication>.npz`` per finished task, written to a
+    temporary file, fsynced and renamed into place (atomic), and ``journeys/``
+    when journeys are kept. A task counts as finished when its file exists.
+
+    Parameters
+    ----------
+    path : path-like
+        The directory (created if missing).
+    arguments : Mapping
+        JSON-able description of the call (scenario, policies, seed, rules,
+        library version); replications are not part of it, so a run can be
+        extended with more replications.
+
+    Raises
+    ------
+    CheckpointError
+        If the directory holds a checkpoint made with other arguments, or is
+        a non-empty directory that is not a checkpoint.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], arguments: Mapping[str, Any]) -> None:
+        self.root = Path(path)
+        self.arguments = dict(arguments)
+        self.key = hashlib.sha256(_canonical(self.arguments).encode()).hexdigest()
+        manifest = self.root / "manifest.json"
+        if self.root.exists() and not self.root.is_dir():
+            raise CheckpointError(f"checkpoint {str(self.root)!r} exists and is not a directory")
+        if manifest.is_file():
+            stored = json.loads(manifest.read_text(encoding="utf-8"))
+            if stored.get("key") != self.key:
+                raise CheckpointError(self._mismatch(stored.get("arguments", {})))
+        elif self.root.is_dir() and any(self.root.iterdir()):
+            raise CheckpointError(
+                f"checkpoint directory {str(self.root)!r} is not empty and has no manifest.json; "
+                "give a new or empty directory"
+            )
+        else:
+            self.root.mkdir(parents=True, exist_ok=True)
+            payload = {"format": CHECKPOINT_FORMAT, "key": self.key, "arguments": self.arguments}
+            _atomic_write_bytes(manifest, json.dumps(payload, indent=1).encode())
+        self.done_dir = self.root / "done"
+        self.journeys_dir = self.root / "journeys"
+        self.done_dir.mkdir(exist_ok=True)
+        for folder in (self.done_dir, self.journeys_dir):
+            if folder.is_dir():
+                for stale in folder.glob(".tmp-*"):  # left by a killed run
+                    stale.unlink(missing_ok=True)
+
+    def _mismatch(self, stored: Mapping[str, Any]) -> str:
+        differ = [k for k in sorted(set(stored) | set(self.arguments))
+                  if _canonical(stored.get(k)) != _canonical(self.arguments.get(k))]
+        details = []
+        for k in differ:
+            a, b = stored.get(k), self.arguments.get(k)
+            if isinstance(a, (int, float, str)) or a is None:
+                details.append(f"{k} (checkpoint {a!r}, now {b!r})")
+            else:
+                details.append(k)
+        return (
+            f"checkpoint {str(self.root)!r} was made with different arguments: "
+            f"{', '.join(details) or 'unknown'}; use another checkpoint path, or delete "
+            "this one to start over"
+        )
+
+    @staticmethod
+    def _name(policy: int, replication: int) -> str:
+        return f"p{policy:04d}-r{replication:06d}.npz"
+
+    def load(self, policy: int, replication: int, need_journeys: bool) -> dict[str, Any] | None:
+        """Return a finished task's result, or None if it is not (completely) there."""
+        path = self.done_dir / self._name(policy, replication)
+        if not path.is_file():
+            return None
+        jpath = self.journeys_dir / self._name(policy, replication)
+        if need_journeys and not jpath.is_file():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                result: dict[str, Any] = {
+                    "policy": policy,
+                    "replication": replication,
+                    "segments": [str(s) for s in z["segments"]],
+                    "metrics": [str(m) for m in z["metrics"]],
+                    "values": np.array(z["values"], dtype=np.float64),
+                    "journeys": None,
+                }
+        except (OSError, ValueError, KeyError):  # unreadable: treat as not done
+            return None
+        if need_journeys:
+            result["journeys"] = importlib.import_module("peakend.journeys").load_journeys(jpath)
+        return result
+
+    def save(self, result: Mapping[str, Any]) -> None:
+        """Write one finished task atomically (journeys first, then the aggregate)."""
+        name = self._name(result["policy"], result["replication"])
+        if result.get("journeys") is not None:
+            self.journeys_dir.mkdir(exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.journeys_dir, prefix=".tmp-", suffix=".npz")
+            os.close(fd)
+            try:
+                result["journeys"].save(tmp)
+                with open(tmp, "rb") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(tmp, self.journeys_dir / name)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        data = _npz_bytes(
+            segments=np.array(result["segments"], dtype=np.str_),
+            metrics=np.array(result["metrics"], dtype=np.str_),
+            values=np.asarray(result["values"], dtype=np.float64),
+        )
+        _atomic_write_bytes(self.done_dir / name, data)
+
+
+# --------------------------------------------------------------------------- execution
+def _execute(
+    tasks: Sequence[Mapping[str, Any]],
+    *,
+    workers: int | None,
+    executor: cf.Executor | None,
+    on_result: Callable[[dict[str, Any]], None],
+) -> None:
+    if not tasks:
+        return
+    if executor is not None:
+        _drain(executor, tasks, on_result)
+    elif workers is not None and workers > 1:
+        context = multiprocessing.get_context("spawn")
+        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            _drain(pool, tasks, on_result)
+    else:
+        for task in tasks:
+            on_result(simulate_replication(task))
+
+
+def _drain(
+    executor: cf.Executor,
+    tasks: Iterable[Mapping[str, Any]],
+    on_result: Callable[[dict[str, Any]], None],
+) -> None:
+    futures = [executor.submit(simulate_replication, dict(t)) for t in tasks]
+    try:
+        for fut in cf.as_completed(futures):
+            on_result(fut.result())
+    except BaseException:
+        for fut in futures:
+            fut.cancel()
+        raise
+
+
+def _progress_bar(total: int, initial: int, enabled: bool) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total, initial=initial, disable=not enabled, desc="peakend run", unit="day",
+        leave=False, dynamic_ncols=True,
+    )
+
+
+def run(
+    scenario: Scenario | str | os.PathLike[str],
+    policies: Any = None,
+    replications: int = 30,
+    seed: int = 0,
+    workers: int | None = None,
+    executor: cf.Executor | None = None,
+    progress: bool = True,
+    checkpoint: str | os.PathLike[str] | None = None,
+    rules: Sequence[Any] = DEFAULT_RULES,
+    keep_journeys: bool = False,
+) -> Results:
+    """Run policies over replicated branch days with common random numbers.
+
+    Replication ``r`` of every policy is simulated with the same seed
+    sequence, ``numpy.random.SeedSequence(seed).spawn(replications)[r]``, so
+    the policies see the same customers, service times and patience; the
+    paired differences in :meth:`Results.compare` are then much sharper than
+    independent runs, and a policy compared with itself differs by exactly 0.
+    The result depends on ``seed`` only: not on ``workers``, the executor, or
+    the order in which replications finish.
+
+    Parameters
+    ----------
+    scenario : Scenario, str or path
+        The scenario, or a built-in name / ``.toml`` path for
+        :func:`peakend.load_scenario`.
+    policies : None, Policy, sequence of Policy, mapping, str or path, optional
+        ``None`` runs the scenario as given, as a policy named ``"baseline"``.
+        A mapping maps names to :class:`Policy` objects or to changes dicts;
+        a str or path names a policy file or a built-in policy set (see
+        :func:`load_policies`).
+    replications : int, default 30
+        Simulated days per policy, >= 1 (confidence intervals need >= 3).
+    seed : int, default 0
+        Root seed, >= 0.
+    workers : int, optional
+        Number of worker processes (a ``ProcessPoolExecutor`` with the
+        ``spawn`` start method). ``None`` or 1 runs in this process.
+    executor : concurrent.futures.Executor, optional
+        Any executor to run the replications on instead, for example a Dask
+        ``distributed.Client(...).get_executor()``. Overrides ``workers``.
+    progress : bool, default True
+        Show a tqdm progress bar (``tqdm.auto``: a widget in Jupyter).
+    checkpoint : path, optional
+        Directory in which every finished (policy, replication) is written
+        atomically. Calling again with the same arguments resumes: finished
+        work is loaded, not re-simulated; a run killed at any moment loses only
+        the replications in flight. A checkpoint made with a different
+        scenario, policies, seed, rules or library version is refused with
+        :class:`CheckpointError`. More replications than before is allowed.
+    rules : sequence of str or rule objects, default ("peak_end", "mean", "integral", "end")
+        Memory rules to score; the first is the headline rule.
+    keep_journeys : bool, default False
+        Also keep every simulated day (``Results.journeys``, one
+        :class:`~peakend.journeys.Journeys` per policy with ``day`` = the
+        replication). Memory grows with replications x customers.
+
+    Returns
+    -------
+    Results
+        Per policy, replication, segment and metric aggregates.
+
+    Raises
+    ------
+    ValueError
+        For an invalid argument (naming it), a policy that gives an invalid
+        scenario (:class:`PolicyError`) or an unusable checkpoint
+        (:class:`CheckpointError`).
+    """
+    if isinstance(replications, bool) or not isinstance(replications, (int, np.integer)):
+        raise ValueError(f"replications must be an integer >= 1, got {replications!r}")
+    if replications < 1:
+        raise ValueError(f"replications must be >= 1, got {replications}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1
+    ):
+        raise ValueError(f"workers must be None or an integer >= 1, got {workers!r}")
+    if executor is not None and not isinstance(executor, cf.Executor):
+        raise ValueError(
+            f"executor must be a concurrent.futures.Executor, got {type(executor).__name__}"
+        )
+    replications, seed = int(replications), int(seed)
+    rules = tuple(rules)
+    if not rules:
+        raise ValueError("rules must name at least one memory rule")
+    labels = tuple(rule_label(r) for r in rules)
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"rules must be distinct, got labels {list(labels)}")
+
+    if not hasattr(scenario, "model_dump"):
+        scenario = importlib.import_module("peakend.config").load_scenario(scenario)
+    policy_list = policies_from(policies)
+    applied = [p.apply(scenario) for p in policy_list]  # type: ignore[arg-type]
+    scenario_texts = [s.model_dump_json() for s in applied]
+
+    from peakend import __version__
+
+    scenario_data = json.loads(scenario.model_dump_json())  # type: ignore[union-attr]
+    arguments = {
+        "scenario": scenario_data,
+        "policies": [{"name": p.name, "changes": p.changes} for p in policy_list],
+        "seed": seed,
+        "rules": list(labels),
+        "version": __version__,
+    }
+    store = Checkpoint(checkpoint, arguments) if checkpoint is not None else None
+
+    n_pol = len(policy_list)
+    results: dict[tuple[int, int], dict[str, Any]] = {}
+    todo: list[dict[str, Any]] = []
+    for p in range(n_pol):
+        for r in range(replications):
+            loaded = store.load(p, r, keep_journeys) if store is not None else None
+            if loaded is not None:
+                results[(p, r)] = loaded
+                continue
+            todo.append({
+                "policy": p, "replication": r, "seed": seed, "scenario": scenario_texts[p],
+                "rules": rules, "labels": labels, "keep_journeys": bool(keep_journeys),
+            })
+
+    bar = _progress_bar(n_pol * replications, len(results), progress)
+
+    def on_result(res: dict[str, Any]) -> None:
+        if store is not None:
+            store.save(res)
+        results[(res["policy"], res["replication"])] = res
+        bar.update(1)
+
+    try:
+        _execute(todo, workers=workers, executor=executor, on_result=on_result)
+    finally:
+        bar.close()
+
+    return _assemble(
+        results, policy_list, replications, seed, labels, scenario_data, keep_journeys
+    )
+
+
+def _assemble(
+    results: Mapping[tuple[int, int], Mapping[str, Any]],
+    policy_list: Sequence[Policy],
+    replications: int,
+    seed: int,
+    labels: Sequence[str],
+    scenario_data: Mapping[str, Any],
+    keep_journeys: bool,
+) -> Results:
+    """Put task results into one array, ordered by (policy, replication), never by arrival."""
+    metrics = metric_names(labels)
+    segments: list[str] = [ALL]
+    for key in sorted(results):
+        for s in results[key]["segments"]:
+            if s not in segments:
+                segments.append(s)
+    values = np.full((len(policy_list), replications, len(segments), len(metrics)), np.nan)
+    seg_index = {s: i for i, s in enumerate(segments)}
+    for (p, r), res in sorted(results.items()):
+        if list(res["metrics"]) != list(metrics):
+            raise RuntimeError(f"task ({p}, {r}) returned metrics {res['metrics']}")
+        rows = [seg_index[s] for s in res["segments"]]
+        values[p, r, rows, :] = res["values"]
+        missing = [i for i in range(len(segments)) if i not in rows]
+        for i in missing:  # a segment this policy does not have: no customers
+            values[p, r, i, metrics.index("n_customers")] = 0.0
+    journeys = None
+    if keep_journeys:
+        journeys_mod = importlib.import_module("peakend.journeys")
+        journeys = {
+            pol.name: journeys_mod.Journeys.concat(
+                [results[(p, r)]["journeys"] for r in range(replications)]
+            )
+            for p, pol in enumerate(policy_list)
+        }
+    from peakend import __version__
+
+    return Results(
+        values,
+        policies=[p.name for p in policy_list],
+        segments=segments,
+        metrics=metrics,
+        seed=seed,
+        rules=list(labels),
+        scenario=scenario_data,
+        policy_specs=[p.to_dict() for p in policy_list],
+        version=__version__,
+        journeys=journeys,
+    )
