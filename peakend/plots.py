@@ -77,6 +77,9 @@ def _columns(data: Any) -> dict[str, np.ndarray]:
     if hasattr(data, "columns") and hasattr(data, "reset_index"):  # pandas DataFrame
         frame = data.reset_index() if _has_named_index(data) else data
         return {str(c): np.asarray(frame[c]) for c in frame.columns}
+    if (hasattr(data, "columns") and hasattr(data, "__getitem__")
+            and not isinstance(data, Mapping)):  # peakend.experiment.Table
+        return {str(c): np.asarray(data[c]) for c in data.columns}
     if isinstance(data, Mapping):
         cols = {str(k): np.asarray(v) for k, v in data.items()}
         lengths = {len(v) for v in cols.values() if v.ndim == 1}
@@ -120,17 +123,23 @@ def _unique_in_order(values: Iterable[Any]) -> list[Any]:
     return list(seen)
 
 
-def _minutes_formatter(opening: str | None) -> Callable[[float, Any], str] | None:
+def _minutes_formatter(opening: str | float | None) -> Callable[[float, Any], str] | None:
     """Return a tick formatter that prints minutes from opening as clock time hh:mm."""
     if opening is None:
         return None
-    try:
-        hours, minutes = (int(p) for p in opening.split(":"))
-    except ValueError as exc:
-        raise ValueError(f"opening: expected a clock time 'hh:mm', got {opening!r}") from exc
-    if not (0 <= hours < 24 and 0 <= minutes < 60):
-        raise ValueError(f"opening: hours must be in 0..23 and minutes in 0..59, got {opening!r}")
-    start = 60 * hours + minutes
+    if isinstance(opening, str):
+        try:
+            hours, minutes = (int(p) for p in opening.split(":"))
+        except ValueError as exc:
+            raise ValueError(f"opening: expected a clock time 'hh:mm', got {opening!r}") from exc
+        if not (0 <= hours < 24 and 0 <= minutes < 60):
+            raise ValueError(
+                f"opening: hours must be in 0..23 and minutes in 0..59, got {opening!r}")
+        start = 60 * hours + minutes
+    else:
+        if not 0 <= float(opening) < 24:
+            raise ValueError(f"opening: clock hours must be in [0, 24), got {opening!r}")
+        start = round(60 * float(opening))
 
     def fmt(x: float, _pos: Any = None) -> str:
         total = round(start + x)
@@ -597,7 +606,7 @@ def hall_queue(
     staffing_time: Sequence[float] | np.ndarray | None = None,
     staffing: Sequence[float] | np.ndarray | None = None,
     close: float | None = None,
-    opening: str | None = None,
+    opening: str | float | None = None,
     staffing_label: str = "tellers on duty",
     ax: Axes | None = None,
 ) -> Axes:
@@ -615,9 +624,10 @@ def hall_queue(
         number from that time on. Drawn as a step line on a right-hand axis.
     close : float, optional
         Minutes from opening at which the day ends; default the last time given.
-    opening : str, optional
-        Clock time of opening, ``"hh:mm"``; when given, the time axis shows clock
-        time instead of minutes from opening.
+    opening : str or float, optional
+        Clock time of opening, ``"hh:mm"`` or hours (``9.5`` is 09:30, as in
+        ``Scenario.opening``); when given, the time axis shows clock time
+        instead of minutes from opening.
     staffing_label : str
         Label of the right-hand axis (a count).
     ax : matplotlib Axes, optional
@@ -950,11 +960,14 @@ def rule_rankings(
 
     Parameters
     ----------
-    scores : mapping or DataFrame
-        ``{rule: {policy: value}}`` or a DataFrame with one row per policy (index)
-        and one column per rule. Values are each rule's mean remembered value of
-        the policy (each rule has its own scale: the integral is in affect x
+    scores : mapping, DataFrame or Table
+        ``{rule: {policy: value}}``, a DataFrame with one row per policy (index)
+        and one column per rule, or a table with a ``policy`` column and one
+        column per rule. Values are each rule's mean remembered value of the
+        policy (each rule has its own scale: the integral is in affect x
         minutes, the others in affect points), so only ranks are compared.
+        ``Results.rankings()`` (ranks, 1 = best) works with
+        ``higher_is_better=False``.
     higher_is_better : bool
         Rank 1 is the highest value (default) or the lowest.
     annotate_values : bool
@@ -973,7 +986,14 @@ def rule_rankings(
     ValueError
         If fewer than one rule or policy is given, or a policy lacks a rule's value.
     """
-    if hasattr(scores, "columns") and hasattr(scores, "index"):
+    if (hasattr(scores, "columns") and "policy" in list(scores.columns)) or (
+            isinstance(scores, Mapping) and "policy" in scores):
+        cols = _columns(scores)
+        policies = [str(p) for p in cols.pop("policy")]
+        rules = list(cols)
+        m = np.array([np.asarray(cols[r], dtype=float) for r in rules]).reshape(
+            len(rules), len(policies))
+    elif hasattr(scores, "columns") and hasattr(scores, "index"):
         rules = [str(c) for c in scores.columns]
         policies = [str(i) for i in scores.index]
         m = np.asarray(scores.to_numpy(), dtype=float).T  # rules x policies

@@ -259,6 +259,8 @@ def test_hall_queue_clock_axis():
     assert labels[0] == "09:00" and labels[-1] == "17:00" and "12:00" in labels
     assert "time of day" in ax.get_xlabel()
     assert len(ax.figure.axes) == 1  # no staffing given, no twin
+    ax = plots.hall_queue([0.0, 90.0], [1, 2], close=60.0, opening=9.5)  # Scenario.opening
+    assert ax.xaxis.get_major_formatter()(30.0, None) == "10:00"
 
 
 @pytest.mark.parametrize(
@@ -269,6 +271,7 @@ def test_hall_queue_clock_axis():
         ({"time": [0.0], "length": [1], "staffing": [1]}, "both or neither"),
         ({"time": [0.0], "length": [1], "opening": "9h"}, "opening"),
         ({"time": [0.0], "length": [1], "opening": "25:00"}, "opening"),
+        ({"time": [0.0], "length": [1], "opening": 24.0}, "opening"),
     ],
 )
 def test_hall_queue_errors(kwargs, match):
@@ -395,3 +398,20 @@ def test_moments_of_truth_from_cem_classification(two_patients):
     assert ax2.images[0].get_clim() == (-1.0, 1.0)
     with pytest.raises(ValueError, match="share"):
         plots.moments_of_truth(mot, share="best")
+
+
+def test_policy_comparison_reads_experiment_compare_columns():
+    """Results.compare() names its columns difference / low / high."""
+    table = {"policy": ["lunch"], "segment": ["all"], "metric": ["remembered[peak_end]"],
+             "difference": [0.4], "low": [0.1], "high": [0.7], "p_holm": [0.01]}
+    ax = plots.policy_comparison(table, metric="remembered[peak_end]")
+    (ci,) = [ln for ln in ax.get_lines() if ln.get_label() == "_ci"]
+    assert list(ci.get_xdata()) == [0.1, 0.7]
+
+
+def test_rule_rankings_from_a_table_with_a_policy_column():
+    table = {"policy": ["a", "b", "c"], "peak_end": [1.0, 2.0, 3.0], "integral": [3.0, 1.0, 2.0]}
+    ax = plots.rule_rankings(table, higher_is_better=False)
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    assert list(lines["b"].get_ydata()) == [2, 1]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["peak_end", "integral"]
