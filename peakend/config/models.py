@@ -1,0 +1,806 @@
+"""Pydantic models of a branch scenario.
+
+Every model is frozen and rejects unknown fields. Times of day are clock hours
+(``9.5`` or ``"09:30"``); inside the simulation they become minutes from
+opening. Rates are per hour, durations in minutes, experience and expectation
+levels on a 0-10 scale, money in the scenario's currency units.
+
+Named collections (segments, business types, counter groups) are
+``dict[str, Model]`` keyed by name, so a policy can deep-merge a partial change
+(``{"counters": {"general": {"tellers": 5}}}``) and re-validate.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+__all__ = [
+    "JOURNEY_TOUCHPOINTS",
+    "LEVEL_TOUCHPOINTS",
+    "MEMORY_RULES",
+    "TOUCHPOINTS",
+    "Abandonment",
+    "Arrivals",
+    "BusinessType",
+    "ClockTime",
+    "CounterGroup",
+    "Deterministic",
+    "Distribution",
+    "Empirical",
+    "Entrance",
+    "Exponential",
+    "Farewell",
+    "Gamma",
+    "GiftUtility",
+    "Hall",
+    "Lobby",
+    "Lognormal",
+    "Lounge",
+    "MemoryRule",
+    "Model",
+    "Quality",
+    "RateBlock",
+    "Scenario",
+    "Segment",
+    "ShiftBlock",
+    "ValueFunction",
+]
+
+#: Every touchpoint the branch model records, in journey order.
+TOUCHPOINTS: tuple[str, ...] = (
+    "entrance",
+    "welcome",
+    "information",
+    "lounge",
+    "waiting",
+    "service",
+    "farewell",
+    "abandonment",
+)
+#: Touchpoints a scenario's ``journey`` may switch on (abandonment is recorded when it happens).
+JOURNEY_TOUCHPOINTS: tuple[str, ...] = TOUCHPOINTS[:-1]
+#: Touchpoints with a per-segment expectation level, 0-10 (waiting uses ``expected_wait``).
+LEVEL_TOUCHPOINTS: tuple[str, ...] = (
+    "entrance",
+    "welcome",
+    "information",
+    "lounge",
+    "service",
+    "farewell",
+)
+#: Memory rule names understood by :func:`peakend.memory.get_rule`.
+MEMORY_RULES: tuple[str, ...] = (
+    "peak_end",
+    "weighted_peak_end",
+    "best_worst_end",
+    "mean",
+    "integral",
+    "time_weighted_mean",
+    "peak",
+    "end",
+    "trend",
+    "recency",
+)
+
+JourneyTouchpoint = Literal[
+    "entrance", "welcome", "information", "lounge", "waiting", "service", "farewell"
+]
+_DEFAULT_JOURNEY: tuple[JourneyTouchpoint, ...] = (
+    "entrance",
+    "welcome",
+    "information",
+    "lounge",
+    "waiting",
+    "service",
+    "farewell",
+)
+LevelTouchpoint = Literal["entrance", "welcome", "information", "lounge", "service", "farewell"]
+
+_SHARE_TOLERANCE = 1e-6
+_CLOCK = re.compile(r"^\s*(\d{1,4}):([0-5]\d)\s*$")
+
+
+def _parse_clock(value: Any) -> Any:
+    """Turn ``"HH:MM"`` into clock hours (float); pass numbers through."""
+    if isinstance(value, str):
+        m = _CLOCK.match(value)
+        if m is None:
+            raise ValueError(f"clock time must be 'HH:MM' or hours as a number, got {value!r}")
+        return int(m.group(1)) + int(m.group(2)) / 60.0
+    return value
+
+
+#: Clock time in hours since midnight (``9.5``), also accepted as ``"09:30"``.
+ClockTime = Annotated[float, BeforeValidator(_parse_clock)]
+
+
+def _clock_text(hours: float) -> str:
+    h = int(hours)
+    m = round((hours - h) * 60)
+    return f"{h:02d}:{m:02d}"
+
+
+class Model(BaseModel):
+    """Frozen base of all configuration models: unknown fields are errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+# --------------------------------------------------------------------------- distributions
+class Exponential(Model):
+    """Exponential durations, minutes."""
+
+    kind: Literal["exponential"] = Field("exponential", description="distribution family")
+    mean: float = Field(gt=0, le=1e6, description="mean duration, minutes (> 0)")
+
+
+class Lognormal(Model):
+    """Lognormal durations given by their mean and standard deviation, minutes."""
+
+    kind: Literal["lognormal"] = Field("lognormal", description="distribution family")
+    mean: float = Field(gt=0, le=1e6, description="mean duration, minutes (> 0)")
+    sd: float = Field(gt=0, le=1e6, description="standard deviation, minutes (> 0)")
+
+    @property
+    def sigma(self) -> float:
+        """Standard deviation of the underlying normal (log scale), dimensionless."""
+        return math.sqrt(math.log1p((self.sd / self.mean) ** 2))
+
+    @property
+    def mu(self) -> float:
+        """Mean of the underlying normal, log-minutes."""
+        return math.log(self.mean) - 0.5 * self.sigma**2
+
+
+class Gamma(Model):
+    """Gamma durations given by their mean and standard deviation, minutes."""
+
+    kind: Literal["gamma"] = Field("gamma", description="distribution family")
+    mean: float = Field(gt=0, le=1e6, description="mean duration, minutes (> 0)")
+    sd: float = Field(gt=0, le=1e6, description="standard deviation, minutes (> 0)")
+
+    @property
+    def shape(self) -> float:
+        """Shape parameter ``(mean / sd)**2``, dimensionless."""
+        return (self.mean / self.sd) ** 2
+
+    @property
+    def scale(self) -> float:
+        """Scale parameter ``sd**2 / mean``, minutes."""
+        return self.sd**2 / self.mean
+
+
+class Deterministic(Model):
+    """A fixed duration, minutes."""
+
+    kind: Literal["deterministic"] = Field("deterministic", description="distribution family")
+    value: float = Field(ge=0, le=1e6, description="the duration, minutes (>= 0)")
+
+    @property
+    def mean(self) -> float:
+        """The mean duration (the value itself), minutes."""
+        return self.value
+
+
+class Empirical(Model):
+    """Durations resampled from observed values, minutes."""
+
+    kind: Literal["empirical"] = Field("empirical", description="distribution family")
+    values: list[Annotated[float, Field(ge=0, le=1e6)]] = Field(
+        min_length=1, description="observed durations, minutes (each >= 0, at least one)"
+    )
+    weights: list[Annotated[float, Field(ge=0)]] | None = Field(
+        None, description="relative weights of the values (>= 0, same length); None: equal"
+    )
+
+    @model_validator(mode="after")
+    def _check_weights(self) -> Empirical:
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError(
+                    f"weights: length {len(self.weights)} must equal the length of values "
+                    f"({len(self.values)})"
+                )
+            if sum(self.weights) <= 0:
+                raise ValueError("weights: must have a positive sum")
+        return self
+
+    @property
+    def mean(self) -> float:
+        """The (weighted) mean of the values, minutes."""
+        if self.weights is None:
+            return sum(self.values) / len(self.values)
+        total = sum(self.weights)
+        return sum(v * w for v, w in zip(self.values, self.weights, strict=True)) / total
+
+
+#: A duration distribution (service or patience), discriminated by ``kind``.
+Distribution = Annotated[
+    Exponential | Lognormal | Gamma | Deterministic | Empirical, Field(discriminator="kind")
+]
+
+
+# --------------------------------------------------------------------------- arrivals
+class RateBlock(Model):
+    """One block of the piecewise-constant arrival-rate profile."""
+
+    start: ClockTime = Field(
+        ge=0, le=1e6, description="clock time the block starts, hours (9.5 or '09:30')"
+    )
+    rate: float = Field(
+        ge=0,
+        le=1e6,
+        description="arrivals per hour from start until the next block (before e-channel "
+        "diversion), >= 0",
+    )
+
+
+class Arrivals(Model):
+    """Non-homogeneous Poisson arrivals with a piecewise-constant rate."""
+
+    profile: list[RateBlock] = Field(
+        min_length=1,
+        description="rate blocks in increasing start order; the first starts at or before "
+        "opening; each rate holds until the next block starts (customers per hour)",
+    )
+
+    @model_validator(mode="after")
+    def _check_order(self) -> Arrivals:
+        starts = [b.start for b in self.profile]
+        if any(b <= a for a, b in itertools.pairwise(starts)):
+            raise ValueError(f"arrivals.profile: block starts must strictly increase, got {starts}")
+        return self
+
+
+# --------------------------------------------------------------------------- segments
+class Farewell(Model):
+    """The farewell protocol for one segment."""
+
+    enabled: bool = Field(False, description="a sincere farewell at the end of service (on/off)")
+    minutes: float = Field(
+        0.5, gt=0, le=60, description="duration of the farewell episode, minutes (0-60]"
+    )
+    level: float = Field(
+        7.0, ge=0, le=10, description="farewell experience with the protocol on, 0-10"
+    )
+    plain_level: float = Field(
+        5.0, ge=0, le=10, description="end-of-service experience with the protocol off, 0-10"
+    )
+    gift_size: float = Field(
+        0.0, ge=0, le=1e4, description="size (value) of the farewell gift, currency units (0: none)"
+    )
+    gift_cost: float = Field(
+        0.0, ge=0, le=1e6, description="cost of one gift, currency units per gift given"
+    )
+
+
+class Segment(Model):
+    """A customer segment: its share, mix, expectations and patience."""
+
+    share: float = Field(ge=0, le=1, description="share of arrivals, 0-1 (segments sum to 1)")
+    business_mix: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        min_length=1,
+        description="share of each business type among this segment's visits, 0-1 (sum to 1)",
+    )
+    appointment_share: float = Field(
+        0.0, ge=0, le=1, description="share of visits with a booked slot, 0-1"
+    )
+    appointment_expected_wait: float = Field(
+        2.0, ge=0, le=1440, description="wait a customer with an appointment expects, minutes"
+    )
+    expected_wait: float = Field(
+        10.0, ge=0, le=1440, description="wait a walk-in customer expects, minutes"
+    )
+    expectations: dict[LevelTouchpoint, Annotated[float, Field(ge=0, le=10)]] = Field(
+        default_factory=dict,
+        description="expected experience level per touchpoint, 0-10 (missing: 5); keys: "
+        + ", ".join(LEVEL_TOUCHPOINTS),
+    )
+    noise_sd: float = Field(
+        0.5, ge=0, le=5, description="sd of the per-episode experience noise, points (0-5)"
+    )
+    balk_queue: int | None = Field(
+        None,
+        ge=0,
+        le=100000,
+        description="displayed hall queue (customers) at or above which a walk-in leaves at "
+        "once; None: never balks",
+    )
+    renege: Distribution | None = Field(
+        None, description="patience before leaving the queue, minutes; None: never reneges"
+    )
+    lounge: bool = Field(False, description="waits in the VIP lounge (when the lounge is on)")
+    farewell: Farewell = Field(default_factory=Farewell, description="farewell protocol")
+    value: float = Field(
+        0.0, ge=0, le=1e9, description="value of a customer to the bank, currency units per year"
+    )
+
+
+class BusinessType(Model):
+    """A kind of business done at the counter."""
+
+    service: Distribution = Field(description="counter service time distribution, minutes")
+    e_channel_share: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="share of this business diverted to e-channels (never comes), 0-1 (< 1)",
+    )
+
+
+# --------------------------------------------------------------------------- counters
+class ShiftBlock(Model):
+    """One block of a counter group's shift plan."""
+
+    start: ClockTime = Field(ge=0, le=1e6, description="clock time the block starts, hours")
+    count: int = Field(ge=0, le=1000, description="tellers on duty from start on, 0-1000")
+
+
+class Quality(Model):
+    """Teller quality (attitude, advice): normal across tellers, clipped to 0-10."""
+
+    mean: float = Field(6.0, ge=0, le=10, description="mean teller quality level, 0-10")
+    sd: float = Field(0.0, ge=0, le=5, description="sd of quality between tellers, points (0-5)")
+
+
+class CounterGroup(Model):
+    """A group of identical counters (windows) with one discipline."""
+
+    tellers: int | list[ShiftBlock] = Field(
+        1,
+        description="tellers on duty: a constant count (0-1000) or a shift plan of blocks "
+        "within opening hours (count from each start until the next)",
+    )
+    segments: list[str] = Field(
+        default_factory=list, description="segments served (own segments); empty: all"
+    )
+    business: list[str] = Field(
+        default_factory=list, description="business types served; empty: all"
+    )
+    discipline: Literal["fifo", "priority", "dedicated", "flexible"] = Field(
+        "fifo",
+        description="fifo: one shared first-come queue; priority: non-preemptive by "
+        "'priority' order; dedicated: only 'segments'; flexible: 'segments' first, else the "
+        "next customer of 'overflow'",
+    )
+    priority: list[str] = Field(
+        default_factory=list,
+        description="segment order for the priority discipline, highest first",
+    )
+    overflow: list[str] | None = Field(
+        None,
+        description="flexible discipline: segments served when none of 'segments' waits; "
+        "None: all other segments",
+    )
+    cost_per_hour: float = Field(
+        0.0, ge=0, le=1e6, description="staff cost, currency units per teller-hour"
+    )
+    quality: Quality = Field(default_factory=Quality, description="teller quality distribution")
+
+    @model_validator(mode="after")
+    def _check(self) -> CounterGroup:
+        if isinstance(self.tellers, int) and not 0 <= self.tellers <= 1000:
+            raise ValueError(f"tellers: must be between 0 and 1000, got {self.tellers}")
+        if isinstance(self.tellers, list):
+            if not self.tellers:
+                raise ValueError("tellers: a shift plan needs at least one block")
+            starts = [b.start for b in self.tellers]
+            if any(b <= a for a, b in itertools.pairwise(starts)):
+                raise ValueError(
+                    f"tellers: shift block starts must strictly increase, got {starts}"
+                )
+        if self.discipline in ("dedicated", "flexible") and not self.segments:
+            raise ValueError(f"segments: discipline {self.discipline!r} needs at least one segment")
+        if self.discipline == "priority" and not self.priority:
+            raise ValueError("priority: discipline 'priority' needs a segment order")
+        if self.overflow is not None and self.discipline != "flexible":
+            raise ValueError("overflow: only allowed with discipline 'flexible'")
+        return self
+
+    def max_tellers(self) -> int:
+        """Largest number of tellers on duty at any time, counters."""
+        if isinstance(self.tellers, int):
+            return self.tellers
+        return max(b.count for b in self.tellers)
+
+
+# --------------------------------------------------------------------------- experience design
+class Entrance(Model):
+    """Arrival at the branch: location, hours, ambience."""
+
+    minutes: float = Field(0.25, gt=0, le=60, description="entrance episode duration, minutes")
+    level: float = Field(6.0, ge=0, le=10, description="entrance (ambience) experience, 0-10")
+
+
+class Lobby(Model):
+    """Lobby managers who greet arriving customers."""
+
+    managers: int = Field(0, ge=0, le=100, description="lobby managers on duty, 0-100")
+    greeting_minutes: float = Field(
+        1.0, gt=0, le=60, description="time a greeting takes (manager busy), minutes"
+    )
+    greeted_level: float = Field(7.0, ge=0, le=10, description="welcome experience if greeted")
+    ungreeted_level: float = Field(
+        4.0, ge=0, le=10, description="welcome experience if no manager is free, 0-10"
+    )
+    cost_per_hour: float = Field(
+        0.0, ge=0, le=1e6, description="staff cost, currency units per manager-hour"
+    )
+
+
+class Hall(Model):
+    """The waiting hall: ticket machine, perceived waiting time, fairness."""
+
+    ticket_minutes: float = Field(
+        0.25, gt=0, le=60, description="ticket / information episode duration, minutes"
+    )
+    ticket_level: float = Field(5.0, ge=0, le=10, description="ticket/information experience")
+    wait_display: bool = Field(False, description="the expected wait is displayed (on/off)")
+    display_multiplier: float = Field(
+        0.85, gt=0, le=5, description="perceived-wait multiplier when displayed, (0, 5]"
+    )
+    display_bonus: float = Field(
+        1.0, ge=0, le=10, description="information experience gain when displayed, points"
+    )
+    distraction: bool = Field(False, description="distractions in the hall: TV, news (on/off)")
+    distraction_multiplier: float = Field(
+        0.8, gt=0, le=5, description="perceived-wait multiplier with distraction, (0, 5]"
+    )
+    perception_k: float = Field(
+        1.0, gt=0, le=10, description="k in perceived = k * wait**p * m, (0, 10]"
+    )
+    perception_p: float = Field(
+        1.0, gt=0, le=3, description="p in perceived = k * wait**p * m, (0, 3]"
+    )
+    minutes_per_point: float = Field(
+        5.0,
+        gt=0,
+        le=1440,
+        description="waiting scale: each this many perceived minutes costs one point of the "
+        "0-10 waiting experience, minutes per point",
+    )
+    slip_penalty: float = Field(
+        0.5,
+        ge=0,
+        le=10,
+        description="waiting experience lost per slip (later arrival served first), points",
+    )
+    distraction_cost_per_day: float = Field(
+        0.0, ge=0, le=1e6, description="cost of the distractions, currency units per day"
+    )
+    display_cost_per_day: float = Field(
+        0.0, ge=0, le=1e6, description="cost of the wait display, currency units per day"
+    )
+
+
+class Lounge(Model):
+    """The VIP lounge: a peak made by contrast with a crowded hall."""
+
+    enabled: bool = Field(False, description="the lounge is open (on/off)")
+    minutes: float = Field(
+        0.5, gt=0, le=60, description="duration of the lounge-entry episode, minutes"
+    )
+    level: float = Field(7.0, ge=0, le=10, description="lounge experience with an empty hall, 0-10")
+    contrast_strength: float = Field(
+        3.0, ge=0, le=10, description="experience gain with a very crowded hall, points (0-10)"
+    )
+    crowd_half: float = Field(
+        5.0, gt=0, le=1e4, description="hall queue giving half the contrast gain, customers"
+    )
+    cost_per_day: float = Field(
+        0.0, ge=0, le=1e6, description="running cost of the lounge, currency units per day"
+    )
+
+
+class Abandonment(Model):
+    """The moment a customer gives up (balks or reneges)."""
+
+    minutes: float = Field(0.25, gt=0, le=60, description="abandonment episode duration, minutes")
+    level: float = Field(
+        0.0,
+        ge=0,
+        le=10,
+        description="experience of leaving unserved, 0-10 (compared with the "
+        "segment's service expectation)",
+    )
+
+
+class GiftUtility(Model):
+    """Concave utility of a farewell gift, ``scale * size**curvature`` (see peakend.affect)."""
+
+    scale: float = Field(
+        0.5, gt=0, le=10, description="experience points added by a gift of size 1, (0, 10]"
+    )
+    curvature: float = Field(
+        0.5, gt=0, le=1, description="exponent: 1 linear, smaller more concave, (0, 1]"
+    )
+
+
+class ValueFunction(Model):
+    """The Delta-law value function v(experience - expectation)."""
+
+    kind: Literal["prospect", "linear"] = Field("prospect", description="value function family")
+    alpha: float = Field(0.88, gt=0, le=1, description="curvature for gains, (0, 1]")
+    beta: float = Field(0.88, gt=0, le=1, description="curvature for losses, (0, 1]")
+    loss_aversion: float = Field(
+        2.25, ge=1, le=10, description="lambda, losses weigh more, [1, 10]"
+    )
+    scale: float = Field(1.0, gt=0, le=10, description="affect points per level point, (0, 10]")
+
+
+class MemoryRule(Model):
+    """The default memory rule that gives the ``remembered`` column."""
+
+    rule: Literal[
+        "peak_end",
+        "weighted_peak_end",
+        "best_worst_end",
+        "mean",
+        "integral",
+        "time_weighted_mean",
+        "peak",
+        "end",
+        "trend",
+        "recency",
+    ] = Field("peak_end", description="memory rule name (see peakend.memory)")
+    params: dict[str, float] = Field(
+        default_factory=dict, description="rule parameters, by name (rule-specific units)"
+    )
+
+
+# --------------------------------------------------------------------------- scenario
+class Scenario(Model):
+    """A bank-branch day: hours, demand, customers, counters and experience design.
+
+    Examples
+    --------
+    >>> import peakend as pe
+    >>> s = pe.load_scenario("default_branch")
+    >>> s.opening < s.closing
+    True
+    >>> bigger = s.model_copy(update={"name": "five tellers"})
+    >>> bigger.name
+    'five tellers'
+    """
+
+    name: str = Field("scenario", min_length=1, description="scenario name")
+    description: str = Field("", description="free text")
+    currency: str = Field("CNY", description="currency of all costs and values")
+    opening: ClockTime = Field(ge=0, le=1e6, description="opening time, clock hours ('09:00')")
+    closing: ClockTime = Field(
+        ge=0,
+        le=1e6,
+        description="closing time, clock hours (> opening); doors close, nobody enters after",
+    )
+    after_closing: Literal["serve", "dismiss"] = Field(
+        "serve",
+        description="serve: customers inside at closing are served; dismiss: those still "
+        "waiting at closing leave unserved (recorded as reneged)",
+    )
+    arrivals: Arrivals = Field(description="arrival-rate profile (customers per hour)")
+    segments: dict[str, Segment] = Field(min_length=1, description="customer segments by name")
+    business_types: dict[str, BusinessType] = Field(
+        min_length=1, description="business types by name"
+    )
+    counters: dict[str, CounterGroup] = Field(min_length=1, description="counter groups by name")
+    journey: list[JourneyTouchpoint] = Field(
+        default_factory=lambda: list(_DEFAULT_JOURNEY),
+        description="touchpoints recorded, in journey order; must include waiting and service; "
+        "allowed: " + ", ".join(JOURNEY_TOUCHPOINTS),
+    )
+    entrance: Entrance = Field(default_factory=Entrance, description="entrance touchpoint")
+    lobby: Lobby = Field(default_factory=Lobby, description="lobby managers and welcome")
+    hall: Hall = Field(default_factory=Hall, description="waiting hall and perceived wait")
+    lounge: Lounge = Field(default_factory=Lounge, description="VIP lounge")
+    abandonment: Abandonment = Field(default_factory=Abandonment, description="leaving unserved")
+    gift_utility: GiftUtility = Field(default_factory=GiftUtility, description="gift utility")
+    value_function: ValueFunction = Field(
+        default_factory=ValueFunction, description="Delta-law value function"
+    )
+    memory: MemoryRule = Field(default_factory=MemoryRule, description="default memory rule")
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> Scenario:
+        _check_scenario(self)
+        return self
+
+    # ------------------------------------------------------------------ derived
+    @property
+    def open_minutes(self) -> float:
+        """Length of the opening hours, minutes."""
+        return (self.closing - self.opening) * 60.0
+
+    def tellers_at(self, group: str, clock: float) -> int:
+        """Tellers of counter group ``group`` on duty at clock time ``clock`` (hours)."""
+        tellers = self.counters[group].tellers
+        if isinstance(tellers, int):
+            return tellers
+        count = 0
+        for block in tellers:
+            if block.start <= clock:
+                count = block.count
+        return count
+
+    def teller_hours(self, group: str) -> float:
+        """Teller-hours of counter group ``group`` within opening hours, hours."""
+        tellers = self.counters[group].tellers
+        if isinstance(tellers, int):
+            return tellers * (self.closing - self.opening)
+        total = 0.0
+        for i, block in enumerate(tellers):
+            end = tellers[i + 1].start if i + 1 < len(tellers) else self.closing
+            total += block.count * (min(end, self.closing) - max(block.start, self.opening))
+        return total
+
+    def staff_cost(self) -> float:
+        """Staff cost of the day's shift plans within opening hours, currency units per day.
+
+        Tellers (teller-hours times each group's ``cost_per_hour``) plus lobby
+        managers (opening hours times ``lobby.cost_per_hour``). Overtime after
+        closing and fixed costs (lounge, distraction, display) are not included;
+        see :meth:`fixed_cost`.
+        """
+        hours = self.closing - self.opening
+        tellers = sum(self.teller_hours(g) * c.cost_per_hour for g, c in self.counters.items())
+        return tellers + self.lobby.managers * hours * self.lobby.cost_per_hour
+
+    def fixed_cost(self) -> float:
+        """Daily running cost of the lounge, distraction and wait display, currency units."""
+        cost = self.lounge.cost_per_day if self.lounge.enabled else 0.0
+        cost += self.hall.distraction_cost_per_day if self.hall.distraction else 0.0
+        cost += self.hall.display_cost_per_day if self.hall.wait_display else 0.0
+        return cost
+
+    def served_segments(self, group: str) -> list[str]:
+        """Segments counter group ``group`` can serve, in the order it prefers them."""
+        c = self.counters[group]
+        everyone = list(self.segments)
+        own = list(c.segments) or everyone
+        if c.discipline == "priority":
+            ordered = [s for s in c.priority if s in own]
+            return ordered + [s for s in own if s not in ordered]
+        if c.discipline == "flexible":
+            extra = c.overflow if c.overflow is not None else everyone
+            return own + [s for s in extra if s not in own]
+        return own
+
+    def expected_arrivals(self) -> float:
+        """Return the expected number of customers coming in a day (after e-channel diversion)."""
+        potential = _profile_integral(self) / 60.0
+        stay = 0.0
+        for seg in self.segments.values():
+            for b, share in seg.business_mix.items():
+                stay += seg.share * share * (1.0 - self.business_types[b].e_channel_share)
+        return potential * stay
+
+    def offered_load(self) -> float:
+        """Offered work divided by staffed teller time over the opening hours, dimensionless.
+
+        Expected service minutes of the day's expected arrivals over the
+        teller-minutes of the shift plans; above 1 the branch cannot keep up.
+        """
+        work = 0.0
+        potential = _profile_integral(self) / 60.0
+        for seg in self.segments.values():
+            for b, share in seg.business_mix.items():
+                bt = self.business_types[b]
+                work += seg.share * share * (1.0 - bt.e_channel_share) * bt.service.mean
+        work *= potential
+        capacity = 60.0 * sum(self.teller_hours(g) for g in self.counters)
+        if capacity <= 0:
+            return math.inf if work > 0 else 0.0
+        return work / capacity
+
+
+def _profile_integral(s: Scenario) -> float:
+    """Integral of the rate profile over the opening hours, customers * minutes / hour."""
+    total = 0.0
+    blocks = s.arrivals.profile
+    for i, block in enumerate(blocks):
+        end = blocks[i + 1].start if i + 1 < len(blocks) else s.closing
+        lo, hi = max(block.start, s.opening), min(end, s.closing)
+        if hi > lo:
+            total += block.rate * (hi - lo) * 60.0
+    return total
+
+
+def _check_scenario(s: Scenario) -> None:
+    """Cross-field checks; every message names the field and the allowed values."""
+    if s.closing <= s.opening:
+        raise ValueError(
+            f"closing: must be after opening ({_clock_text(s.opening)}), got "
+            f"{_clock_text(s.closing)}"
+        )
+    # arrivals
+    first = s.arrivals.profile[0].start
+    if first > s.opening:
+        raise ValueError(
+            f"arrivals.profile: the first block must start at or before opening "
+            f"({_clock_text(s.opening)}), got {_clock_text(first)}"
+        )
+    for rate_block in s.arrivals.profile:
+        if rate_block.start >= s.closing:
+            raise ValueError(
+                f"arrivals.profile: block start {_clock_text(rate_block.start)} must be before "
+                f"closing ({_clock_text(s.closing)})"
+            )
+    # segments
+    total = sum(seg.share for seg in s.segments.values())
+    if abs(total - 1.0) > _SHARE_TOLERANCE:
+        raise ValueError(
+            f"segments.*.share: shares must sum to 1 (tolerance {_SHARE_TOLERANCE}), "
+            f"got {total:.6g}"
+        )
+    names_b = set(s.business_types)
+    for name, seg in s.segments.items():
+        unknown = set(seg.business_mix) - names_b
+        if unknown:
+            raise ValueError(
+                f"segments.{name}.business_mix: unknown business types {sorted(unknown)}; "
+                f"allowed: {sorted(names_b)}"
+            )
+        mix = sum(seg.business_mix.values())
+        if abs(mix - 1.0) > _SHARE_TOLERANCE:
+            raise ValueError(
+                f"segments.{name}.business_mix: shares must sum to 1 "
+                f"(tolerance {_SHARE_TOLERANCE}), got {mix:.6g}"
+            )
+    # journey
+    if "waiting" not in s.journey or "service" not in s.journey:
+        raise ValueError(f"journey: must include 'waiting' and 'service', got {s.journey}")
+    if len(set(s.journey)) != len(s.journey):
+        raise ValueError(f"journey: touchpoints must not repeat, got {s.journey}")
+    order = [t for t in JOURNEY_TOUCHPOINTS if t in s.journey]
+    if list(s.journey) != order:
+        raise ValueError(f"journey: touchpoints must be in journey order {order}, got {s.journey}")
+    # counters
+    names_s = set(s.segments)
+    for gname, c in s.counters.items():
+        for fname, listed in (
+            ("segments", c.segments),
+            ("priority", c.priority),
+            ("overflow", c.overflow or []),
+        ):
+            unknown = set(listed) - names_s
+            if unknown:
+                raise ValueError(
+                    f"counters.{gname}.{fname}: unknown segments {sorted(unknown)}; "
+                    f"allowed: {sorted(names_s)}"
+                )
+        unknown = set(c.business) - names_b
+        if unknown:
+            raise ValueError(
+                f"counters.{gname}.business: unknown business types {sorted(unknown)}; "
+                f"allowed: {sorted(names_b)}"
+            )
+        if isinstance(c.tellers, list):
+            for block in c.tellers:
+                if not s.opening <= block.start < s.closing:
+                    raise ValueError(
+                        f"counters.{gname}.tellers: shift block start "
+                        f"{_clock_text(block.start)} must be within opening hours "
+                        f"[{_clock_text(s.opening)}, {_clock_text(s.closing)})"
+                    )
+    # every (segment, business) with positive mix must be served by a staffed group
+    for sname, seg in s.segments.items():
+        if seg.share <= 0:
+            continue
+        for bname, share in seg.business_mix.items():
+            if share <= 0:
+                continue
+            if not any(
+                c.max_tellers() > 0
+                and sname in s.served_segments(g)
+                and (not c.business or bname in c.business)
+                for g, c in s.counters.items()
+            ):
+                raise ValueError(
+                    f"counters: no staffed counter group serves segment {sname!r} with business "
+                    f"{bname!r}; every segment and business type must be served (check "
+                    f"counters.*.segments, .business and .tellers > 0)"
+                )

@@ -1,0 +1,135 @@
+"""Built-in scenarios and textbook scenario factories.
+
+The built-in scenarios are TOML files shipped in this package; load them with
+:func:`peakend.load_scenario` by name. :func:`mmc` builds a plain M/M/c queue
+(optionally with non-preemptive priority classes) for checks against theory.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from peakend.config import Scenario, builtin_dir
+
+__all__ = ["builtin_names", "mmc"]
+
+
+def builtin_names() -> list[str]:
+    """Names of the built-in scenarios, sorted.
+
+    Returns
+    -------
+    list of str
+        Names accepted by :func:`peakend.load_scenario`.
+
+    Examples
+    --------
+    >>> from peakend.scenarios import builtin_names
+    >>> "default_branch" in builtin_names()
+    True
+    """
+    return sorted(p.stem for p in builtin_dir().glob("*.toml"))
+
+
+def mmc(
+    arrival_rate: float,
+    service_rate: float,
+    servers: int,
+    hours: float,
+    class_rates: Sequence[float] | None = None,
+) -> Scenario:
+    """Build a textbook M/M/c day: Poisson arrivals, exponential service, c servers.
+
+    One queue, first come first served, or non-preemptive priority by the
+    order of ``class_rates``; no balking, no reneging, no lobby, lounge or
+    farewell. The journey records only the waiting and service episodes.
+    Doors open at clock 0:00 and close after ``hours``; customers inside at
+    closing are served.
+
+    Parameters
+    ----------
+    arrival_rate : float
+        Total arrival rate lambda, customers per **minute** (> 0).
+    service_rate : float
+        Service rate mu of one server, customers per minute (> 0); service
+        times are exponential with mean ``1 / service_rate`` minutes.
+    servers : int
+        Number of servers c (>= 1).
+    hours : float
+        Length of the day, hours (> 0). Use long days (and discard a warm-up)
+        to compare with steady-state formulas.
+    class_rates : sequence of float, optional
+        Per-class arrival rates, customers per minute, highest priority first.
+        They set the class shares (``class_rates / sum(class_rates)``) of the
+        total ``arrival_rate``; pass rates that sum to ``arrival_rate``. The
+        classes are segments named ``class0``, ``class1``, ... served by one
+        non-preemptive priority queue. None (default): one class named
+        ``customer`` served first come, first served.
+
+    Returns
+    -------
+    Scenario
+        A validated scenario named ``mmc``.
+
+    Raises
+    ------
+    ValueError
+        If a rate or ``hours`` is not positive, ``servers`` < 1, or
+        ``class_rates`` is empty or has a negative entry or a zero sum.
+
+    Examples
+    --------
+    >>> from peakend.scenarios import mmc
+    >>> s = mmc(1.8, 0.5, 4, 8)
+    >>> round(s.offered_load(), 3)  # lambda / (c mu)
+    0.9
+    """
+    for name, value in (("arrival_rate", arrival_rate), ("service_rate", service_rate)):
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{name}: must be a positive finite rate per minute, got {value}")
+    if not (math.isfinite(hours) and hours > 0):
+        raise ValueError(f"hours: must be positive and finite, got {hours}")
+    if int(servers) != servers or servers < 1:
+        raise ValueError(f"servers: must be an integer >= 1, got {servers}")
+    if class_rates is None:
+        shares = {"customer": 1.0}
+    else:
+        rates = [float(r) for r in class_rates]
+        if not rates or any(not (math.isfinite(r) and r >= 0) for r in rates) or sum(rates) <= 0:
+            raise ValueError(
+                f"class_rates: must be a non-empty sequence of rates >= 0 with a positive "
+                f"sum, got {list(class_rates)}"
+            )
+        total = sum(rates)
+        shares = {f"class{i}": r / total for i, r in enumerate(rates)}
+        # make the shares sum to exactly 1 despite rounding
+        last = f"class{len(rates) - 1}"
+        shares[last] = 1.0 - sum(v for k, v in shares.items() if k != last)
+    segment = {
+        "share": 0.0,
+        "business_mix": {"service": 1.0},
+        "expected_wait": 0.0,
+        "noise_sd": 0.0,
+    }
+    counter: dict[str, object] = {"tellers": int(servers), "quality": {"mean": 5.0, "sd": 0.0}}
+    if class_rates is not None:
+        counter["discipline"] = "priority"
+        counter["priority"] = list(shares)
+    data = {
+        "name": "mmc",
+        "description": (
+            f"M/M/c: lambda {arrival_rate}/min, mu {service_rate}/min, c {servers}, "
+            f"{hours} h" + ("" if class_rates is None else f", priority classes {list(shares)}")
+        ),
+        "opening": 0.0,
+        "closing": float(hours),
+        "arrivals": {"profile": [{"start": 0.0, "rate": 60.0 * float(arrival_rate)}]},
+        "segments": {name: {**segment, "share": share} for name, share in shares.items()},
+        "business_types": {
+            "service": {"service": {"kind": "exponential", "mean": 1.0 / float(service_rate)}}
+        },
+        "counters": {"servers": counter},
+        "journey": ["waiting", "service"],
+    }
+    return Scenario.model_validate(data)

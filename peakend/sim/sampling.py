@@ -1,0 +1,143 @@
+"""Random draws for one simulated day, made up front and per customer.
+
+Every source of randomness has its own stream derived from the day's
+:class:`numpy.random.SeedSequence` without mutating it, and every per-customer
+quantity is drawn by inverse transform from one uniform (or one normal) per
+potential customer, in arrival order. A policy that changes staffing therefore
+sees exactly the same customers, business, service times and patience: common
+random numbers.
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import special
+
+from peakend.config.models import (
+    Deterministic,
+    Empirical,
+    Exponential,
+    Gamma,
+    Lognormal,
+    Scenario,
+)
+
+__all__ = ["STREAMS", "arrival_times", "as_seed_sequence", "ppf", "stream"]
+
+#: Named random streams: index into the day's SeedSequence spawn key.
+STREAMS: dict[str, int] = {
+    "arrivals": 0,
+    "mix": 1,
+    "service": 2,
+    "patience": 3,
+    "experience": 4,
+    "tellers": 5,
+}
+
+
+def as_seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
+    """Return ``seed`` as a SeedSequence (an int becomes ``SeedSequence(seed)``).
+
+    Raises
+    ------
+    ValueError
+        If ``seed`` is a negative int or not an int / SeedSequence.
+    """
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise ValueError(f"seed: must be an int >= 0 or a numpy SeedSequence, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed: must be >= 0, got {seed}")
+    return np.random.SeedSequence(int(seed))
+
+
+def stream(root: np.random.SeedSequence, name: str, *extra: int) -> np.random.Generator:
+    """Return the generator of the named stream, derived from ``root`` without spawning.
+
+    ``root`` is not mutated (``SeedSequence.spawn`` would advance it), so the
+    same SeedSequence always gives the same streams.
+    """
+    key = (*tuple(root.spawn_key), STREAMS[name], *extra)
+    seq = np.random.SeedSequence(root.entropy, spawn_key=key, pool_size=root.pool_size)
+    return np.random.Generator(np.random.PCG64(seq))
+
+
+def name_key(name: str) -> int:
+    """Return a stable integer key (CRC-32) for a name: each teller group gets its own stream."""
+    return zlib.crc32(name.encode("utf-8"))
+
+
+def arrival_times(scenario: Scenario, rng: np.random.Generator) -> NDArray[np.float64]:
+    """Potential arrival times by thinning the piecewise-constant rate profile.
+
+    Candidates form a homogeneous Poisson process at the profile's maximum
+    rate over the opening hours; a candidate at time ``t`` is kept with
+    probability ``rate(t) / max_rate`` (Lewis & Shedler 1979).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Gives the opening hours and the rate profile (customers per hour).
+    rng : numpy.random.Generator
+        The arrivals stream.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        Sorted arrival times, minutes from opening, in ``[0, open_minutes)``.
+    """
+    horizon = scenario.open_minutes
+    opening = scenario.opening
+    blocks = scenario.arrivals.profile
+    starts = np.array([(b.start - opening) * 60.0 for b in blocks])
+    rates = np.array([b.rate / 60.0 for b in blocks])  # per minute
+    # only blocks overlapping the opening hours matter for the maximum
+    ends = np.append(starts[1:], horizon)
+    live = ends > 0
+    lam_max = float(rates[live].max()) if live.any() else 0.0
+    if lam_max <= 0:
+        return np.empty(0)
+    n = int(rng.poisson(lam_max * horizon))
+    times = np.sort(rng.uniform(0.0, horizon, n))
+    u = rng.random(n)
+    rate_at = rates[np.searchsorted(starts, times, side="right") - 1]
+    return times[u * lam_max < rate_at]
+
+
+def ppf(dist: Any, u: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Inverse CDF of a duration distribution at probabilities ``u``, minutes.
+
+    Parameters
+    ----------
+    dist : Exponential, Lognormal, Gamma, Deterministic or Empirical
+        The configured distribution.
+    u : numpy.ndarray
+        Probabilities in ``[0, 1)``.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        Durations, minutes, the same shape as ``u``.
+    """
+    u = np.asarray(u, dtype=np.float64)
+    if isinstance(dist, Exponential):
+        return -dist.mean * np.log1p(-u)
+    if isinstance(dist, Lognormal):
+        return np.exp(dist.mu + dist.sigma * special.ndtri(u))
+    if isinstance(dist, Gamma):
+        return np.asarray(dist.scale * special.gammaincinv(dist.shape, u), dtype=np.float64)
+    if isinstance(dist, Deterministic):
+        return np.full(u.shape, dist.value)
+    if isinstance(dist, Empirical):
+        values = np.asarray(dist.values, dtype=np.float64)
+        w = np.ones_like(values) if dist.weights is None else np.asarray(dist.weights, float)
+        cdf = np.cumsum(w) / w.sum()
+        idx = np.minimum(np.searchsorted(cdf, u, side="right"), values.size - 1)
+        out: NDArray[np.float64] = values[idx]
+        return out
+    raise TypeError(f"dist: unknown distribution {type(dist).__name__}")
