@@ -374,7 +374,9 @@ def importance_from_journeys(
     customer never reached it), plus, for touchpoints that some but not all customers
     reached, an indicator of absence, so that "not reached" is not mistaken for "affect
     0"; and an intercept. Columns that do not vary are dropped (their coefficient is
-    NaN). Solved by ``numpy.linalg.lstsq``.
+    NaN). When a touchpoint's affect is the same nonzero value for everyone who reaches
+    it (abandonment at -10), its indicator is dropped instead, so that its coefficient
+    is the effect of reaching it per affect point. Solved by ``numpy.linalg.lstsq``.
 
     Under the peak-end rule remembered value is not linear in the affects; the
     coefficient is the average marginal weight the memory gives to a touchpoint (the end
@@ -415,6 +417,16 @@ def importance_from_journeys(
     absent = (~present).astype(np.float64)
     columns = np.hstack([values, absent])
     varies = columns.std(axis=0) > 0
+    # a touchpoint whose affect is the same for everyone who reaches it (e.g. abandonment
+    # at -10): presence and affect cannot be told apart, so keep the affect column alone
+    # (absence coded 0) and drop its indicator; the coefficient is then the effect of
+    # reaching it per affect point
+    n_present = present.sum(axis=0)
+    sq = np.where(present, values, 0.0)
+    mean_p = sq.sum(axis=0) / np.maximum(n_present, 1)
+    var_p = np.where(present, (values - mean_p) ** 2, 0.0).sum(axis=0)
+    constant = (n_present > 0) & (var_p <= 1e-12 * np.maximum(mean_p**2, 1.0)) & (mean_p != 0)
+    varies[n_tp:] &= ~constant
     design = np.hstack([np.ones((y.size, 1)), columns[:, varies]])
     beta, *_ = np.linalg.lstsq(design, y, rcond=None)
     full = np.full(2 * n_tp, np.nan)

@@ -531,7 +531,7 @@ def value_of_policy(
         Yearly discount rate for revenue (>= 0). Default 0.
     remembered : array_like of float, optional
         Remembered values instead of ``journeys.customers["remembered"]`` (if that column
-        is all NaN, the journeys are scored with ``meta["default_rule"]``, else peak-end).
+        is all NaN, the journeys are scored with ``meta["rule"]``, default peak-end).
     baseline : Journeys, optional
         Visits under the baseline policy; adds ``retained_change`` and
         ``revenue_change`` (policy minus baseline).

@@ -536,8 +536,9 @@ def _remembered_of(journeys: Journeys, remembered: ArrayLike | None) -> FloatArr
         return r
     r = np.asarray(journeys.customers["remembered"], dtype=np.float64)
     if n and np.all(np.isnan(r)):
-        rule = str(journeys.meta.get("default_rule", "peak_end"))
-        r = np.asarray(journeys.score(rule), dtype=np.float64)
+        rule = str(journeys.meta.get("rule", "peak_end"))
+        params = dict(journeys.meta.get("rule_params", {}))
+        r = np.asarray(journeys.score(rule, **params), dtype=np.float64)
     return r
 
 

@@ -281,3 +281,23 @@ def test_importance_needs_remembered_values():
         cem.importance_from_journeys(j)
     with pytest.raises(ValueError, match="remembered"):
         cem.importance_from_journeys(j, remembered=[1.0, 2.0])
+
+
+def test_importance_of_a_constant_affect_touchpoint():
+    # abandonment: affect -10 for everyone who reaches it, absent for the rest; its
+    # effect on memory (-5) is reported per affect point: 0.5
+    rng = np.random.default_rng(8)
+    n = 800
+    a = rng.normal(0, 2, (n, 4))
+    gone = rng.random(n) < 0.3
+    a[:, 3] = -10.0
+    y = 1.5 * a[:, 0] + np.where(gone, -5.0, 0.0)
+    keep = np.ones((n, 4), bool)
+    keep[~gone, 3] = False
+    offsets = np.concatenate([[0], np.cumsum(keep.sum(axis=1))])
+    tps = np.tile(np.arange(4), (n, 1))[keep]
+    fit = cem.importance_from_journeys(make_record(a[keep], offsets=offsets, touchpoints=tps,
+                                                   remembered=y))
+    assert fit.coefficients[3] == pytest.approx(0.5)
+    assert fit.coefficients[0] == pytest.approx(1.5)
+    assert np.isnan(fit.missing_effects[3])
