@@ -248,3 +248,48 @@ def test_value_of_policy_bad_inputs(kw, word):
 def test_bad_inputs_raise(factory, word):
     with pytest.raises(ValueError, match=word):
         factory()
+
+
+# ------------------------------------------------------------------ with the branch simulator
+
+
+@pytest.fixture(scope="module")
+def branch():
+    import peakend as pe
+
+    return pe.load_scenario("default_branch")
+
+
+def test_branch_gift_effect_habituates(branch):
+    # VIPs get a farewell gift in default_branch; the same panel without the gift
+    # (common random numbers) shows the gift's effect on the felt farewell shrinking as
+    # the expected farewell rises towards it
+    import peakend as pe
+
+    no_gift = pe.Policy("no gift", {"segments": {"vip": {"farewell": {"gift_size": 0.0}}}})
+    model = loyalty.LoyaltyModel(eta=0.5, visit_probability=1.0, churn=NO_CHURN)
+    kw = dict(panel={"vip": 40}, weeks=5, model=model, seed=4)
+    gift = loyalty.simulate_loyalty(branch, **kw)
+    plain = loyalty.simulate_loyalty(no_gift.apply(branch), **kw)
+    k = gift.touchpoints.index("farewell")
+    v = gift.segments.index("vip")
+    effect = gift.affect[:, v, k] - plain.affect[:, v, k]
+    assert effect[0] > 0.5  # a clear positive moment at first
+    assert effect[-1] < 0.5 * effect[0]  # mostly gone after five visits
+    assert gift.expectation[-1, v, k] > plain.expectation[-1, v, k]
+
+
+def test_branch_better_end_lowers_churn(branch):
+    import peakend as pe
+
+    farewell = pe.Policy("farewell", {"segments": {"ordinary": {"farewell": {
+        "enabled": True, "level": 8.0}}}})
+    model = loyalty.LoyaltyModel(eta=0.2, visit_probability=0.5,
+                                 churn=ChurnModel(base_rate=0.1, odds_ratio=1.3))
+    kw = dict(panel={"ordinary": 1500}, weeks=3, model=model, seed=6)
+    base = loyalty.simulate_loyalty(branch, **kw)
+    better = loyalty.simulate_loyalty(farewell.apply(branch), **kw)
+    o = base.segments.index("ordinary")
+    assert better.remembered[0, o] > base.remembered[0, o]
+    assert better.churned[:, o].sum() < base.churned[:, o].sum()
+    assert better.value[-1, o] >= base.value[-1, o]

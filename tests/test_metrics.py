@@ -277,3 +277,28 @@ def test_survey_rejects_wrong_length_remembered():
         metrics.survey(j, remembered=np.zeros(3))
     with pytest.raises(ValueError, match="repeat_visits"):
         metrics.survey(j, repeat_visits=np.zeros(3))
+
+
+# ------------------------------------------------------------------ with the branch simulator
+
+
+@pytest.mark.filterwarnings("ignore:.*overloaded")  # two tellers overload the branch on purpose
+def test_survey_of_simulated_days_reads_staffing():
+    import peakend as pe
+
+    branch = pe.load_scenario("default_branch")
+    short = pe.Policy("two tellers", {"counters": {"general": {"tellers": 2}}}).apply(branch)
+    days = {name: Journeys.concat([pe.simulate(s, k) for k in range(3)])
+            for name, s in (("four", branch), ("two", short))}
+    res = {name: metrics.segment_survey_metrics(j, rng=np.random.default_rng(0))
+           for name, j in days.items()}
+    for r in res.values():
+        assert set(r) == {*days["four"].segments, "all"}
+    # fewer tellers: longer waits, more effort, fewer promoters, more complaints
+    assert res["two"]["all"]["ces"] < res["four"]["all"]["ces"]
+    assert res["two"]["all"]["nps"] < res["four"]["all"]["nps"]
+    assert res["two"]["all"]["dissatisfied"] > res["four"]["all"]["dissatisfied"]
+    s = metrics.survey(days["two"], rng=np.random.default_rng(1))
+    ces = s.responses["ces"]
+    ab = days["two"].abandoned
+    assert ces[ab].mean() < ces[~ab].mean()
