@@ -60,9 +60,43 @@ def metric_names(rule_labels: Sequence[str]) -> tuple[str, ...]:
     return tuple(remembered_metric(lab) for lab in rule_labels) + BASE_METRICS
 
 
-def _nanmean(x: np.ndarray) -> float:
-    x = x[np.isfinite(x)]
-    return float(x.mean()) if x.size else float("nan")
+def _group_mean(x: np.ndarray, groups: np.ndarray, mask: np.ndarray, n_groups: int) -> np.ndarray:
+    """Mean of the finite ``x[mask]`` per group code; NaN for a group without any."""
+    ok = mask & np.isfinite(x)
+    g = groups[ok]
+    counts = np.bincount(g, minlength=n_groups).astype(np.float64)
+    sums = np.bincount(g, weights=x[ok], minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_group = sums / counts
+    total = float(ok.sum())
+    overall = float(x[ok].sum()) / total if total else float("nan")
+    return np.concatenate([[overall], np.where(counts > 0, per_group, np.nan)])
+
+
+def _quantile_sorted(xs: np.ndarray, q: float) -> float:
+    """Quantile of a sorted 1-d array, linear interpolation (numpy's default method)."""
+    n = xs.shape[0]
+    if n == 0:
+        return float("nan")
+    pos = q * (n - 1)
+    lo = int(np.floor(pos))
+    hi = min(lo + 1, n - 1)
+    return float(xs[lo] + (pos - lo) * (xs[hi] - xs[lo]))
+
+
+def _group_quantile(
+    x: np.ndarray, groups: np.ndarray, mask: np.ndarray, n_groups: int, q: float
+) -> np.ndarray:
+    """Quantile ``q`` of ``x[mask]`` overall and per group code (NaN for an empty group)."""
+    xv, gv = x[mask], groups[mask]
+    out = np.full(n_groups + 1, np.nan)
+    out[0] = _quantile_sorted(np.sort(xv), q)
+    order = np.lexsort((xv, gv))
+    xs, gs = xv[order], gv[order]
+    bounds = np.searchsorted(gs, np.arange(n_groups + 1))
+    for k in range(n_groups):
+        out[k + 1] = _quantile_sorted(xs[bounds[k] : bounds[k + 1]], q)
+    return out
 
 
 def aggregate(
@@ -99,36 +133,37 @@ def aggregate(
     labels = tuple(remembered)
     metrics = metric_names(labels)
     segments = (ALL, *journeys.segments)
-    seg_code = np.asarray(c["segment"])
+    n_seg = len(journeys.segments)
+    seg = np.asarray(c["segment"], dtype=np.int64)
     balked = np.asarray(c["balked"], dtype=bool)
     reneged = np.asarray(c["reneged"], dtype=bool)
     wait = np.asarray(c["wait"], dtype=np.float64)
-    perceived = np.asarray(c["perceived_wait"], dtype=np.float64)
-    slips = np.asarray(c["slips"], dtype=np.float64)
     gifts = np.asarray(c["gift_cost"], dtype=np.float64)
-    total_cost = float(staff_cost) + float(fixed_cost) + float(gifts.sum())
-    out = np.full((len(segments), len(metrics)), np.nan)
-    n_rules = len(labels)
-    for s in range(len(segments)):
-        mask = np.ones(seg_code.shape, dtype=bool) if s == 0 else seg_code == s - 1
-        n = int(mask.sum())
-        row = out[s]
-        for k, lab in enumerate(labels):
-            row[k] = _nanmean(np.asarray(remembered[lab], dtype=np.float64)[mask])
-        joined = mask & ~balked
-        wj = wait[joined]
-        base = dict.fromkeys(BASE_METRICS, float("nan"))
-        if wj.size:
-            base["wait_mean"] = float(wj.mean())
-            base["wait_p90"] = float(np.percentile(wj, 90.0))
-            base["perceived_wait_mean"] = _nanmean(perceived[joined])
-            base["slips_mean"] = float(slips[joined].mean())
-        if n:
-            base["abandonment_rate"] = float((balked[mask] | reneged[mask]).mean())
-        base["n_customers"] = float(n)
-        base["gift_cost"] = float(gifts[mask].sum())
-        base["staff_cost"] = float(staff_cost)
-        base["fixed_cost"] = float(fixed_cost)
-        base["cost"] = total_cost
-        row[n_rules:] = [base[m] for m in BASE_METRICS]
-    return segments, metrics, out
+    everyone = np.ones(seg.shape, dtype=bool)
+    joined = ~balked
+    columns: dict[str, np.ndarray] = {}
+    for lab in labels:
+        columns[remembered_metric(lab)] = _group_mean(
+            np.asarray(remembered[lab], dtype=np.float64), seg, everyone, n_seg
+        )
+    columns["wait_mean"] = _group_mean(wait, seg, joined, n_seg)
+    columns["wait_p90"] = _group_quantile(wait, seg, joined, n_seg, 0.9)
+    columns["perceived_wait_mean"] = _group_mean(
+        np.asarray(c["perceived_wait"], dtype=np.float64), seg, joined, n_seg
+    )
+    columns["abandonment_rate"] = _group_mean(
+        (balked | reneged).astype(np.float64), seg, everyone, n_seg
+    )
+    columns["slips_mean"] = _group_mean(np.asarray(c["slips"], dtype=np.float64), seg, joined,
+                                        n_seg)
+    counts = np.bincount(seg, minlength=n_seg).astype(np.float64)
+    columns["n_customers"] = np.concatenate([[float(seg.shape[0])], counts])
+    columns["gift_cost"] = np.concatenate(
+        [[float(gifts.sum())], np.bincount(seg, weights=gifts, minlength=n_seg)]
+    )
+    columns["staff_cost"] = np.full(n_seg + 1, float(staff_cost))
+    columns["fixed_cost"] = np.full(n_seg + 1, float(fixed_cost))
+    columns["cost"] = np.full(n_seg + 1, float(staff_cost) + float(fixed_cost)
+                              + float(gifts.sum()))
+    out = np.stack([columns[m] for m in metrics], axis=1)
+    return segments, metrics, np.ascontiguousarray(out, dtype=np.float64)
