@@ -570,6 +570,22 @@ class MomentsOfTruth:
         i = names.index(segment)
         return {t: str(k) for t, k in zip(self.touchpoints, self.kind[i], strict=True)}
 
+    def net_share(self, *, include_all: bool = False) -> FloatArray:
+        """Positive minus negative peak share, touchpoints x segments (for plotting).
+
+        Parameters
+        ----------
+        include_all : bool, keyword-only
+            Add the all-customers column last.
+
+        Returns
+        -------
+        ndarray of float64, shape (n_touchpoints, n_segments [+ 1])
+            Signed shares on -1..1: ready for :func:`peakend.plots.moments_of_truth`.
+        """
+        net = (self.positive_peak_share - self.negative_peak_share).T
+        return net if include_all else net[:, :-1]
+
     def to_pandas(self) -> Any:
         """Return a long :class:`pandas.DataFrame`: one row per segment x touchpoint."""
         import pandas as pd

@@ -301,3 +301,32 @@ def test_importance_of_a_constant_affect_touchpoint():
     assert fit.coefficients[3] == pytest.approx(0.5)
     assert fit.coefficients[0] == pytest.approx(1.5)
     assert np.isnan(fit.missing_effects[3])
+
+
+def test_net_share_for_plotting():
+    rng = np.random.default_rng(4)
+    a = rng.normal(0, 3, (200, 4))
+    mot = cem.moments_of_truth(make_record(a, segment=np.arange(200) % 2))
+    net = mot.net_share()
+    assert net.shape == (4, 2)
+    assert np.allclose(net[:, 1], mot.positive_peak_share[1] - mot.negative_peak_share[1])
+    assert mot.net_share(include_all=True).shape == (4, 3)
+    assert np.all(np.abs(net) <= 1)
+
+
+@pytest.mark.filterwarnings("ignore:.*overloaded")
+def test_gold_card_paradox_waiting_is_a_negative_moment_of_truth():
+    # seed 000: gold customers wait less than ordinary ones, but waiting is their
+    # negative moment of truth because they expect little or no wait
+    import peakend as pe
+
+    s = pe.load_scenario("gold_card_paradox")
+    j = Journeys.concat([pe.simulate(s, k) for k in range(3)])
+    mot = cem.moments_of_truth(j)
+    assert mot.classification("gold")["waiting"] == "negative"
+    g, o = j.segments.index("gold"), j.segments.index("ordinary")
+    w = j.touchpoints.index("waiting")
+    assert mot.negative_peak_share[g, w] > mot.negative_peak_share[o, w]
+    gold_wait = j.customers["wait"][j.customers["segment"] == g].mean()
+    ordinary_wait = j.customers["wait"][j.customers["segment"] == o].mean()
+    assert gold_wait < ordinary_wait
