@@ -200,8 +200,9 @@ def journey_map(
     Returns
     -------
     matplotlib.axes.Axes
-        The Axes drawn on. One ``Line2D`` per customer carries the affect path
-        (its label starts with ``"customer"``).
+        The Axes drawn on. One ``Line2D`` per customer carries the episodes as
+        flat segments separated by NaN (its label starts with ``"customer"``);
+        thin connectors (label ``"_connector"``) join consecutive episodes.
 
     Raises
     ------
@@ -254,12 +255,19 @@ def journey_map(
         tps = np.asarray(ep["touchpoint"][s:e])
         t0 = float(cust["arrival"][c]) if time == "arrival" else 0.0
         start, end = start - t0, end - t0
-        xs = np.column_stack([start, end]).ravel()
-        ys = np.repeat(affect, 2)
+        # one flat segment per episode (NaN breaks: episodes may overlap in time, e.g.
+        # the lounge while queueing), joined by thin connectors in journey order
+        xs = np.column_stack([start, end, np.full_like(start, np.nan)]).ravel()[:-1]
+        ys = np.column_stack([affect, affect, np.full_like(affect, np.nan)]).ravel()[:-1]
         seg = segment_names[int(cust["segment"][c])]
         value = float(remembered[c])
-        ax.plot(xs, ys, color=color, lw=2.2, solid_capstyle="butt",
+        ax.plot(xs, ys, color=color, lw=2.6, solid_capstyle="butt",
                 label=f"customer {c} ({seg}): {rule_text} {value:+.1f}")
+        if len(affect) > 1:
+            cx = np.column_stack([end[:-1], start[1:], np.full(len(affect) - 1, np.nan)])
+            cy = np.column_stack([affect[:-1], affect[1:], np.full(len(affect) - 1, np.nan)])
+            ax.plot(cx.ravel(), cy.ravel(), color=color, lw=0.8, alpha=0.6,
+                    label="_connector")
         # peak and end
         k = _peak_index(affect)
         mid = 0.5 * (start + end)
@@ -276,9 +284,10 @@ def journey_map(
     placed: list[Any] = []
     for start, end, affect, tps, k, value, color in drawn:
         box = {"boxstyle": "round,pad=0.2", "fc": "white", "ec": color, "lw": 0.8}
-        placed.append(ax.annotate(f"{value:+.1f}", (end[-1], value), xytext=(24, 0),
-                                  textcoords="offset points", ha="left", va="center",
-                                  fontsize=9, color=color, bbox=box))
+        note = ax.annotate(f"{value:+.1f}", (end[-1], value), xytext=(24, 0),
+                           textcoords="offset points", ha="left", va="center", fontsize=9,
+                           color=color, bbox=box)
+        placed.append(note.get_window_extent(ax.figure.canvas.get_renderer()))  # type: ignore[attr-defined]
         _place_label(ax, placed, "end", (float(end[-1]), float(affect[-1])), color,
                      [(6, 0, "left", "center"), (6, 10, "left", "bottom"),
                       (6, -10, "left", "top")], bold=True)
@@ -311,31 +320,40 @@ def journey_map(
 def _place_label(ax: Axes, placed: list[Any], text: str, xy: tuple[float, float], color: Any,
                  candidates: Sequence[tuple[float, float, str, str]], *,
                  bold: bool = False) -> None:
-    """Annotate ``xy`` at the first candidate offset whose box overlaps no placed label."""
+    """Annotate ``xy`` at the first candidate offset whose box overlaps no placed box.
+
+    ``placed`` holds the display-space boxes of the labels already drawn; the new
+    label's box is appended. A label pushed away from its first position gets a
+    thin leader line to its episode.
+    """
+    from matplotlib.text import Text
+
     renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
-    boxes = [t.get_window_extent(renderer) for t in placed]
-    best = None
-    for dx, dy, ha, va in candidates:
-        label = ax.annotate(text, xy, xytext=(dx, dy), textcoords="offset points", ha=ha,
-                            va=va, fontsize=8, color=color,
-                            fontweight="bold" if bold else "normal",
-                            bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
-                                  "alpha": 0.75})
-        extent = label.get_window_extent(renderer).expanded(1.04, 1.1)
-        overlap = sum(extent.overlaps(b) for b in boxes)
+    style = {"fontsize": 8, "color": color, "fontweight": "bold" if bold else "normal",
+             "bbox": {"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
+                      "alpha": 0.75}}
+    best: tuple[int, int, Any] | None = None  # (overlaps, candidate index, extent)
+    for k, (dx, dy, ha, va) in enumerate(candidates):
+        probe = ax.annotate(text, xy, xytext=(dx, dy), textcoords="offset points", ha=ha,
+                            va=va, **style)
+        probe.update_positions(renderer)
+        extent = Text.get_window_extent(probe, renderer).expanded(1.04, 1.1)
+        probe.remove()
+        overlap = sum(extent.overlaps(other) for other in placed)
+        if best is None or overlap < best[0]:
+            best = (overlap, k, extent)
         if overlap == 0:
-            placed.append(label)
-            if best is not None:
-                best[0].remove()
-            return
-        if best is None or overlap < best[1]:
-            if best is not None:
-                best[0].remove()
-            best = (label, overlap)
-        else:
-            label.remove()
-    if best is not None:
-        placed.append(best[0])
+            break
+    assert best is not None
+    _, k, extent = best
+    dx, dy, ha, va = candidates[k]
+    arrow = None
+    if k > 0:
+        arrow = {"arrowstyle": "-", "color": color, "lw": 0.6, "alpha": 0.6,
+                 "shrinkA": 0, "shrinkB": 1}
+    ax.annotate(text, xy, xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                arrowprops=arrow, **style)
+    placed.append(extent)
 
 
 # ---------------------------------------------------------------- distributions

@@ -63,8 +63,11 @@ def test_journey_map_draws_one_path_per_customer_with_peak_end_and_remembered(tw
     assert len(paths) == 2
     # customer 0's path passes through every episode's affect, timed from arrival
     x, y = paths[0].get_data()
-    assert list(y) == [-2.0, -2.0, -8.0, -8.0, -5.0, -5.0, -7.0, -7.0]
+    y = np.asarray(y)
+    assert list(y[np.isfinite(y)]) == [-2.0, -2.0, -8.0, -8.0, -5.0, -5.0, -7.0, -7.0]
+    assert np.isnan(y).sum() == 3  # one flat segment per episode
     assert x[0] == 0.0 and x[-1] == 8.0
+    assert len([ln for ln in ax.get_lines() if ln.get_label() == "_connector"]) == 2
     x1, _ = paths[1].get_data()
     assert x1[0] == 0.0 and x1[-1] == 20.0  # customer 1 arrived at 30, left at 50
     texts = _texts(ax)
@@ -100,7 +103,8 @@ def test_journey_map_marks_peak_and_end_at_episode_midpoints(two_patients):
 
 def test_journey_map_opening_time_axis_and_rule(two_patients):
     ax = plots.journey_map(two_patients, [1], time="opening", rule="end")
-    x, _ = ax.get_lines()[1].get_data()  # lines[0] is the zero line
+    (path,) = [ln for ln in ax.get_lines() if ln.get_label().startswith("customer")]
+    x, _ = path.get_data()
     assert x[0] == 30.0
     assert ax.get_xlabel() == "minutes from opening"
     assert "-1.0" in _texts(ax)  # end rule: the last affect

@@ -1,0 +1,62 @@
+"""Regenerate the figures of the documentation from the library itself.
+
+Run from the repository root::
+
+    python docs/assets/make_figures.py
+
+It writes ``docs/assets/journey_map.png`` (the picture on the home page and in the
+README): a gold-card and an ordinary customer of the built-in default branch who
+waited about as long, and remember the visit differently (the gold-card paradox:
+the gold customer expected a shorter wait).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+import peakend as pe  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+def pick_customers(day: pe.Journeys) -> list[int]:
+    """A served gold customer who waited, and the served ordinary one whose wait is closest."""
+    c = day.customers
+    served = c["counter"] >= 0
+    waited = served & (c["wait"] >= 4.0) & (c["wait"] <= 15.0)
+    gold = np.flatnonzero(waited & (c["segment"] == day.code("segments", "gold")))
+    ordinary = np.flatnonzero(waited & (c["segment"] == day.code("segments", "ordinary")))
+    if gold.size == 0 or ordinary.size == 0:
+        raise RuntimeError("no suitable customers on this day; try another seed")
+    g = int(gold[np.argmax(c["wait"][gold])])
+    o = int(ordinary[np.argmin(np.abs(c["wait"][ordinary] - c["wait"][g]))])
+    return [g, o]
+
+
+def journey_map_figure(path: Path, seed: int = 1) -> list[int]:
+    """Simulate one default-branch day and draw two customers' journeys."""
+    day = pe.simulate(pe.load_scenario("default_branch"), seed=seed)
+    customers = pick_customers(day)
+    fig, ax = plt.subplots(figsize=(10, 5.2), layout="constrained")
+    pe.plots.journey_map(day, customers, ax=ax)
+    waits = ", ".join(
+        f"{day.segments[day.customers['segment'][i]]} waited {day.customers['wait'][i]:.0f} min"
+        for i in customers
+    )
+    ax.set_title(f"Two customers of the default branch ({waits}):\n"
+                 "○ peak, ■ end, dashed line = remembered value (peak-end rule)")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return customers
+
+
+if __name__ == "__main__":
+    chosen = journey_map_figure(HERE / "journey_map.png")
+    print(f"wrote {HERE / 'journey_map.png'} (customers {chosen})")
