@@ -18,16 +18,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-import peakend as pe  # noqa: E402
+import peakend as pe
 
 HERE = Path(__file__).resolve().parent
 
 
 def pick_customers(day: pe.Journeys) -> list[int]:
-    """A served gold customer who waited, and the served ordinary one whose wait is closest."""
+    """Pick a served gold customer who waited, and the ordinary one whose wait is closest."""
     c = day.customers
     served = c["counter"] >= 0
     waited = served & (c["wait"] >= 4.0) & (c["wait"] <= 15.0)
