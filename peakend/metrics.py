@@ -37,6 +37,7 @@ is added (the modal answer). Defaults (see :class:`SurveyMapping`):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +64,7 @@ __all__ = [
     "net_promoter_score",
     "segment_survey_metrics",
     "survey",
+    "with_marketing_uplift",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -467,6 +469,101 @@ def missed_promise_gap(
     broken = np.clip(raised - x, 0.0, u)
     front = np.maximum(e - x, 0.0)
     return np.where(x >= raised, x - raised, -(front + betrayal * broken))
+
+
+def with_marketing_uplift(
+    journeys: Journeys,
+    uplift: Mapping[str, float],
+    *,
+    betrayal: float = 3.0,
+    segments: Sequence[str] | None = None,
+    value_function: Mapping[str, Any] | None = None,
+) -> Journeys:
+    """Re-feel simulated journeys after marketing raised expectations at some touchpoints.
+
+    At each touchpoint named in ``uplift`` the expectation is raised by that many points
+    (the campaign's promise) and the affect becomes ``v(missed_promise_gap(experience,
+    expectation, uplift, betrayal=betrayal))`` (see :func:`missed_promise_gap`): a point
+    of broken promise hurts ``betrayal`` times a point of front-line shortfall, as seed
+    002 says. Any part of the recorded affect that is not ``v(experience -
+    expectation)`` (e.g. a fairness penalty) is kept. The remembered value is re-scored
+    with the record's memory rule (``meta["rule"]``, default peak-end). Episodes without
+    a recorded experience or expectation are left as they are.
+
+    Parameters
+    ----------
+    journeys : Journeys
+        Simulated customers.
+    uplift : mapping of str to float
+        Expectation raised per touchpoint name (>= 0, touchpoint scale 0..10).
+    betrayal : float, keyword-only
+        Weight of a broken-promise point relative to a front-line point (>= 1). Default
+        3.0, the middle of the seed's "two to four times".
+    segments : sequence of str, optional
+        Segments the campaign reached; default all.
+    value_function : mapping, optional
+        Keyword arguments of :func:`peakend.affect.value` (e.g.
+        ``scenario.value_function.model_dump()``); default its defaults.
+
+    Returns
+    -------
+    Journeys
+        A new record with raised ``expectation``, re-felt ``affect`` and re-scored
+        ``remembered``.
+
+    Raises
+    ------
+    ValueError
+        If a touchpoint or segment is unknown, an uplift is negative, or ``betrayal < 1``.
+    """
+    from peakend import affect as _affect
+    from peakend.journeys import Journeys as _Journeys
+
+    _check(math.isfinite(betrayal) and betrayal >= 1.0, f"betrayal must be >= 1, got {betrayal}")
+    n_tp = len(journeys.touchpoints)
+    up = np.zeros(n_tp)
+    for name, u in uplift.items():
+        _check(name in journeys.touchpoints,
+               f"uplift names unknown touchpoint {name!r}; touchpoints are "
+               f"{list(journeys.touchpoints)}")
+        _check(math.isfinite(float(u)) and float(u) >= 0, f"uplift[{name!r}] must be >= 0")
+        up[journeys.touchpoints.index(name)] = float(u)
+    reached = np.ones(len(journeys.segments), dtype=bool)
+    if segments is not None:
+        reached[:] = False
+        for sname in segments:
+            reached[journeys.code("segments", sname)] = True
+    vf = dict(value_function or {})
+    ep = journeys.episodes
+    tp = np.asarray(ep["touchpoint"], dtype=np.int64)
+    seg = np.asarray(journeys.customers["segment"], dtype=np.int64)[journeys.episode_customer]
+    x = np.asarray(ep["experience"], dtype=np.float64)
+    e = np.asarray(ep["expectation"], dtype=np.float64)
+    u_ep = np.where(reached[seg], up[tp], 0.0)
+    hit = (u_ep > 0) & np.isfinite(x) & np.isfinite(e)
+    x0, e0, u0 = np.where(hit, x, 0.0), np.where(hit, e, 0.0), np.where(hit, u_ep, 0.0)
+    gap = missed_promise_gap(x0, e0, u0, betrayal=betrayal)
+    a_old = np.asarray(ep["affect"], dtype=np.float64)
+    a_new = np.where(hit, a_old + _affect.value(gap, **vf) - _affect.value(x0 - e0, **vf), a_old)
+    episodes = {k: np.asarray(v) for k, v in ep.items()}
+    episodes["affect"] = np.clip(a_new, -10.0, 10.0)
+    episodes["expectation"] = np.where(hit, e + u_ep, e)
+    customers = {k: np.asarray(v) for k, v in journeys.customers.items()}
+    out = _Journeys(
+        customers, episodes, journeys.offsets, segments=journeys.segments,
+        business_types=journeys.business_types, touchpoints=journeys.touchpoints,
+        counters=journeys.counters, queue=dict(journeys.queue), meta=journeys.meta,
+        validate=False,
+    )
+    rule = str(journeys.meta.get("rule", "peak_end"))
+    params = dict(journeys.meta.get("rule_params", {}))
+    customers["remembered"] = np.asarray(out.score(rule, **params), dtype=np.float64)
+    return _Journeys(
+        customers, episodes, journeys.offsets, segments=journeys.segments,
+        business_types=journeys.business_types, touchpoints=journeys.touchpoints,
+        counters=journeys.counters, queue=dict(journeys.queue), meta=journeys.meta,
+        validate=False,
+    )
 
 
 def churn_probability(remembered: ArrayLike, model: ChurnModel | None = None) -> FloatArray:

@@ -302,3 +302,36 @@ def test_survey_of_simulated_days_reads_staffing():
     ces = s.responses["ces"]
     ab = days["two"].abandoned
     assert ces[ab].mean() < ces[~ab].mean()
+
+
+def test_with_marketing_uplift_re_feels_the_promised_touchpoint():
+    rng = np.random.default_rng(21)
+    j = make_journeys(rng, n=1500)
+    linear = {"kind": "linear", "clip": None}
+    k = TOUCHPOINTS.index("counter")
+    at = j.episodes["touchpoint"] == k
+    out = metrics.with_marketing_uplift(j, {"counter": 1.0}, betrayal=3.0,
+                                        value_function=linear)
+    x, e = j.episodes["experience"], j.episodes["expectation"]
+    expected = np.clip(metrics.missed_promise_gap(x, e, 1.0, betrayal=3.0), -10, 10)
+    assert np.allclose(out.episodes["affect"][at], expected[at])
+    assert np.array_equal(out.episodes["affect"][~at], j.episodes["affect"][~at])
+    assert np.allclose(out.episodes["expectation"][at], e[at] + 1.0)
+    # a missed promise only lowers memories, and more so the more betrayal weighs
+    assert np.all(out.customers["remembered"] <= j.score("peak_end") + 1e-12)
+    worse = metrics.with_marketing_uplift(j, {"counter": 1.0}, betrayal=4.0,
+                                          value_function=linear)
+    milder = metrics.with_marketing_uplift(j, {"counter": 1.0}, betrayal=2.0,
+                                           value_function=linear)
+    assert worse.customers["remembered"].mean() < milder.customers["remembered"].mean()
+    # a campaign that reached gold customers only
+    gold = metrics.with_marketing_uplift(j, {"counter": 1.0}, segments=["gold"],
+                                         value_function=linear)
+    ordinary = j.customers["segment"] == 0
+    assert np.allclose(gold.customers["remembered"][ordinary], j.score("peak_end")[ordinary])
+    with pytest.raises(ValueError, match="touchpoint"):
+        metrics.with_marketing_uplift(j, {"lounge": 1.0})
+    with pytest.raises(ValueError, match="uplift"):
+        metrics.with_marketing_uplift(j, {"counter": -1.0})
+    with pytest.raises(ValueError, match="betrayal"):
+        metrics.with_marketing_uplift(j, {"counter": 1.0}, betrayal=0.5)
