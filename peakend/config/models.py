@@ -245,8 +245,8 @@ class Arrivals(Model):
 
     profile: list[RateBlock] = Field(
         min_length=1,
-        description="rate blocks in increasing start order; the first starts at or before "
-        "opening; each rate holds until the next block starts (customers per hour)",
+        description="rate blocks in increasing start order, each rate holding until the next "
+        "block starts (customers per hour); the rate is 0 before the first block",
     )
 
     @model_validator(mode="after")
@@ -717,12 +717,6 @@ def _check_scenario(s: Scenario) -> None:
             f"{_clock_text(s.closing)}"
         )
     # arrivals
-    first = s.arrivals.profile[0].start
-    if first > s.opening:
-        raise ValueError(
-            f"arrivals.profile: the first block must start at or before opening "
-            f"({_clock_text(s.opening)}), got {_clock_text(first)}"
-        )
     for rate_block in s.arrivals.profile:
         if rate_block.start >= s.closing:
             raise ValueError(

@@ -839,6 +839,8 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> Jour
             "scenario: must be a peakend Scenario (see load_scenario), got "
             f"{type(scenario).__name__}"
         )
+    # re-validate: catches variants made with model_copy(update=...), before SimPy starts
+    scenario = Scenario.model_validate(scenario.model_dump(warnings=False))
     load = scenario.offered_load()
     draws = draw_day(scenario, seed)
     run = run_day(scenario, draws)

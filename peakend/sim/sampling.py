@@ -94,8 +94,9 @@ def arrival_times(scenario: Scenario, rng: np.random.Generator) -> NDArray[np.fl
     horizon = scenario.open_minutes
     opening = scenario.opening
     blocks = scenario.arrivals.profile
-    starts = np.array([(b.start - opening) * 60.0 for b in blocks])
-    rates = np.array([b.rate / 60.0 for b in blocks])  # per minute
+    # a zero-rate block before the first one: no arrivals before the profile starts
+    starts = np.array([-np.inf] + [(b.start - opening) * 60.0 for b in blocks])
+    rates = np.array([0.0] + [b.rate / 60.0 for b in blocks])  # per minute
     # only blocks overlapping the opening hours matter for the maximum
     ends = np.append(starts[1:], horizon)
     live = ends > 0

@@ -1,0 +1,333 @@
+"""The SimPy branch model: invariants, seeds and CRN, disciplines, shifts, closing."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+
+import peakend as pe
+from peakend import affect
+from peakend.config import Scenario, deep_merge, load_scenario
+from peakend.config.models import Deterministic, Empirical, Exponential, Gamma, Lognormal
+from peakend.scenarios import mmc
+from peakend.sim import MOMENT, OverloadWarning, simulate
+from peakend.sim.sampling import ppf
+
+TOL = 1e-9
+
+
+def variant(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
+    return Scenario.model_validate(deep_merge(scenario.model_dump(), changes))
+
+
+def quiet(scenario: Scenario, seed: int = 0) -> pe.Journeys:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OverloadWarning)
+        return simulate(scenario, seed)
+
+
+@pytest.fixture(scope="module")
+def branch() -> Scenario:
+    return load_scenario("default_branch")
+
+
+@pytest.fixture(scope="module")
+def day(branch) -> pe.Journeys:
+    return simulate(branch, seed=11)
+
+
+def small_branch(**changes: Any) -> Scenario:
+    """One segment, one business, one FIFO group: easy to reason about."""
+    data: dict[str, Any] = {
+        "name": "small",
+        "opening": "09:00",
+        "closing": "11:00",
+        "arrivals": {"profile": [{"start": "09:00", "rate": 60}]},
+        "segments": {"walkin": {"share": 1.0, "business_mix": {"cash": 1.0}, "noise_sd": 0.0}},
+        "business_types": {"cash": {"service": {"kind": "deterministic", "value": 3.0}}},
+        "counters": {"desk": {"tellers": 2}},
+        "journey": ["waiting", "service"],
+    }
+    return Scenario.model_validate(deep_merge(data, changes))
+
+
+# --------------------------------------------------------------------------- bookkeeping
+def test_every_arrival_is_served_balked_or_reneged_exactly_once(day):
+    c = day.customers
+    served = c["counter"] >= 0
+    outcome = served.astype(int) + c["balked"].astype(int) + c["reneged"].astype(int)
+    assert np.all(outcome == 1)
+    assert np.all(np.isfinite(c["service_start"]) == served)
+    assert np.all(np.isfinite(c["service_end"]) == served)
+    assert np.array_equal(c["customer"], np.arange(len(day)))
+    assert np.all(np.diff(c["arrival"]) >= 0)
+    assert np.all((c["arrival"] >= 0) & (c["arrival"] < 480))
+
+
+def test_times_are_consistent(day, branch):
+    c = day.customers
+    served = c["counter"] >= 0
+    pre = branch.entrance.minutes + branch.hall.ticket_minutes  # + welcome (>= MOMENT)
+    assert np.all(c["service_start"][served] >= c["arrival"][served] + pre - TOL)
+    assert np.all(c["service_end"][served] > c["service_start"][served])
+    assert np.all(c["departure"] >= c["arrival"])
+    assert np.all(c["departure"][served] > c["service_end"][served])
+    assert np.all(c["wait"] >= 0)
+    assert np.all(c["wait"][c["balked"]] == 0)
+    # perceived wait follows the configured power law (no distraction or display here)
+    assert np.allclose(c["perceived_wait"], branch.hall.perception_k * c["wait"])
+
+
+def test_episodes_follow_the_journey_and_the_delta_law(day, branch):
+    e, off = day.episodes, day.offsets
+    assert np.all(e["end"] > e["start"])
+    vf = branch.value_function
+    expected = affect.value(
+        e["experience"] - e["expectation"],
+        kind=vf.kind,
+        alpha=vf.alpha,
+        beta=vf.beta,
+        loss_aversion=vf.loss_aversion,
+        scale=vf.scale,
+    )
+    assert np.allclose(e["affect"], expected)
+    assert np.all(np.abs(e["affect"]) <= 10)
+    tps = list(day.touchpoints)
+    cust = day.episode_customer
+    # touchpoint codes strictly increase within every journey (journey order)
+    same = cust[1:] == cust[:-1]
+    assert np.all(np.diff(e["touchpoint"].astype(int))[same] > 0)
+    last = e["touchpoint"][off[1:] - 1]
+    ab = day.abandoned
+    assert np.all(last[ab] == tps.index("abandonment"))
+    assert np.all(last[~ab] == tps.index("farewell"))
+    has_farewell = np.zeros(len(day), bool)
+    has_farewell[cust[e["touchpoint"] == tps.index("farewell")]] = True
+    assert not np.any(has_farewell & ab)  # no farewell after abandoning
+    # every journey starts at the entrance, at the arrival time
+    first = off[:-1]
+    assert np.all(e["touchpoint"][first] == tps.index("entrance"))
+    assert np.allclose(e["start"][first], day.customers["arrival"])
+    # the remembered column is the scenario's default rule applied to the episodes
+    assert np.allclose(day.customers["remembered"], day.score(branch.memory.rule))
+
+
+def test_hall_queue_series_and_littles_law():
+    s = mmc(1.8, 0.5, 4, 8)
+    d = simulate(s, seed=3)
+    q = d.queue
+    assert np.all(np.diff(q["time"]) >= 0)
+    assert np.all(q["length"] >= 0)
+    assert q["length"][-1] == 0
+    # sample-path Little's law: the area under the queue-length curve equals the
+    # total time spent waiting, exactly (the queue starts and ends empty)
+    area = np.sum(np.diff(q["time"]) * q["length"][:-1])
+    assert area == pytest.approx(d.customers["wait"].sum(), rel=1e-9)
+    assert q["length"].max() >= d.customers["queue_on_arrival"].max()
+
+
+def test_servers_never_exceed_capacity_and_fifo_holds():
+    d = quiet(mmc(1.8, 0.5, 3, 8), seed=4)  # utilisation 1.2: long queues
+    c = d.customers
+    starts, ends = c["service_start"], c["service_end"]
+    times = np.concatenate([starts, ends])
+    delta = np.concatenate([np.ones_like(starts), -np.ones_like(ends)])
+    order = np.lexsort((delta, times))  # ends before starts at equal times
+    assert np.cumsum(delta[order]).max() <= 3
+    # one FIFO queue: service starts in arrival order
+    assert np.all(np.diff(starts) >= -TOL)
+    assert np.all(c["slips"] == 0)
+
+
+def test_priority_is_non_preemptive_and_ordered():
+    d = quiet(mmc(1.8, 0.5, 3, 8, class_rates=[0.6, 1.2]), seed=5)
+    c = d.customers
+    hi, lo = c["segment"] == 0, c["segment"] == 1
+    # no low-priority service starts while a high-priority customer is waiting
+    for ts in c["service_start"][lo]:
+        waiting = hi & (c["arrival"] < ts - TOL) & (c["service_start"] > ts + TOL)
+        assert not waiting.any()
+    assert c["wait"][hi].mean() < c["wait"][lo].mean()
+    # served customers' services are never cut: service time is the drawn one
+    assert np.all(c["service_end"] - c["service_start"] > 0)
+    # priority makes later high-priority arrivals overtake: slips are counted
+    assert c["slips"][lo].sum() > 0
+
+
+# --------------------------------------------------------------------------- seeds and CRN
+def test_same_seed_same_bits_and_seed_sequences(branch):
+    a, b = simulate(branch, seed=7), simulate(branch, seed=7)
+    for name in a.customers:
+        np.testing.assert_array_equal(a.customers[name], b.customers[name])
+    for name in a.episodes:
+        np.testing.assert_array_equal(a.episodes[name], b.episodes[name])
+    np.testing.assert_array_equal(a.queue["length"], b.queue["length"])
+    ss = np.random.SeedSequence(7)
+    c = simulate(branch, seed=ss)
+    assert ss.n_children_spawned == 0  # not mutated
+    np.testing.assert_array_equal(a.customers["remembered"], c.customers["remembered"])
+    other = simulate(branch, seed=8)
+    assert len(other) != len(a) or not np.array_equal(
+        other.customers["arrival"], a.customers["arrival"]
+    )
+    with pytest.raises(ValueError, match="seed"):
+        simulate(branch, seed=-1)
+
+
+def test_common_random_numbers_across_staffing(branch):
+    base = simulate(branch, seed=21)
+    more = simulate(variant(branch, {"counters": {"general": {"tellers": 6}}}), seed=21)
+    for name in ("arrival", "segment", "business", "appointment", "expected_wait"):
+        np.testing.assert_array_equal(base.customers[name], more.customers[name])
+    served = (base.customers["counter"] >= 0) & (more.customers["counter"] >= 0)
+    dur_a = base.customers["service_end"] - base.customers["service_start"]
+    dur_b = more.customers["service_end"] - more.customers["service_start"]
+    np.testing.assert_allclose(dur_a[served], dur_b[served], rtol=1e-12)
+    assert served.sum() > 100
+    # and diverting more business to e-channels keeps the remaining customers' draws
+    fewer = simulate(
+        variant(branch, {"business_types": {"transfer": {"e_channel_share": 0.6}}}), seed=21
+    )
+    assert len(fewer) < len(base)
+    keep = np.isin(base.customers["arrival"], fewer.customers["arrival"])
+    np.testing.assert_array_equal(base.customers["business"][keep], fewer.customers["business"])
+
+
+# --------------------------------------------------------------------------- behaviour
+def test_shift_change_finishes_the_customer_in_hand():
+    s = small_branch(
+        counters={
+            "desk": {
+                "tellers": [
+                    {"start": "09:00", "count": 2},
+                    {"start": "10:00", "count": 1},
+                    {"start": "10:30", "count": 2},
+                ]
+            }
+        },
+        arrivals={"profile": [{"start": "09:00", "rate": 50}]},
+    )
+    d = quiet(s, seed=2)
+    c = d.customers
+    second = list(d.counters).index("desk/2")
+    mine = c["counter"] == second
+    starts, ends = c["service_start"][mine], c["service_end"][mine]
+    # off duty from 60 to 90 minutes: no new customer starts with teller 2 then
+    assert not np.any((starts >= 60 + TOL) & (starts < 90 - TOL))
+    # the customer in hand at the change was finished, not cut short (3 minutes)
+    in_hand = (starts < 60) & (ends > 60)
+    assert in_hand.sum() == 1
+    assert np.allclose(ends - starts, 3.0)
+    assert np.any(starts >= 90)  # back on duty
+
+
+def test_closing_serves_those_inside_or_dismisses_them():
+    s = small_branch(
+        counters={"desk": {"tellers": 1}}, arrivals={"profile": [{"start": "09:00", "rate": 40}]}
+    )
+    d = quiet(s, seed=1)  # utilisation 2: a queue remains at closing
+    c = d.customers
+    assert np.all(c["arrival"] < 120)  # doors close at closing
+    assert np.all(c["counter"] >= 0)  # everyone inside is served...
+    assert np.nanmax(c["service_start"]) > 120  # ...after closing time too
+    dis = quiet(variant(s, {"after_closing": "dismiss"}), seed=1)
+    c2 = dis.customers
+    np.testing.assert_array_equal(c["arrival"], c2["arrival"])
+    assert np.all(c2["service_start"][c2["counter"] >= 0] <= 120 + TOL)
+    assert c2["reneged"].sum() > 0
+    dismissed = c2["reneged"]
+    assert np.allclose(c2["departure"][dismissed], 120 + s.abandonment.minutes)
+
+
+def test_balking_and_reneging_follow_patience():
+    s = small_branch(
+        counters={"desk": {"tellers": 1}},
+        arrivals={"profile": [{"start": "09:00", "rate": 40}]},
+        segments={"walkin": {"balk_queue": 4, "renege": {"kind": "deterministic", "value": 10.0}}},
+    )
+    d = quiet(s, seed=3)
+    c = d.customers
+    assert c["balked"].any() and c["reneged"].any()
+    assert np.all(c["queue_on_arrival"][c["balked"]] >= 4)
+    assert np.all(c["queue_on_arrival"][~c["balked"]] < 4)
+    assert np.allclose(c["wait"][c["reneged"]], 10.0)
+    assert np.all(c["wait"][c["counter"] >= 0] <= 10.0 + TOL)
+
+
+def test_dedicated_and_flexible_windows(branch):
+    d = simulate(branch, seed=5)
+    c = d.customers
+    vip = c["segment"] == d.segments.index("vip")
+    vip_counter = list(d.counters).index("vip/1")
+    assert np.all(c["counter"][vip & (c["counter"] >= 0)] == vip_counter)
+    assert not np.any(c["counter"][~vip] == vip_counter)  # dedicated: idle rather than help
+    flex = quiet(variant(branch, {"counters": {"vip": {"discipline": "flexible"}}}), seed=5)
+    f = flex.customers
+    assert np.any(f["counter"][~vip] == vip_counter)  # flexible: helps when no VIP waits
+    assert f["wait"][~vip].mean() < c["wait"][~vip].mean()
+
+
+def test_lobby_greeting_needs_a_free_manager(branch):
+    d = simulate(branch, seed=2)
+    e = d.episodes
+    w = e["touchpoint"] == d.touchpoints.index("welcome")
+    dur = (e["end"] - e["start"])[w]
+    greeted = np.isclose(dur, branch.lobby.greeting_minutes)
+    assert greeted.any() and (~greeted).any()
+    assert np.allclose(dur[~greeted], MOMENT)
+    none = simulate(variant(branch, {"lobby": {"managers": 0}}), seed=2)
+    e2 = none.episodes
+    w2 = e2["touchpoint"] == none.touchpoints.index("welcome")
+    assert np.allclose((e2["end"] - e2["start"])[w2], MOMENT)
+
+
+def test_overloaded_branch_warns_ends_and_reports_abandonment(branch):
+    over = variant(branch, {"counters": {"general": {"tellers": 1}}})
+    with pytest.warns(OverloadWarning, match="overloaded"):
+        d = simulate(over, seed=1)
+    assert d.abandoned.mean() > 0.25
+    assert np.all(np.isfinite(d.customers["departure"]))
+    with pytest.warns(OverloadWarning):
+        simulate(mmc(3.0, 0.5, 2, 4), seed=1)
+
+
+def test_empty_day():
+    s = small_branch(arrivals={"profile": [{"start": "09:00", "rate": 0}]})
+    d = simulate(s, seed=1)
+    assert len(d) == 0 and d.n_episodes == 0
+
+
+def test_mmc_journeys_have_only_waiting_and_service():
+    d = simulate(mmc(1.0, 0.5, 3, 2), seed=1)
+    names = {d.touchpoints[k] for k in np.unique(d.episodes["touchpoint"])}
+    assert names == {"waiting", "service"}
+    assert np.all(np.diff(d.offsets) == 2)
+
+
+# --------------------------------------------------------------------------- sampling
+@pytest.mark.parametrize(
+    "dist",
+    [
+        Exponential(mean=4.0),
+        Lognormal(mean=5.0, sd=3.0),
+        Gamma(mean=4.0, sd=2.0),
+        Deterministic(value=2.5),
+        Empirical(values=[1.0, 2.0, 6.0], weights=[1.0, 2.0, 1.0]),
+    ],
+)
+def test_inverse_cdf_reproduces_the_analytic_mean(dist):
+    u = (np.arange(200_000) + 0.5) / 200_000  # a fine quadrature grid, no randomness
+    x = ppf(dist, u)
+    assert np.all(x >= 0)
+    assert np.all(np.diff(x) >= 0)  # monotone: common random numbers stay ordered
+    assert x.mean() == pytest.approx(dist.mean, rel=2e-3)
+
+
+def test_arrival_counts_match_the_rate_profile(branch):
+    # 40 days: the daily count is Poisson; its mean must match the profile within 4 sd
+    counts = [len(quiet(branch, seed=r)) for r in range(40)]
+    mu = branch.expected_arrivals()
+    assert abs(np.mean(counts) - mu) < 4 * np.sqrt(mu / 40)
