@@ -29,7 +29,7 @@ __all__ = ["DEFAULT_REPLICATIONS", "main"]
 
 #: Replications of ``peakend run`` without ``--replications`` (measured to finish the built-in
 #: policy set on default_branch in well under 2 minutes on 2 cores; see docs/reference/cli.md).
-DEFAULT_REPLICATIONS = 40
+DEFAULT_REPLICATIONS = 200
 DEFAULT_SCENARIO = "default_branch"
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
 
@@ -260,7 +260,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     elapsed = time.perf_counter() - t0
     table = _comparison_table(results)
-    print(table.to_text(digits=2))
+    print(table.to_text(digits=2, na_rep="-"))
     par = results.pareto()
     eff = [str(p) for p, e in zip(par["policy"], par["efficient"], strict=True) if e]
     print(f"\nPareto-efficient (cost/day vs remembered value): {', '.join(eff)}")

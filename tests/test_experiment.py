@@ -4,13 +4,13 @@ The simulation tests use a short version of the built-in default branch (a
 two-hour day) so that the whole file stays within about a minute on 2 cores.
 """
 
+import concurrent.futures as cf
 import json
-import os
 import re
 import signal
 import subprocess
 import sys
-import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -39,9 +39,18 @@ DOCS = ROOT / "docs" / "reference" / "results.md"
 
 # --------------------------------------------------------------------------- helpers
 def short_branch():
-    """default_branch cut to its first two opening hours (fast, same structure)."""
+    """default_branch cut to its two busiest hours, 11:00-13:00 (fast, same structure)."""
     s = pe.load_scenario("default_branch")
-    return Policy("short", {"closing": s.opening + 2.0}).apply(s)
+    profile = [b for b in s.model_dump()["arrivals"]["profile"] if 11.0 <= b["start"] < 13.0]
+    changes = {"opening": 11.0, "closing": 13.0, "arrivals": {"profile": profile}}
+    return Policy("short", changes).apply(s)
+
+
+POLICIES = [
+    Policy("baseline"),
+    Policy("five_tellers", {"counters": {"general": {"tellers": 5}}}),
+    Policy("same"),  # no change: must give exactly the baseline's numbers
+]
 
 
 def synthetic_results(values=None, policies=("baseline", "a", "b"), seed=3):
@@ -117,7 +126,7 @@ def test_builtin_policy_set_is_valid_for_default_branch():
 def test_policy_file_errors(tmp_path):
     f = tmp_path / "p.toml"
     f.write_text("[a]\nchanges.hall.distraction = true\n[b]\ncompose = ['zzz']\n")
-    with pytest.raises(PolicyError, match="'b'.*'zzz'"):
+    with pytest.raises(PolicyError, match=r"'b'.*'zzz'"):
         load_policies(f)
     f.write_text("[a]\nchange = 1\n")
     with pytest.raises(PolicyError, match="unknown key"):
@@ -129,7 +138,7 @@ def test_policy_file_errors(tmp_path):
         load_policies("no_such_set")
     f.write_text("[a]\nchanges.hall.distraction = true\n[b]\ncompose = ['a']\n"
                  "changes.hall.wait_display = true\n")
-    a, b = load_policies(f)
+    _, b = load_policies(f)
     assert b.changes == {"hall": {"distraction": True, "wait_display": True}}
 
 
@@ -265,3 +274,243 @@ def test_results_schema_matches_docs():
     for key in meta:
         assert f"`{key}`" in text, key
     assert f"| `schema_version` | `{meta['schema_version']}` |" in text
+
+
+# --------------------------------------------------------------------------- run (simulation)
+@pytest.fixture(scope="module")
+def scenario():
+    return short_branch()
+
+
+@pytest.fixture(scope="module")
+def serial(scenario):
+    return pe.run(scenario, POLICIES, replications=8, seed=5, progress=False)
+
+
+def test_run_default_is_baseline_only(scenario):
+    res = pe.run(scenario, replications=3, progress=False)
+    assert res.policies == ("baseline",)
+    assert res.segments == (ALL, *scenario.segments)
+    assert res.metrics[:4] == tuple(f"remembered[{r}]" for r in pe.experiment.DEFAULT_RULES)
+    assert res.values.shape == (1, 3, 1 + len(scenario.segments), 4 + len(BASE_METRICS))
+
+
+def test_self_comparison_is_exactly_zero(serial):
+    v = serial.values
+    assert np.array_equal(v[0], v[2], equal_nan=True)
+    cmp = serial.compare("baseline").where(policy="same")
+    finite = np.isfinite(cmp["difference"])
+    assert finite.sum() > 0.8 * len(cmp)
+    assert np.all(cmp["difference"][finite] == 0.0)
+    assert np.all(cmp["low"][finite] == 0.0) and np.all(cmp["high"][finite] == 0.0)
+
+
+def test_common_random_numbers_same_customers_shorter_waits(serial):
+    n = serial.get("n_customers", ALL)
+    assert np.array_equal(n[0], n[1])  # same arrivals under a staffing change
+    cmp = serial.compare("baseline", "wait_mean", ALL).where(policy="five_tellers")
+    assert cmp["high"][0] < 0  # one more teller: shorter waits, significantly
+    staff = serial.get("staff_cost", ALL)
+    group = short_branch().counters["general"]
+    hours = 2.0
+    assert staff[1, 0] - staff[0, 0] == pytest.approx(group.cost_per_hour * hours)
+
+
+def test_aggregates_match_a_plain_loop(scenario, serial):
+    r = 3
+    day = pe.simulate(scenario, replication_seed(5, r))
+    c = day.customers
+    pe_scores = day.score("peak_end")
+    for s_idx, seg in enumerate(serial.segments):
+        rows = [i for i in range(day.n_customers) if seg == ALL or c["segment"][i] == s_idx - 1]
+        joined = [i for i in rows if not c["balked"][i]]
+        vals = dict(zip(serial.metrics, serial.values[0, r, s_idx], strict=True))
+        assert vals["n_customers"] == len(rows)
+        if not rows:
+            continue
+        assert vals["remembered[peak_end]"] == pytest.approx(
+            sum(pe_scores[i] for i in rows) / len(rows))
+        assert vals["abandonment_rate"] == pytest.approx(
+            sum(bool(c["balked"][i] or c["reneged"][i]) for i in rows) / len(rows))
+        if joined:
+            waits = sorted(c["wait"][i] for i in joined)
+            assert vals["wait_mean"] == pytest.approx(sum(waits) / len(waits))
+            assert vals["wait_p90"] == pytest.approx(float(np.percentile(waits, 90)))
+        assert vals["gift_cost"] == pytest.approx(sum(c["gift_cost"][i] for i in rows))
+    assert vals["cost"] == pytest.approx(
+        scenario.staff_cost() + scenario.fixed_cost() + c["gift_cost"].sum())
+
+
+def test_two_workers_bit_identical_to_serial(scenario, serial):
+    par = pe.run(scenario, POLICIES, replications=8, seed=5, workers=2, progress=False)
+    assert np.array_equal(par.values, serial.values, equal_nan=True)
+    assert par == serial
+
+
+class ReverseExecutor(cf.Executor):
+    """Completes futures in reverse submission order, from a background thread."""
+
+    def __init__(self):
+        self.pending = []
+        self.thread = None
+
+    def submit(self, fn, /, *args, **kwargs):
+        fut = cf.Future()
+        self.pending.append((fut, fn, args, kwargs))
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._work, daemon=True)
+            self.thread.start()
+        return fut
+
+    def _work(self):
+        time.sleep(0.2)
+        for fut, fn, args, kwargs in reversed(self.pending):
+            fut.set_result(fn(*args, **kwargs))
+
+
+def test_completion_order_does_not_matter(scenario, serial):
+    res = pe.run(scenario, POLICIES, replications=8, seed=5, executor=ReverseExecutor(),
+                 progress=False)
+    assert np.array_equal(res.values, serial.values, equal_nan=True)
+
+
+def test_dask_executor(scenario, serial):
+    distributed = pytest.importorskip("distributed")
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
+                            dashboard_address=None) as client:
+        res = pe.run(scenario, POLICIES, replications=8, seed=5,
+                     executor=client.get_executor(), progress=False)
+    assert np.array_equal(res.values, serial.values, equal_nan=True)
+
+
+def test_keep_journeys_and_replication_seed(scenario):
+    res = pe.run(scenario, POLICIES[:2], replications=3, seed=9, keep_journeys=True,
+                 progress=False)
+    j = res.journeys["five_tellers"]
+    assert j.n_days == 3
+    again = pe.simulate(POLICIES[1].apply(scenario), replication_seed(9, 2))
+    assert np.array_equal(j.day(2).customers["wait"], again.customers["wait"])
+
+
+def test_run_argument_errors(scenario):
+    with pytest.raises(ValueError, match="replications"):
+        pe.run(scenario, replications=0)
+    with pytest.raises(ValueError, match="seed"):
+        pe.run(scenario, seed=-1)
+    with pytest.raises(ValueError, match="workers"):
+        pe.run(scenario, workers=0)
+    with pytest.raises(ValueError, match="executor"):
+        pe.run(scenario, executor="dask")
+    with pytest.raises(ValueError, match="rules"):
+        pe.run(scenario, rules=("peak_end", "nope"))
+    with pytest.raises(PolicyError, match="twice"):
+        pe.run(scenario, [Policy("a"), Policy("a")])
+    with pytest.raises(PolicyError, match=r"'neg'.*tellers"):
+        pe.run(scenario, {"neg": {"counters": {"general": {"tellers": -1}}}})
+
+
+# --------------------------------------------------------------------------- checkpoints
+def count_simulations(monkeypatch):
+    import peakend.sim
+
+    calls = []
+    real = peakend.sim.simulate
+
+    def counting(scenario, seed=0):
+        calls.append(seed)
+        return real(scenario, seed)
+
+    monkeypatch.setattr(peakend.sim, "simulate", counting)
+    return calls
+
+
+def test_checkpoint_resume_after_exception_and_extension(scenario, tmp_path, monkeypatch):
+    import peakend.sim
+
+    ck = tmp_path / "ck"
+    real = peakend.sim.simulate
+    calls = []
+
+    def failing(sc, seed=0):
+        calls.append(seed)
+        if len(calls) == 7:
+            raise RuntimeError("simulated crash")
+        return real(sc, seed)
+
+    monkeypatch.setattr(peakend.sim, "simulate", failing)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        pe.run(scenario, POLICIES, replications=4, seed=5, checkpoint=ck, progress=False)
+    assert len(list((ck / "done").glob("*.npz"))) == 6
+    monkeypatch.setattr(peakend.sim, "simulate", real)
+    resumed_calls = count_simulations(monkeypatch)
+    res = pe.run(scenario, POLICIES, replications=4, seed=5, checkpoint=ck, progress=False)
+    assert len(resumed_calls) == 12 - 6
+    monkeypatch.setattr(peakend.sim, "simulate", real)
+    fresh = pe.run(scenario, POLICIES, replications=4, seed=5, progress=False)
+    assert res == fresh
+    # more replications reuse the finished ones
+    more_calls = count_simulations(monkeypatch)
+    more = pe.run(scenario, POLICIES, replications=6, seed=5, checkpoint=ck, progress=False)
+    assert len(more_calls) == 3 * 2
+    assert np.array_equal(more.values[:, :4], fresh.values, equal_nan=True)
+
+
+def test_checkpoint_with_other_arguments_is_refused(scenario, tmp_path):
+    ck = tmp_path / "ck"
+    pe.run(scenario, POLICIES, replications=2, seed=5, checkpoint=ck, progress=False)
+    with pytest.raises(CheckpointError, match=r"seed \(checkpoint 5, now 6\)"):
+        pe.run(scenario, POLICIES, replications=2, seed=6, checkpoint=ck, progress=False)
+    with pytest.raises(CheckpointError, match="policies"):
+        pe.run(scenario, POLICIES[:2], replications=2, seed=5, checkpoint=ck, progress=False)
+    with pytest.raises(CheckpointError, match="rules"):
+        pe.run(scenario, POLICIES, replications=2, seed=5, checkpoint=ck, rules=["mean"],
+               progress=False)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "x.txt").write_text("hello")
+    with pytest.raises(CheckpointError, match="not empty"):
+        pe.run(scenario, replications=2, checkpoint=other, progress=False)
+
+
+KILL_SCRIPT = """
+import sys, time
+import peakend as pe, peakend.sim
+from peakend.experiment import Policy
+sys.path.insert(0, {tests!r})
+from test_experiment import POLICIES, short_branch
+real = peakend.sim.simulate
+def slow(scenario, seed=0):
+    time.sleep(0.03)
+    return real(scenario, seed)
+peakend.sim.simulate = slow
+pe.run(short_branch(), POLICIES, replications=40, seed=5, checkpoint={ck!r}, progress=False)
+print("finished")
+"""
+
+
+@pytest.mark.slow
+def test_resume_after_sigkill_equals_uninterrupted(scenario, tmp_path, monkeypatch):
+    ck = tmp_path / "ck"
+    script = KILL_SCRIPT.format(tests=str(Path(__file__).parent), ck=str(ck))
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    done = ck / "done"
+    while time.monotonic() < deadline:
+        if done.is_dir() and len(list(done.glob("*.npz"))) >= 10:
+            break
+        if proc.poll() is not None:
+            pytest.fail(f"worker exited early: {proc.stderr.read().decode()[-2000:]}")
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = len(list(done.glob("*.npz")))
+    assert 10 <= finished < 120, finished
+    calls = count_simulations(monkeypatch)
+    resumed = pe.run(scenario, POLICIES, replications=40, seed=5, checkpoint=ck,
+                     progress=False)
+    assert len(calls) == 120 - finished
+    monkeypatch.undo()
+    fresh = pe.run(scenario, POLICIES, replications=40, seed=5, progress=False)
+    assert resumed == fresh
+    assert not list(done.glob(".tmp-*"))

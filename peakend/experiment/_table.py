@@ -29,13 +29,13 @@ def require_pandas() -> Any:
     return pd
 
 
-def _fmt(value: Any, digits: int) -> str:
+def _fmt(value: Any, digits: int, na_rep: str = "nan") -> str:
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     if isinstance(value, (float, np.floating)):
         v = float(value)
         if math.isnan(v):
-            return "nan"
+            return na_rep
         if math.isinf(v):
             return "inf" if v > 0 else "-inf"
         if v != 0 and (abs(v) >= 1e6 or abs(v) < 10 ** (-digits)):
@@ -111,12 +111,28 @@ class Table:
             for row in self.rows():
                 writer.writerow(row.values())
 
-    def _cells(self, digits: int) -> list[list[str]]:
-        return [[_fmt(v[i], digits) for v in self._cols.values()] for i in range(len(self))]
+    def _cells(self, digits: int, na_rep: str = "nan") -> list[list[str]]:
+        return [[_fmt(v[i], digits, na_rep) for v in self._cols.values()]
+                for i in range(len(self))]
 
-    def to_text(self, digits: int = 3, max_rows: int | None = None) -> str:
-        """Fixed-width text rendering (what ``repr`` shows)."""
-        cells = self._cells(digits)
+    def to_text(self, digits: int = 3, max_rows: int | None = None, na_rep: str = "nan") -> str:
+        """Fixed-width text rendering (what ``repr`` shows).
+
+        Parameters
+        ----------
+        digits : int, default 3
+            Decimals of floats (significant digits for very large or small ones).
+        max_rows : int, optional
+            Show at most this many rows.
+        na_rep : str, default "nan"
+            Text for NaN values.
+
+        Returns
+        -------
+        str
+            Title line (if any), header and rows.
+        """
+        cells = self._cells(digits, na_rep)
         head = self.columns
         cut = max_rows is not None and len(cells) > max_rows
         if cut:
