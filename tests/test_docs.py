@@ -90,3 +90,24 @@ def test_peak_end_page_examples_give_the_documented_numbers():
     page = (DOCS / "background" / "peak-end.md").read_text(encoding="utf-8")
     for quoted in ("[-7.5, -4.5]", "[-17., -19.]", "[-8.0, -6.5]", "[-8.0, -10.5]"):
         assert quoted in page
+
+
+def _python_blocks(page: Path) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+
+
+def test_tutorial_code_runs_as_written(tmp_path, monkeypatch):
+    """Every python block of the tutorial, in order, in one namespace (as a reader would)."""
+    blocks = _python_blocks(DOCS / "tutorial" / "branch-walkthrough.md")
+    assert len(blocks) >= 6
+    monkeypatch.chdir(tmp_path)  # the tutorial saves a figure in the working directory
+    namespace: dict = {"__name__": "__tutorial__"}
+    for block in blocks:
+        exec(compile(block, "branch-walkthrough.md", "exec"), namespace)
+    assert (tmp_path / "journey.png").is_file()
+    table = namespace["table"]
+    assert set(table["policy"]) == {"lunch_teller"}
+    assert {"all", "vip", "gold", "ordinary"} <= set(table["segment"])
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

@@ -4,10 +4,14 @@ Run from the repository root::
 
     python docs/assets/make_figures.py
 
-It writes ``docs/assets/journey_map.png`` (the picture on the home page and in the
-README): a gold-card and an ordinary customer of the built-in default branch who
-waited about as long, and remember the visit differently (the gold-card paradox:
-the gold customer expected a shorter wait).
+It writes
+
+* ``journey_map.png`` (the picture on the home page and in the README): a gold-card
+  and an ordinary customer of the built-in default branch who waited about as long,
+  and remember the visit differently (the gold-card paradox: the gold customer
+  expected a shorter wait);
+* ``tutorial_journey.png`` and ``tutorial_compare.png``: the two figures of the
+  tutorial, made with the tutorial's own code.
 """
 
 from __future__ import annotations
@@ -57,6 +61,35 @@ def journey_map_figure(path: Path, seed: int = 1) -> list[int]:
     return customers
 
 
+def tutorial_figures(journey_path: Path, compare_path: Path) -> None:
+    """Draw the tutorial's journey map and forest plot with the tutorial's code."""
+    scenario = pe.load_scenario("default_branch")
+    day = pe.simulate(scenario, seed=1)
+    c = day.customers
+    gold = c["segment"] == day.code("segments", "gold")
+    longest = int(np.flatnonzero(gold)[np.argmax(c["wait"][gold])])
+    ax = pe.plots.journey_map(day, customers=[longest])
+    ax.figure.set_size_inches(9, 4.8)
+    ax.figure.savefig(journey_path, dpi=100)
+    plt.close(ax.figure)
+
+    lunch_teller = pe.Policy(
+        "lunch_teller",
+        {"counters": {"general": {"tellers": [
+            {"start": "09:00", "count": 4},
+            {"start": "11:30", "count": 5},
+            {"start": "14:00", "count": 4},
+        ]}}},
+    )
+    results = pe.run(scenario, [pe.Policy("baseline"), lunch_teller],
+                     replications=20, seed=7, progress=False)
+    ax = pe.plots.policy_comparison(results.compare("baseline", "peak_end"), baseline="baseline")
+    ax.figure.savefig(compare_path, dpi=100)
+    plt.close(ax.figure)
+
+
 if __name__ == "__main__":
     chosen = journey_map_figure(HERE / "journey_map.png")
     print(f"wrote {HERE / 'journey_map.png'} (customers {chosen})")
+    tutorial_figures(HERE / "tutorial_journey.png", HERE / "tutorial_compare.png")
+    print(f"wrote {HERE / 'tutorial_journey.png'} and {HERE / 'tutorial_compare.png'}")
