@@ -424,7 +424,7 @@ class Lobby(Model):
     greeting_minutes: float = Field(
         1.0, gt=0, le=60, description="time a greeting takes (manager busy), minutes"
     )
-    greeted_level: float = Field(7.0, ge=0, le=10, description="welcome experience if greeted")
+    greeted_level: float = Field(7.0, ge=0, le=10, description="welcome experience if greeted, 0-10")
     ungreeted_level: float = Field(
         4.0, ge=0, le=10, description="welcome experience if no manager is free, 0-10"
     )
@@ -439,7 +439,7 @@ class Hall(Model):
     ticket_minutes: float = Field(
         0.25, gt=0, le=60, description="ticket / information episode duration, minutes"
     )
-    ticket_level: float = Field(5.0, ge=0, le=10, description="ticket/information experience")
+    ticket_level: float = Field(5.0, ge=0, le=10, description="ticket/information experience, 0-10")
     wait_display: bool = Field(False, description="the expected wait is displayed (on/off)")
     display_multiplier: float = Field(
         0.85, gt=0, le=5, description="perceived-wait multiplier when displayed, (0, 5]"
