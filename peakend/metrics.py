@@ -124,7 +124,7 @@ class SurveyMapping:
         Standard deviation of response noise, in CES points (>= 0). Default 0.7.
     response_rate : float
         Probability that a customer answers the survey (0 < rate <= 1). Default 1.0
-        (everyone answers; real branch surveys get 0.05-0.3). Below 1 needs an ``rng``.
+        (everyone answers; real surveys get far fewer answers). Below 1 needs an ``rng``.
     """
 
     csat_center: float = 0.0
@@ -188,7 +188,8 @@ class ChurnModel:
     ----------
     base_rate : float
         Churn probability per visit for a visit that just met expectations (0 < p < 1).
-        Default 0.05.
+        Default 0.01: with about one visit a month, roughly 11 % a year, the order of
+        magnitude of retail-bank attrition (an assumption to vary).
     odds_ratio : float
         Odds ratio of returning per remembered-value point (>= 1). Default 1.25: in the
         randomised colonoscopy trial of Redelmeier, Katz & Kahneman (2003) a better end
@@ -197,7 +198,7 @@ class ChurnModel:
         point. An assumption to vary, not a banking estimate.
     """
 
-    base_rate: float = 0.05
+    base_rate: float = 0.01
     odds_ratio: float = 1.25
 
     def __post_init__(self) -> None:
@@ -585,7 +586,7 @@ def churn_probability(remembered: ArrayLike, model: ChurnModel | None = None) ->
     --------
     >>> p = churn_probability([-5.0, 0.0, 5.0])
     >>> round(float(p[1]), 3), bool(p[0] > p[1] > p[2])
-    (0.05, True)
+    (0.01, True)
     """
     m = model or ChurnModel()
     r = _float_array(remembered, "remembered")
