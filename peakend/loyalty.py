@@ -38,7 +38,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from peakend.metrics import ChurnModel, _remembered_of, churn_probability
+from peakend.metrics import (
+    ChurnModel,
+    SurveyMapping,
+    _perceived_wait_of,
+    _remembered_of,
+    churn_probability,
+    csat,
+    customer_effort,
+    likelihood_to_recommend,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from peakend.config import Scenario
@@ -143,6 +152,13 @@ class LoyaltyResult:
         Still active after the last week.
     member_visits : ndarray of int64
         Visits per member.
+    abandoned : ndarray of int64
+        Visits that ended unserved (balked or reneged), per week and segment.
+    csat, nps, ces : ndarray of float64
+        The week's visitors' survey answers per segment (see
+        :class:`peakend.metrics.SurveyMapping`): mean CSAT (1..5), NPS (percentage
+        points) and mean CES (1..7, higher easier; a visit after an unserved one counts
+        as a repeat visit for the same business). NaN if nobody visited.
     """
 
     segments: tuple[str, ...]
@@ -158,6 +174,10 @@ class LoyaltyResult:
     member_segment: IntArray
     member_active: NDArray[np.bool_]
     member_visits: IntArray
+    abandoned: IntArray
+    csat: FloatArray
+    nps: FloatArray
+    ces: FloatArray
 
     @property
     def weeks(self) -> int:
@@ -178,7 +198,7 @@ class LoyaltyResult:
     def to_pandas(self) -> Any:
         """Return a tidy :class:`pandas.DataFrame`: week, segment, metric, value.
 
-        Metrics: active, visits, churned, remembered, value, and
+        Metrics: active, visits, churned, abandoned, remembered, csat, nps, ces, value, and
         ``affect:<touchpoint>`` and ``expectation:<touchpoint>``.
         """
         import pandas as pd
@@ -188,8 +208,9 @@ class LoyaltyResult:
         weeks = np.repeat(np.arange(n_w), n_s)
         segs = np.tile(np.array(self.segments, dtype=object), n_w)
         for name, arr in (("active", self.active[:-1]), ("visits", self.visits),
-                          ("churned", self.churned), ("remembered", self.remembered),
-                          ("value", self.value)):
+                          ("churned", self.churned), ("abandoned", self.abandoned),
+                          ("remembered", self.remembered), ("csat", self.csat),
+                          ("nps", self.nps), ("ces", self.ces), ("value", self.value)):
             frames.append(pd.DataFrame({"week": weeks, "segment": segs, "metric": name,
                                         "value": np.asarray(arr, float).ravel()}))
         for k, t in enumerate(self.touchpoints):
@@ -248,6 +269,7 @@ def simulate_loyalty(
     value: Callable[[FloatArray], FloatArray] | None = None,
     rule: Any = None,
     segment_value: Mapping[str, float] | None = None,
+    mapping: SurveyMapping | None = None,
 ) -> LoyaltyResult:
     """Simulate a panel of customers returning to the branch over many weeks.
 
@@ -281,6 +303,9 @@ def simulate_loyalty(
     segment_value : mapping of str to float, optional
         Value of a customer per segment, currency per year; default the scenario's
         ``segments[name].value``, else 0.
+    mapping : SurveyMapping, optional
+        Answer model of the weekly survey of visitors (with response noise from its own
+        stream); default ``SurveyMapping()``.
 
     Returns
     -------
@@ -312,7 +337,9 @@ def simulate_loyalty(
     from peakend.memory import score
 
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    day_seq, visit_seq, churn_seq = root.spawn(3)
+    day_seq, visit_seq, churn_seq, survey_seq = root.spawn(4)
+    rng_survey = np.random.default_rng(survey_seq)
+    survey_map = mapping or SurveyMapping()
     week_seeds = day_seq.spawn(weeks)
     rng_visit = np.random.default_rng(visit_seq)
     rng_churn = np.random.default_rng(churn_seq)
@@ -338,6 +365,11 @@ def simulate_loyalty(
     expect = np.full((n, n_tp), np.nan)  # adapted expectation; NaN: not yet visited
     active = np.ones(n, dtype=bool)
     n_visits = np.zeros(n, dtype=np.int64)
+    repeats = np.zeros(n, dtype=np.int64)  # unserved visits in a row before the next one
+    out_abandoned = np.zeros((weeks, n_seg), np.int64)
+    out_csat = np.full((weeks, n_seg), np.nan)
+    out_nps = np.full((weeks, n_seg), np.nan)
+    out_ces = np.full((weeks, n_seg), np.nan)
     out_active = np.zeros((weeks + 1, n_seg), np.int64)
     out_visits = np.zeros((weeks, n_seg), np.int64)
     out_churned = np.zeros((weeks, n_seg), np.int64)
@@ -408,6 +440,23 @@ def simulate_loyalty(
             fs = np.bincount(cell, weights=felt, minlength=n_seg * n_tp).reshape(n_seg, n_tp)
             fc = np.bincount(cell, minlength=n_seg * n_tp).reshape(n_seg, n_tp)
             out_affect[week] = np.where(fc > 0, fs / np.maximum(fc, 1), np.nan)
+            # the week's survey of visitors; an unserved visit makes the next a repeat
+            unserved = np.asarray(sub.abandoned, dtype=bool)
+            out_abandoned[week] = np.bincount(seg_v[unserved], minlength=n_seg)
+            r_ans = np.where(has_r, remembered, 0.0)
+            ans_c = csat(r_ans, survey_map, rng_survey).astype(np.float64)
+            ans_l = likelihood_to_recommend(r_ans, survey_map, rng_survey)
+            ans_e = customer_effort(_perceived_wait_of(sub), unserved, repeats[members],
+                                    survey_map, rng_survey).astype(np.float64)
+            sv = seg_v[has_r]
+            cnt = np.bincount(sv, minlength=n_seg)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out_csat[week] = np.bincount(sv, weights=ans_c[has_r], minlength=n_seg) / cnt
+                out_ces[week] = np.bincount(sv, weights=ans_e[has_r], minlength=n_seg) / cnt
+                promoters = np.bincount(sv, weights=(ans_l[has_r] >= 9), minlength=n_seg)
+                detractors = np.bincount(sv, weights=(ans_l[has_r] <= 6), minlength=n_seg)
+                out_nps[week] = 100.0 * (promoters - detractors) / cnt
+            repeats[members] = np.where(unserved, repeats[members] + 1, 0)
             # early warning
             flag = has_r & (remembered < m.warning_threshold)
             order = np.argsort(remembered[flag], kind="stable")
@@ -444,6 +493,10 @@ def simulate_loyalty(
         member_segment=member_seg,
         member_active=active,
         member_visits=n_visits,
+        abandoned=out_abandoned,
+        csat=out_csat,
+        nps=out_nps,
+        ces=out_ces,
     )
 
 

@@ -8,7 +8,7 @@ from scipy import stats
 
 from peakend import loyalty
 from peakend.journeys import Journeys
-from peakend.metrics import ChurnModel
+from peakend.metrics import ChurnModel, SurveyMapping
 
 TPS = ["waiting", "counter", "farewell"]
 SEGMENTS = ["ordinary", "gold"]
@@ -18,7 +18,8 @@ def linear(x):
     return np.asarray(x, dtype=float)
 
 
-def week_source(n=400, farewell=8.0, expectation=5.0, noise=0.0, gold_share=0.5):
+def week_source(n=400, farewell=8.0, expectation=5.0, noise=0.0, gold_share=0.5,
+                balked=False):
     """Synthetic weekly visits: three touchpoints; affect = experience - expectation."""
 
     def source(week, seed):
@@ -31,7 +32,8 @@ def week_source(n=400, farewell=8.0, expectation=5.0, noise=0.0, gold_share=0.5)
         start = np.tile([0.0, 1.0, 2.0], (n, 1))
         return Journeys(
             customers={"customer": np.arange(n), "segment": seg, "arrival": np.zeros(n),
-                       "wait": np.zeros(n), "departure": np.full(n, 3.0)},
+                       "wait": np.zeros(n), "departure": np.full(n, 3.0),
+                       "balked": np.full(n, balked)},
             episodes={"touchpoint": np.tile(np.arange(3), n), "start": start.ravel(),
                       "end": start.ravel() + 1.0, "experience": x.ravel(),
                       "expectation": e.ravel(), "affect": a.ravel()},
@@ -64,6 +66,23 @@ def test_habituation_a_repeated_gift_fades_geometrically():
     assert np.allclose(res.remembered[:, 0], 3.0 * (1 - eta) ** k)
     assert np.all(np.diff(res.remembered[:, 0]) < 0)
     assert res.visits.sum() == 100 * 8 and np.all(res.member_visits == 8)
+
+
+def test_weekly_survey_follows_habituation_and_repeat_visits():
+    quiet = SurveyMapping(csat_noise=0.0, ltr_noise=0.0, ces_noise=0.0)
+    model = loyalty.LoyaltyModel(eta=0.3, visit_probability=1.0, churn=NO_CHURN)
+    res = loyalty.simulate_loyalty(None, {"ordinary": 30}, 6, model=model,
+                                   source=week_source(), value=linear, rule="peak_end",
+                                   mapping=quiet)
+    # remembered 3 (0.7)^k: CSAT round(3 + r / 2.5) falls from 4 to 3 as the gift fades
+    assert res.csat[0, 0] == 4.0 and res.csat[-1, 0] == 3.0
+    assert res.nps[0, 0] >= res.nps[-1, 0]
+    # turned away every week: CES 6 - 2 (abandoned) - 1 per earlier unserved visit
+    away = loyalty.simulate_loyalty(None, {"ordinary": 30}, 4, model=model,
+                                    source=week_source(balked=True), value=linear,
+                                    rule="peak_end", mapping=quiet)
+    assert away.ces[:, 0].tolist() == [4.0, 3.0, 2.0, 1.0]
+    assert np.all(away.abandoned[:, 0] == 30)
 
 
 def test_no_adaptation_without_learning():
