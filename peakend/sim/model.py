@@ -856,6 +856,8 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> Jour
         "offered_load": load if math.isfinite(load) else None,
         "staff_cost": scenario.staff_cost(),
         "fixed_cost": scenario.fixed_cost(),
+        "segment_value": {k: v.value for k, v in scenario.segments.items()},
+        "counter_group": list(run.teller_group),
     }
     day = build_journeys(scenario, draws, run, meta)
     n = len(day)
