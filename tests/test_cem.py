@@ -330,3 +330,76 @@ def test_gold_card_paradox_waiting_is_a_negative_moment_of_truth():
     gold_wait = j.customers["wait"][j.customers["segment"] == g].mean()
     ordinary_wait = j.customers["wait"][j.customers["segment"] == o].mean()
     assert gold_wait < ordinary_wait
+
+
+# ------------------------------------------------------------------ against plain loops
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def ragged(draw):
+    n = draw(st.integers(1, 12))
+    lengths = draw(st.lists(st.integers(0, 5), min_size=n, max_size=n))
+    m = sum(lengths)
+    # affects on a coarse grid so that ties happen
+    affect = draw(st.lists(st.integers(-8, 8), min_size=m, max_size=m))
+    tps = draw(st.lists(st.integers(0, 3), min_size=m, max_size=m))
+    seg = draw(st.lists(st.integers(0, 1), min_size=n, max_size=n))
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    return (np.array(affect, float) / 2, np.array(tps, np.int64), np.array(seg), offsets)
+
+
+def loop_moments(a, tp, seg, offsets, intensity):
+    pos = np.zeros((3, 4))
+    neg = np.zeros((3, 4))
+    peak = np.zeros((3, 4))
+    n_c = np.zeros(3)
+    for i in range(len(offsets) - 1):
+        lo, hi = offsets[i], offsets[i + 1]
+        if hi == lo:
+            continue
+        rows = [seg[i], 2]
+        for r in rows:
+            n_c[r] += 1
+        ai = a[lo:hi]
+        b = lo + max(range(hi - lo), key=lambda k: (ai[k], k))  # last of the highest
+        w = lo + max(range(hi - lo), key=lambda k: (-ai[k], k))  # last of the lowest
+        p = lo + max(range(hi - lo), key=lambda k: (abs(ai[k]), ai[k] < 0, k))
+        for r in rows:
+            if a[b] >= intensity:
+                pos[r, tp[b]] += 1
+            if a[w] <= -intensity:
+                neg[r, tp[w]] += 1
+            if abs(a[p]) >= intensity:
+                peak[r, tp[p]] += 1
+    with np.errstate(invalid="ignore"):
+        return pos / n_c[:, None], neg / n_c[:, None], peak / n_c[:, None]
+
+
+@given(ragged(), st.sampled_from([0.5, 2.0, 3.5]))
+def test_moments_of_truth_matches_a_plain_loop(data, intensity):
+    a, tp, seg, offsets = data
+    j = make_record(a, segment=seg, offsets=offsets, touchpoints=tp)
+    mot = cem.moments_of_truth(j, intensity=intensity)
+    pos, neg, peak = loop_moments(a, tp, seg, offsets, intensity)
+    assert np.allclose(mot.positive_peak_share, np.nan_to_num(pos))
+    assert np.allclose(mot.negative_peak_share, np.nan_to_num(neg))
+    assert np.allclose(mot.peak_share, np.nan_to_num(peak))
+    # every customer has at most one best / worst / peak moment
+    assert np.all(mot.positive_peak_share.sum(axis=1) <= 1 + 1e-12)
+    assert np.all(mot.negative_peak_share.sum(axis=1) <= 1 + 1e-12)
+
+
+@given(ragged())
+def test_touchpoint_matrix_matches_a_plain_loop(data):
+    a, tp, seg, offsets = data
+    j = make_record(a, segment=seg, offsets=offsets, touchpoints=tp)
+    values, present = cem.touchpoint_matrix(j)
+    n = len(offsets) - 1
+    for i in range(n):
+        for t in range(4):
+            sel = [k for k in range(offsets[i], offsets[i + 1]) if tp[k] == t]
+            assert present[i, t] == bool(sel)
+            assert values[i, t] == pytest.approx(np.mean(a[sel]) if sel else 0.0)
