@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import peakend as pe
 from peakend import affect
@@ -331,3 +333,126 @@ def test_arrival_counts_match_the_rate_profile(branch):
     counts = [len(quiet(branch, seed=r)) for r in range(40)]
     mu = branch.expected_arrivals()
     assert abs(np.mean(counts) - mu) < 4 * np.sqrt(mu / 40)
+
+
+# --------------------------------------------------------------------------- properties
+
+_DISTS = st.sampled_from(
+    [
+        {"kind": "exponential", "mean": 4.0},
+        {"kind": "lognormal", "mean": 5.0, "sd": 3.0},
+        {"kind": "gamma", "mean": 3.0, "sd": 1.0},
+        {"kind": "deterministic", "value": 2.0},
+        {"kind": "empirical", "values": [1.0, 2.0, 8.0]},
+    ]
+)
+
+
+@st.composite
+def random_branch(draw) -> Scenario:
+    n_seg = draw(st.integers(1, 3))
+    segs = [f"s{i}" for i in range(n_seg)]
+    raw = [draw(st.integers(1, 5)) for _ in segs]
+    shares = [r / sum(raw) for r in raw]
+    shares[-1] = 1.0 - sum(shares[:-1])
+    bus = ["a", "b"][: draw(st.integers(1, 2))]
+    segments = {}
+    for name, share in zip(segs, shares, strict=True):
+        mix = {b: 1.0 / len(bus) for b in bus}
+        segments[name] = {
+            "share": share,
+            "business_mix": mix,
+            "appointment_share": draw(st.sampled_from([0.0, 0.3])),
+            "balk_queue": draw(st.sampled_from([None, 2, 6])),
+            "renege": draw(st.one_of(st.none(), _DISTS)),
+            "lounge": draw(st.booleans()),
+            "farewell": {
+                "enabled": draw(st.booleans()),
+                "gift_size": draw(st.sampled_from([0, 4])),
+            },
+        }
+    counters: dict[str, Any] = {
+        "main": {
+            "tellers": draw(
+                st.sampled_from(
+                    [
+                        1,
+                        2,
+                        [
+                            {"start": "09:00", "count": 1},
+                            {"start": "10:00", "count": 3},
+                            {"start": "10:30", "count": 0},
+                        ],
+                    ]
+                )
+            ),
+            "discipline": draw(st.sampled_from(["fifo", "priority"])),
+            "priority": list(reversed(segs)),
+        }
+    }
+    if counters["main"]["discipline"] != "priority":
+        counters["main"]["priority"] = []
+    if draw(st.booleans()):
+        counters["side"] = {
+            "tellers": draw(st.integers(1, 2)),
+            "segments": [segs[0]],
+            "business": [bus[0]],
+            "discipline": draw(st.sampled_from(["dedicated", "flexible"])),
+        }
+    data = {
+        "name": "random",
+        "opening": "09:00",
+        "closing": "11:00",
+        "after_closing": draw(st.sampled_from(["serve", "dismiss"])),
+        "arrivals": {
+            "profile": [
+                {"start": "09:00", "rate": draw(st.sampled_from([10, 40, 90]))},
+                {"start": "10:00", "rate": draw(st.sampled_from([0, 30, 70]))},
+            ]
+        },
+        "segments": segments,
+        "business_types": {b: {"service": draw(_DISTS)} for b in bus},
+        "counters": counters,
+        "lobby": {"managers": draw(st.integers(0, 1))},
+        "lounge": {"enabled": draw(st.booleans())},
+        "hall": {"distraction": draw(st.booleans()), "wait_display": draw(st.booleans())},
+    }
+    return Scenario.model_validate(data)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=random_branch(), seed=st.integers(0, 2**32 - 1))
+def test_invariants_hold_for_random_branches(scenario, seed):
+    d = quiet(scenario, seed)
+    c, e = d.customers, d.episodes
+    served = c["counter"] >= 0
+    assert np.all(served.astype(int) + c["balked"] + c["reneged"] == 1)
+    assert np.all(e["end"] > e["start"])
+    vf = scenario.value_function
+    assert np.allclose(
+        e["affect"],
+        affect.value(
+            e["experience"] - e["expectation"],
+            kind=vf.kind,
+            alpha=vf.alpha,
+            beta=vf.beta,
+            loss_aversion=vf.loss_aversion,
+            scale=vf.scale,
+        ),
+    )
+    # a teller serves one customer at a time
+    for k in np.unique(c["counter"][served]):
+        m = c["counter"] == k
+        order = np.argsort(c["service_start"][m])
+        assert np.all(c["service_start"][m][order][1:] >= c["service_end"][m][order][:-1] - TOL)
+    # sample-path Little's law on the hall queue (lounge users wait outside the hall)
+    q = d.queue
+    area = np.sum(np.diff(q["time"]) * q["length"][:-1])
+    lounge_users = np.zeros(len(d), bool)
+    lounge_users[d.episode_customer[e["touchpoint"] == d.touchpoints.index("lounge")]] = True
+    assert area == pytest.approx(c["wait"][~lounge_users].sum(), rel=1e-9, abs=1e-9)
+    assert q["length"][-1] == 0
+    if scenario.after_closing == "dismiss":
+        assert np.all(c["service_start"][served] <= 120 + TOL)
+    # the remembered value is the default rule on the recorded affects
+    assert np.allclose(c["remembered"], d.score(scenario.memory.rule), equal_nan=True)
