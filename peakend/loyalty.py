@@ -94,7 +94,11 @@ class LoyaltyModel:
         Remembered value (affect points, -10..10) below which a visitor is put on the
         early-warning list. Default -3.
     adapt : tuple of str or None
-        Touchpoints whose expectation adapts; None (default) adapts all.
+        Touchpoints whose expectation adapts; None (default) adapts all but ``fixed``.
+    fixed : tuple of str
+        Touchpoints whose expectation never adapts (names absent from the record are
+        ignored). Default ``("abandonment",)``: being turned away does not become
+        acceptable by repetition.
     """
 
     eta: float = 0.3
@@ -103,6 +107,7 @@ class LoyaltyModel:
     background_churn: float = 0.0
     warning_threshold: float = -3.0
     adapt: tuple[str, ...] | None = None
+    fixed: tuple[str, ...] = ("abandonment",)
 
     def __post_init__(self) -> None:
         _check(0.0 <= self.eta <= 1.0, f"eta must be in [0, 1], got {self.eta}")
@@ -361,6 +366,7 @@ def simulate_loyalty(
         unknown = [t for t in m.adapt if t not in touchpoints]
         _check(not unknown, f"adapt names unknown touchpoints {unknown}")
         adapt = np.isin(np.array(touchpoints), np.array(m.adapt))
+    adapt &= ~np.isin(np.array(touchpoints), np.array(m.fixed, dtype=str))
 
     expect = np.full((n, n_tp), np.nan)  # adapted expectation; NaN: not yet visited
     active = np.ones(n, dtype=bool)

@@ -312,3 +312,12 @@ def test_branch_better_end_lowers_churn(branch):
     assert better.remembered[0, o] > base.remembered[0, o]
     assert better.churned[:, o].sum() < base.churned[:, o].sum()
     assert better.value[-1, o] >= base.value[-1, o]
+
+
+def test_fixed_touchpoints_never_adapt():
+    model = loyalty.LoyaltyModel(eta=0.5, visit_probability=1.0, churn=NO_CHURN,
+                                 fixed=("farewell", "not-a-touchpoint"))
+    res = loyalty.simulate_loyalty(None, {"ordinary": 20}, 4, model=model,
+                                   source=week_source(), value=linear, rule="peak_end")
+    assert np.allclose(res.affect[:, 0, 2], 3.0)
+    assert np.all(np.isnan(res.expectation[:, 0, 2]))
