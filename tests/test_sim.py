@@ -189,6 +189,18 @@ def test_common_random_numbers_across_staffing(branch):
     dur_b = more.customers["service_end"] - more.customers["service_start"]
     np.testing.assert_allclose(dur_a[served], dur_b[served], rtol=1e-12)
     assert served.sum() > 100
+    # the experience draws are per customer too: the entrance (no queue involved) is identical
+    ent = base.touchpoints.index("entrance")
+    np.testing.assert_array_equal(
+        base.episodes["experience"][base.episodes["touchpoint"] == ent],
+        more.episodes["experience"][more.episodes["touchpoint"] == ent],
+    )
+    # the tellers already there keep their quality draws when a teller is added
+    from peakend.sim.model import draw_day
+
+    q4 = draw_day(branch, 21).quality["general"]
+    q6 = draw_day(variant(branch, {"counters": {"general": {"tellers": 6}}}), 21).quality
+    np.testing.assert_array_equal(q6["general"][:4], q4)
     # and diverting more business to e-channels keeps the remaining customers' draws
     fewer = simulate(
         variant(branch, {"business_types": {"transfer": {"e_channel_share": 0.6}}}), seed=21

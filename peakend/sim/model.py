@@ -564,8 +564,6 @@ def build_journeys(
     seg_names = list(s.segments)
     journey = set(s.journey)
     # back to arrival order
-    inv = np.empty(n, dtype=np.int64)
-    inv[run.order] = np.arange(n)
     o = run.order
 
     def arrival_order(x: NDArray[Any]) -> NDArray[Any]:
@@ -729,7 +727,6 @@ def build_journeys(
         aff, offsets, durations=durations, rule=s.memory.rule, **s.memory.params
     )
 
-    ab = balked | reneged
     if "farewell" in journey:
         departure = np.where(served, end + fw_minutes, ab0 + s.abandonment.minutes)
     else:
@@ -739,7 +736,6 @@ def build_journeys(
         np.array([f.gift_cost for f in fw])[seg],
         0.0,
     )
-    del ab
     customers = {
         "day": np.zeros(n, dtype=np.int32),
         "customer": np.arange(n, dtype=np.int32),
