@@ -291,9 +291,10 @@ def simulate_loyalty(
     model : LoyaltyModel, optional
         Adaptation, visit and churn assumptions; default ``LoyaltyModel()``.
     seed : int or numpy.random.SeedSequence
-        Root seed. Separate streams for the simulated days, the visits and the churn
-        draws, so two policies run with the same seed share the week's visitors and
-        the uniform draws behind churn (common random numbers).
+        Root seed. Separate streams for the simulated days, who visits, which simulated
+        journey a visitor takes, the churn draws and the survey noise, so two policies
+        run with the same seed share each week's visitors and the uniform draws behind
+        churn (common random numbers).
     days_per_week : int
         Branch days simulated per week to draw the visits from (>= 1). Default 1.
     source : callable, optional
@@ -342,7 +343,8 @@ def simulate_loyalty(
     from peakend.memory import score
 
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    day_seq, visit_seq, churn_seq, survey_seq = root.spawn(4)
+    day_seq, visit_seq, churn_seq, survey_seq, assign_seq = root.spawn(5)
+    rng_assign = np.random.default_rng(assign_seq)
     rng_survey = np.random.default_rng(survey_seq)
     survey_map = mapping or SurveyMapping()
     week_seeds = day_seq.spawn(weeks)
@@ -399,7 +401,7 @@ def simulate_loyalty(
         lost_bg = active & (u_background < m.background_churn)
         active &= ~lost_bg
         visiting = active & (u_visit < p_visit)
-        members, rows = _assign(day, member_seg, visiting, n_seg, rng_visit)
+        members, rows = _assign(day, member_seg, visiting, n_seg, rng_assign)
         churned_week = np.bincount(member_seg[lost_bg], minlength=n_seg)
         if members.size:
             sub = day.select(rows)

@@ -321,3 +321,14 @@ def test_fixed_touchpoints_never_adapt():
                                    source=week_source(), value=linear, rule="peak_end")
     assert np.allclose(res.affect[:, 0, 2], 3.0)
     assert np.all(np.isnan(res.expectation[:, 0, 2]))
+
+
+def test_common_random_numbers_across_policies():
+    # with no churn, who visits each week depends on the seed only, not on the policy
+    model = loyalty.LoyaltyModel(eta=0.3, visit_probability=0.5, churn=NO_CHURN)
+    kw = dict(panel={"ordinary": 300, "gold": 300}, weeks=4, model=model, seed=12,
+              value=linear, rule="peak_end")
+    a = loyalty.simulate_loyalty(None, source=week_source(n=500, farewell=7.0), **kw)
+    b = loyalty.simulate_loyalty(None, source=week_source(n=150, farewell=3.0), **kw)
+    assert np.array_equal(a.visits, b.visits)
+    assert np.array_equal(a.member_visits, b.member_visits)
