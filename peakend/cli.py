@@ -149,9 +149,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     try:
         scenario = pe.load_scenario(path)
     except pydantic.ValidationError as exc:
-        for err in exc.errors():
-            loc = ".".join(str(x) for x in err["loc"]) or "(scenario)"
-            print(f"{path}: {loc}: {err['msg']}", file=sys.stderr)
+        from peakend.experiment._policy import validation_messages
+
+        for line in validation_messages(exc):
+            print(f"{path}: {line}", file=sys.stderr)
         return EXIT_ERROR
     print(f"{path}: valid scenario {scenario.name!r}")
     return EXIT_OK
@@ -285,13 +286,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: Exception) -> str:
     text = str(exc).strip() or type(exc).__name__
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if type(exc).__name__ == "ValidationError" and hasattr(exc, "errors"):
-        parts = [f"{'.'.join(str(x) for x in e['loc']) or '(scenario)'}: {e['msg']}"
-                 for e in exc.errors()]
-        return "invalid scenario: " + "; ".join(parts)
+        from peakend.experiment._policy import validation_messages
+
+        return "invalid scenario: " + "; ".join(validation_messages(exc))
     return " ".join(lines)
 
 

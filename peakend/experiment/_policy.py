@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -84,20 +85,47 @@ def _check_plain(value: Any, where: str) -> Any:
     )
 
 
-def _format_validation_error(exc: Exception) -> str:
+_FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.*\[\]]*): (.*)$", re.S)
+
+
+def validation_messages(exc: Exception) -> list[str]:
+    """One ``"field.path: reason"`` line per error of a pydantic ValidationError.
+
+    A model validator's message that already starts with a field name
+    (``"tellers: must be ..."``) is joined to the location, so every line
+    names the full dotted path of the field at fault.
+
+    Parameters
+    ----------
+    exc : Exception
+        A ``pydantic.ValidationError`` (or any exception: its text is returned).
+
+    Returns
+    -------
+    list of str
+        The messages, in pydantic's order.
+    """
     errors = getattr(exc, "errors", None)
     if not callable(errors):
-        return str(exc)
-    parts = []
+        return [str(exc)]
+    lines = []
     for err in errors():
-        loc = ".".join(str(x) for x in err.get("loc", ())) or "(scenario)"
-        msg = err.get("msg", "invalid")
-        if "input" in err and err.get("type") != "missing" and not isinstance(
+        loc = ".".join(str(x) for x in err.get("loc", ()))
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        m = _FIELD_PREFIX.match(msg)
+        if m:
+            loc = f"{loc}.{m.group(1)}" if loc else m.group(1)
+            msg = m.group(2)
+        elif "input" in err and err.get("type") != "missing" and not isinstance(
             err["input"], (dict, list)
         ):
             msg = f"{msg} (got {err['input']!r})"
-        parts.append(f"{loc}: {msg}")
-    return "; ".join(parts)
+        lines.append(f"{loc or '(scenario)'}: {msg}")
+    return lines
+
+
+def _format_validation_error(exc: Exception) -> str:
+    return "; ".join(validation_messages(exc))
 
 
 @dataclass(frozen=True, eq=True)

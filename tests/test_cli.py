@@ -1,0 +1,144 @@
+"""End-to-end tests of the ``peakend`` command: exit codes, output files, one-line errors."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import peakend as pe
+from peakend.cli import DEFAULT_REPLICATIONS, main
+
+BUILTIN = Path(pe.__file__).parent / "scenarios" / "default_branch.toml"
+
+
+def bad_scenario(tmp_path, old, new):
+    text = BUILTIN.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "bad.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def one_line_error(capsys):
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_run_builtin_policy_set_writes_results_and_plots(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["run", "-n", "3", "--workers", "1", "--out", str(out), "--no-progress"])
+    assert code == 0
+    stdout = capsys.readouterr().out
+    policies = [p.name for p in pe.experiment.load_policies("default_branch")]
+    for name in policies:
+        assert name in stdout
+    assert "remembered" in stdout and "Pareto-efficient" in stdout
+    for f in ("results.npz", "comparison.png", "pareto.png", "comparison.csv", "summary.csv",
+              "compare.csv"):
+        assert (out / f).is_file() and (out / f).stat().st_size > 0, f
+    res = pe.load_results(out / "results.npz")
+    assert res.policies == tuple(policies) and res.n_replications == 3
+    assert (out / "comparison.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_run_is_reproducible_and_worker_independent(tmp_path):
+    args = ["run", "-n", "3", "--seed", "4", "--no-progress", "--policies"]
+    pol = tmp_path / "p.toml"
+    pol.write_text('[baseline]\n[display]\nchanges.hall.wait_display = true\n')
+    assert main([*args, str(pol), "--workers", "1", "--out", str(tmp_path / "a")]) == 0
+    assert main([*args, str(pol), "--workers", "2", "--out", str(tmp_path / "b")]) == 0
+    a = pe.load_results(tmp_path / "a" / "results.npz")
+    b = pe.load_results(tmp_path / "b" / "results.npz")
+    assert a == b and a.policies == ("baseline", "display") and a.seed == 4
+    assert np.all(a.get("n_customers")[0] > 0)
+
+
+def test_default_replications_is_documented():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "reference" / "cli.md").read_text()
+    assert f"--replications N` | {DEFAULT_REPLICATIONS}" in doc
+
+
+def test_bad_policy_file_is_one_line(tmp_path, capsys):
+    pol = tmp_path / "p.toml"
+    pol.write_text("[more]\nchanges.counters.general.tellers = -2\n")
+    code = main(["run", "--policies", str(pol), "-n", "2", "--out", str(tmp_path / "o")])
+    assert code == 2
+    line = one_line_error(capsys)
+    assert "'more'" in line and "counters.general.tellers" in line
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_scenario_file_is_one_line(tmp_path, capsys):
+    path = bad_scenario(tmp_path, 'closing = "17:00"', 'closing = "08:00"')
+    assert main(["run", str(path), "-n", "2", "--out", str(tmp_path / "o")]) == 2
+    assert "closing" in one_line_error(capsys)
+    assert main(["run", "no_such_scenario", "-n", "2"]) == 2
+    assert "no_such_scenario" in one_line_error(capsys)
+    assert main(["run", "-n", "0"]) == 2
+    assert "--replications" in one_line_error(capsys)
+
+
+def test_debug_shows_the_exception(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        main(["run", "no_such_scenario", "--debug"])
+
+
+def test_usage_errors_exit_2(capsys):
+    assert main(["run", "--replications", "many"]) == 2
+    assert main(["frobnicate"]) == 2
+    assert main([]) == 2
+    capsys.readouterr()
+
+
+def test_validate_scenario(tmp_path, capsys):
+    assert main(["validate", str(BUILTIN)]) == 0
+    assert "valid scenario 'default_branch'" in capsys.readouterr().out
+    path = bad_scenario(tmp_path, "tellers = 4", "tellers = -4")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "counters.general" in err and "tellers" in err and "Traceback" not in err
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[segments\n")
+    assert main(["validate", str(broken)]) == 2
+    assert "invalid TOML" in one_line_error(capsys)
+    assert main(["validate", str(tmp_path / "missing.toml")]) == 2
+    assert "does not exist" in one_line_error(capsys)
+
+
+def test_validate_policy_file(tmp_path, capsys):
+    builtin = Path(pe.__file__).parent / "scenarios" / "policies" / "default_branch.toml"
+    assert main(["validate", str(builtin)]) == 0
+    assert "valid policy file" in capsys.readouterr().out
+    pol = tmp_path / "p.toml"
+    pol.write_text("[ok]\nchanges.hall.distraction = true\n"
+                   "[bad]\nchanges.hall.distraction_multiplier = -1\n"
+                   "[typo]\nchanges.hal.distraction = true\n")
+    assert main(["validate", str(pol)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2
+    assert "'bad'" in err[0] and "hall.distraction_multiplier" in err[0]
+    assert "'typo'" in err[1] and "hal" in err[1]
+
+
+def test_scenarios_and_schema(capsys):
+    assert main(["scenarios"]) == 0
+    out = capsys.readouterr().out
+    assert "default_branch" in out and "[policy set]" in out
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert "segments" in schema["properties"]
+
+
+def test_module_entry_point():
+    proc = subprocess.run([sys.executable, "-m", "peakend.cli", "--version"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"peakend {pe.__version__}"
+    proc = subprocess.run([sys.executable, "-m", "peakend.cli", "validate", "nope.toml"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
