@@ -626,6 +626,8 @@ def hall_queue(
     close: float | None = None,
     opening: str | float | None = None,
     staffing_label: str = "tellers on duty",
+    queue_max: float | None = None,
+    staffing_max: float | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Draw the hall queue over the day as a step series, with staffing on a twin axis.
@@ -648,6 +650,9 @@ def hall_queue(
         instead of minutes from opening.
     staffing_label : str
         Label of the right-hand axis (a count).
+    queue_max, staffing_max : float, optional
+        Upper limits of the queue and staffing axes (counts); give the same values
+        to several panels to make them comparable. Default: from the data.
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure is made when omitted.
 
@@ -693,8 +698,9 @@ def hall_queue(
     ax.fill_between(t_full, q_full, step="post", color="tab:blue", alpha=0.25, lw=0)
     ax.step(t_full, q_full, where="post", color="tab:blue", lw=1.2,
             label="customers waiting in the hall")
-    ax.set_ylabel("customers waiting in the hall (count)", color="tab:blue")
-    ax.set_ylim(0, max(1.0, float(q_full.max())) * 1.3 + 0.5)  # headroom for the legend
+    ax.set_ylabel("waiting in the hall (customers)", color="tab:blue")
+    top = max(1.0, float(q_full.max())) if queue_max is None else float(queue_max)
+    ax.set_ylim(0, top * 1.3 + 0.5)  # headroom for the legend
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlim(min(0.0, float(t_full[0])), t_end)
     handles, labels = ax.get_legend_handles_labels()
@@ -704,7 +710,8 @@ def hall_queue(
         v_full = np.append(sv, sv[-1])
         twin.step(s_full, v_full, where="post", color="tab:orange", lw=2.5, label=staffing_label)
         twin.set_ylabel(f"{staffing_label} (count)", color="tab:orange")
-        twin.set_ylim(0, max(1.0, float(sv.max())) * 1.25 + 0.5)
+        top = max(1.0, float(sv.max())) if staffing_max is None else float(staffing_max)
+        twin.set_ylim(0, top * 1.25 + 0.5)
         twin.yaxis.set_major_locator(MaxNLocator(integer=True))
         h2, l2 = twin.get_legend_handles_labels()
         handles, labels = handles + h2, labels + l2

@@ -249,10 +249,15 @@ def test_hall_queue_step_series_and_staffing_twin_axis():
     assert list(staff.get_xdata()) == [0.0, 15.0, 60.0]
     assert list(staff.get_ydata()) == [2, 4, 4]
     assert "tellers" in twins[0].get_ylabel() and "count" in twins[0].get_ylabel()
-    assert "count" in ax.get_ylabel()
+    assert "customers" in ax.get_ylabel()
     assert ax.get_xlabel() == "minutes from opening"
     assert ax.get_xlim() == (0.0, 60.0)
     assert len(ax.get_legend().get_texts()) == 2
+    # common limits for small multiples
+    ax2 = plots.hall_queue([0.0], [2], staffing_time=[0.0], staffing=[1], close=60.0,
+                           queue_max=10, staffing_max=6)
+    twin2 = next(a for a in ax2.figure.axes if a is not ax2)
+    assert ax2.get_ylim()[1] > 10 and twin2.get_ylim()[1] > 6
 
 
 def test_hall_queue_clock_axis():
