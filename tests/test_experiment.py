@@ -514,3 +514,22 @@ def test_resume_after_sigkill_equals_uninterrupted(scenario, tmp_path, monkeypat
     fresh = pe.run(scenario, POLICIES, replications=40, seed=5, progress=False)
     assert resumed == fresh
     assert not list(done.glob(".tmp-*"))
+
+
+# --------------------------------------------------------------------------- back-test
+def test_backtest_stored_study():
+    """Rerun the study stored in tests/data (see tests/data/README.md): nothing changed."""
+    sys.path.insert(0, str(Path(__file__).parent / "data"))
+    try:
+        from make_backtest_study import STUDY, run_study
+    finally:
+        sys.path.pop(0)
+    stored = pe.load_results(Path(__file__).parent / "data" / "backtest_study.npz")
+    assert stored.policies == STUDY["policies"] and stored.seed == STUDY["seed"]
+    now = run_study()
+    assert (now.policies, now.segments, now.metrics) == (
+        stored.policies, stored.segments, stored.metrics)
+    counts = stored.metrics.index("n_customers")
+    np.testing.assert_array_equal(now.values[..., counts], stored.values[..., counts])
+    np.testing.assert_allclose(now.values, stored.values, rtol=1e-9, atol=1e-12)
+    assert now.scenario == stored.scenario
