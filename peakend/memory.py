@@ -77,10 +77,14 @@ def _as_real_array(x: ArrayLike, argument: str) -> NDArray[Any]:
 class _Batch:
     """Validated CSR journeys and the intermediate arrays shared by rules.
 
-    Per-journey arrays (``starts``, ``lengths``, ``last``, cached reductions)
-    cover the non-empty journeys only; :meth:`expand` puts NaN back for the
-    empty ones. The only cached array of ``affect``'s size is the reverse time
-    (needed by windowed ends, trend and recency).
+    Per-journey arrays (``starts``, ``lengths``, ``last`` and the cached
+    reductions) cover the *leading* journeys: all journeys except the empty
+    ones at the very end, whose start would be ``len(affect)`` and out of
+    range for ``reduceat``. An empty journey inside that range gets a garbage
+    value from ``reduceat`` (the next journey's first element), which
+    :meth:`expand` overwrites with NaN; masking afterwards is cheaper than
+    compressing every per-journey array beforehand. The only cached array of
+    ``affect``'s size is the reverse time (windowed ends, trend, recency).
     """
 
     def __init__(self, affect: ArrayLike, offsets: ArrayLike, durations: ArrayLike | None):
@@ -128,18 +132,13 @@ class _Batch:
         self.affect: NDArray[np.floating[Any]] = a
         self.durations = d
         self.n_journeys = lengths.size
-        nonempty = lengths > 0
-        self.n_nonempty = int(np.count_nonzero(nonempty))
-        self.index: NDArray[np.intp] | None
-        if self.n_nonempty == self.n_journeys:
-            self.index = None
-            self.starts = o[:-1]
-            self.lengths = lengths
-        else:
-            self.index = np.flatnonzero(nonempty)
-            self.starts = o[:-1][nonempty]
-            self.lengths = lengths[nonempty]
-        self.last = self.starts + self.lengths - 1
+        # leading journeys: those starting before the end of the array
+        n_lead = int(np.searchsorted(o[:-1], a.size, side="left"))
+        self.n_lead = n_lead
+        self.starts = o[:n_lead]
+        self.lengths = lengths[:n_lead]
+        self.last = o[1 : n_lead + 1] - 1
+        self.empty = np.flatnonzero(self.lengths == 0)
         self._cache: dict[Any, Any] = {}
 
     # -- helpers -----------------------------------------------------------------------
@@ -150,11 +149,15 @@ class _Batch:
         return self._cache[key]
 
     def expand(self, values: FloatArray) -> FloatArray:
-        """Map values of the non-empty journeys onto all journeys (NaN for empty ones)."""
-        if self.index is None:
-            return values
-        out = np.full(self.n_journeys, np.nan)
-        out[self.index] = values
+        """Return values for all journeys: NaN for empty ones, never a shared array."""
+        if self.n_lead < self.n_journeys:
+            out = np.full(self.n_journeys, np.nan)
+            out[: self.n_lead] = values
+        elif any(values is v for v in self._cache.values()):
+            out = values.copy()
+        else:
+            out = values
+        out[self.empty] = np.nan
         return out
 
     def check_finite(self, needs: set[str]) -> None:
@@ -162,8 +165,9 @@ class _Batch:
         if self.affect.size == 0:
             return
         if "extrema" in needs:
-            # max propagates NaN and +inf, min propagates NaN and -inf
-            if np.isfinite(self.maximum()).all() and np.isfinite(self.minimum()).all():
+            # NaN and inf have the largest magnitudes: they show in one of the two extremes
+            high, low = self.extremes()
+            if np.isfinite(high).all() and np.isfinite(low).all():
                 return
         elif "sum" in needs:
             if np.isfinite(self.sum()).all():  # a sum of finite values can only overflow
@@ -177,24 +181,34 @@ class _Batch:
                 f"affect must be finite (no NaN or inf), got affect[{i}] = {self.affect[i]}"
             )
 
-    # -- shared passes (per non-empty journey unless stated) -----------------------------
+    # -- shared passes (per leading journey) ---------------------------------------------
 
-    def maximum(self) -> FloatArray:
-        return self._cached(
-            "max", lambda: np.maximum.reduceat(self.affect, self.starts).astype(np.float64)
-        )
+    def extremes(self) -> tuple[FloatArray, FloatArray]:
+        """Return ``(high, low)``: the largest affect >= 0 and the most negative affect.
 
-    def minimum(self) -> FloatArray:
-        return self._cached(
-            "min", lambda: np.minimum.reduceat(self.affect, self.starts).astype(np.float64)
-        )
+        Two integer max-reductions over the bit patterns, no temporary: seen as
+        signed integers, IEEE floats >= 0 sort above negative ones and both
+        halves sort by magnitude, so the signed maximum is the largest affect
+        >= 0 if there is one (else the most negative affect); seen as unsigned
+        integers negative floats sort above non-negative ones, so the unsigned
+        maximum is the most negative affect if there is one (else the largest).
+        """
+
+        def compute() -> tuple[FloatArray, FloatArray]:
+            a = self.affect
+            signed, unsigned = (np.int64, np.uint64) if a.itemsize == 8 else (np.int32, np.uint32)
+            high = np.maximum.reduceat(a.view(signed), self.starts).view(a.dtype)
+            low = np.maximum.reduceat(a.view(unsigned), self.starts).view(a.dtype)
+            return high.astype(np.float64), low.astype(np.float64)
+
+        return self._cached("extremes", compute)
 
     def peak(self) -> FloatArray:
         """Affect of largest magnitude with its sign; a tie between +x and -x gives -x."""
 
         def compute() -> FloatArray:
-            mx, mn = self.maximum(), self.minimum()
-            return np.where(mx > -mn, mx, mn)
+            high, low = self.extremes()
+            return np.where(np.abs(low) >= np.abs(high), low, high)
 
         return self._cached("peak", compute)
 
@@ -233,20 +247,32 @@ class _Batch:
     def time_weighted_mean(self) -> FloatArray:
         return self._cached("twm", lambda: self.area() / self.total_duration())
 
-    def reverse_time(self) -> FloatArray:
-        """Per episode: minutes from the episode's end to its journey's end (affect-sized)."""
+    def reverse_time(self) -> NDArray[Any]:
+        """Per episode: minutes from the episode's end to its journey's end (affect-sized).
 
-        def compute() -> FloatArray:
+        Without durations this is the integer number of episodes after it (int64).
+        """
+
+        def compute() -> NDArray[Any]:
             if self.durations is None:
-                r = np.repeat(self.last.astype(np.float64), self.lengths)
-                r -= np.arange(self.affect.size, dtype=np.float64)
+                r = np.repeat(self.last, self.lengths)
+                r -= np.arange(self.affect.size, dtype=np.int64)
                 return r
             cum = np.cumsum(self.durations)
-            r = np.repeat(cum[self.last], self.lengths)
-            r -= cum
-            return r
+            rd = np.repeat(cum[self.last], self.lengths)
+            rd -= cum
+            return rd
 
         return self._cached("reverse_time", compute)
+
+    def _weighted_sum(self, table: FloatArray) -> FloatArray:
+        """Per journey ``sum(table[r] * a)`` for one-minute episodes (r = reverse index)."""
+        w = np.take(table, self.reverse_time())
+        w *= self.affect
+        return np.add.reduceat(w, self.starts)
+
+    def _max_length(self) -> int:
+        return self._cached("max_length", lambda: int(self.lengths.max()))
 
     def end(self, window: float | None) -> FloatArray:
         """Return the end: last affect, or the time-average over the final window."""
@@ -255,20 +281,30 @@ class _Batch:
 
         def compute() -> FloatArray:
             assert window is not None
+            den = np.minimum(window, self.total_duration())
+            if self.durations is None:
+                # overlap of the episode r places from the end with the window: clip(W - r, 0, 1)
+                table = np.clip(window - np.arange(self._max_length()), 0.0, 1.0)
+                return self._weighted_sum(table) / den
             r = self.reverse_time()
             # overlap of episode [r, r + d] (reverse time) with the window [0, W]
             w = np.subtract(window, r)
-            np.minimum(w, 1.0 if self.durations is None else self.durations, out=w)
+            np.minimum(w, self.durations, out=w)
             np.maximum(w, 0.0, out=w)
             w *= self.affect
             num = np.add.reduceat(w, self.starts)
             del w
-            return num / np.minimum(window, self.total_duration())
+            return num / den
 
         return self._cached(("end", window), compute)
 
     def trend_slope(self, part: float) -> FloatArray:
-        """Least-squares slope (affect per minute) over the later part of each journey."""
+        """Least-squares slope (affect per minute) over the later part of each journey.
+
+        One ``reduceat`` over interleaved indices ``[start, start + n - m, ...]``
+        gives each journey's early part (even entries) and later part (odd
+        entries); early + later is the journey's plain sum, cached for free.
+        """
 
         def compute() -> FloatArray:
             n = self.lengths
@@ -276,25 +312,36 @@ class _Batch:
             np.maximum(m, 2, out=m)
             np.minimum(m, n, out=m)
             idx = np.empty(2 * n.size, dtype=np.int64)
-            idx[0::2] = self.last + 1 - m
-            idx[1::2] = self.last + 1
-            idx = idx[:-1]  # the last segment runs to the end of the array
+            idx[0::2] = self.starts
+            idx[1::2] = self.starts + n - m
 
-            def seg_sum(x: NDArray[Any]) -> FloatArray:
-                return np.add.reduceat(x, idx, dtype=np.float64)[0::2]
+            def later_sum(x: NDArray[Any]) -> FloatArray:
+                return np.add.reduceat(x, idx, dtype=np.float64)[1::2]
 
-            # u: time before the journey's end of each episode's midpoint (minutes)
-            u = np.add(self.reverse_time(), 0.5 if self.durations is None else self.durations / 2)
-            su = seg_sum(u)
-            sa = seg_sum(self.affect)
-            ua = np.multiply(u, self.affect)
-            sua = seg_sum(ua)
-            del ua
-            u *= u
-            suu = seg_sum(u)
-            del u
+            res = np.add.reduceat(self.affect, idx, dtype=np.float64)
+            sa = res[1::2]
+            if "sum" not in self._cache:
+                self._cache["sum"] = np.where(n > m, res[0::2], 0.0) + sa
             mf = m.astype(np.float64)
-            sxx = suu - su * su / mf
+            if self.durations is None:
+                # midpoints u = r + 1/2 with r = 0 .. m - 1: the sums over u are closed forms
+                ua = np.multiply(self.reverse_time(), self.affect, dtype=np.float64)
+                sua = later_sum(ua)
+                del ua
+                sua += 0.5 * sa
+                su = mf * mf / 2
+                sxx = mf * (mf * mf - 1) / 12
+            else:
+                # u: time before the journey's end of each episode's midpoint (minutes)
+                u = np.add(self.reverse_time(), 0.5 * self.durations)
+                su = later_sum(u)
+                ua = np.multiply(u, self.affect)
+                sua = later_sum(ua)
+                del ua
+                u *= u
+                suu = later_sum(u)
+                del u
+                sxx = suu - su * su / mf
             sxy = sua - su * sa / mf
             slope = np.zeros(n.size)
             ok = (m > 1) & (sxx > 0)
@@ -310,20 +357,22 @@ class _Batch:
             return self.time_weighted_mean()
 
         def compute() -> FloatArray:
+            if self.durations is None:
+                # one-minute episodes: weights q**r with q = exp(-decay), a geometric series
+                table = np.exp(-decay * np.arange(self._max_length()))
+                num = self._weighted_sum(table)
+                return num * (math.expm1(-decay) / np.expm1(-decay * self.total_duration()))
             w = np.multiply(self.reverse_time(), -decay)
             np.exp(w, out=w)
-            if self.durations is None:
-                w *= -math.expm1(-decay)
-            else:
-                e = np.multiply(self.durations, -decay)
-                np.expm1(e, out=e)
-                np.negative(e, out=e)
-                w *= e
-                del e
+            e = np.multiply(self.durations, -decay)
+            np.expm1(e, out=e)
+            w *= e
+            del e
             w *= self.affect
             num = np.add.reduceat(w, self.starts)
             del w
-            return num / -np.expm1(-decay * self.total_duration())
+            # the weights telescope to 1 - exp(-decay * T) (both sides negated here)
+            return num / np.expm1(-decay * self.total_duration())
 
         return self._cached(("recency", decay), compute)
 
@@ -529,8 +578,9 @@ class BestWorstEnd(MemoryRule):
             )
 
     def _score(self, batch: _Batch) -> FloatArray:
-        best = np.maximum(batch.maximum(), 0.0)
-        worst = np.minimum(batch.minimum(), 0.0)
+        high, low = batch.extremes()
+        best = np.maximum(high, 0.0)
+        worst = np.minimum(low, 0.0)
         out = self.w_best * best
         out += self.w_worst * worst
         out += self.w_end * batch.end(self.end_window)
@@ -742,17 +792,26 @@ def _score_rules(
 ) -> dict[str, FloatArray]:
     batch = _Batch(affect, offsets, durations)
     out: dict[str, FloatArray] = {}
-    if batch.n_nonempty == 0:
+    if batch.affect.size == 0:
         for rule in rules:
             out.setdefault(rule.label, np.full(batch.n_journeys, np.nan))
         return out
     needs: set[str] = set()
     for rule in rules:
         needs |= rule._needs(batch.durations is not None)
-    batch.check_finite(needs)
+    values: dict[str, FloatArray] = {}
+    # empty journeys inside the array give 0/0 or garbage here; expand() masks them
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # trend first: its interleaved pass also yields the plain sums other rules use
+        for rule in rules:
+            if isinstance(rule, Trend) and rule.label not in values:
+                values[rule.label] = rule._score(batch)
+        batch.check_finite(needs)
+        for rule in rules:
+            if rule.label not in values:
+                values[rule.label] = rule._score(batch)
     for rule in rules:
-        if rule.label not in out:
-            out[rule.label] = batch.expand(np.asarray(rule._score(batch), dtype=np.float64))
+        out.setdefault(rule.label, batch.expand(np.asarray(values[rule.label], dtype=np.float64)))
     return out
 
 

@@ -88,7 +88,8 @@ def test_score_many_equals_separate_calls(data: dict[str, Any], params: Any) -> 
     together = score_many(data["affect"], data["offsets"], rules, durations=data["durations"])
     assert list(together) == list(dict.fromkeys(r.label for r in rules))
     for r in rules:
-        np.testing.assert_array_equal(together[r.label], score(**data, rule=r))
+        # equal up to rounding: shared passes may sum in a different order
+        close(together[r.label], score(**data, rule=r), 1e-12)
 
 
 @given(
