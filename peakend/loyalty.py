@@ -549,7 +549,7 @@ def _assign(
 def value_of_policy(
     journeys: Journeys,
     customers: Mapping[str, float],
-    segment_value: Mapping[str, float],
+    segment_value: Mapping[str, float] | None = None,
     *,
     horizon_years: float = 3.0,
     visits_per_year: float | Mapping[str, float] = 12.0,
@@ -577,9 +577,10 @@ def value_of_policy(
         Simulated visits under the policy (one or many days).
     customers : mapping of str to float
         Customers per segment at the start (>= 0).
-    segment_value : mapping of str to float
-        Value of a customer per segment, currency per year (>= 0). E.g. from the
-        scenario: ``{s: seg.value for s, seg in scenario.segments.items()}``.
+    segment_value : mapping of str to float, optional
+        Value of a customer per segment, currency per year (>= 0). Default
+        ``journeys.meta["segment_value"]`` (the scenario's ``segments[name].value``, as
+        recorded by the simulator).
     horizon_years : float
         Horizon in years (> 0). Default 3 (Temkin Group's three years, seeds 001/003).
     visits_per_year : float or mapping of str to float
@@ -608,6 +609,12 @@ def value_of_policy(
         ``retained_change`` and ``revenue_change``.
     """
     segments = tuple(journeys.segments)
+    if segment_value is None:
+        recorded = journeys.meta.get("segment_value")
+        _check(isinstance(recorded, Mapping),
+               "segment_value is required when journeys.meta has no 'segment_value'")
+        assert isinstance(recorded, Mapping)
+        segment_value = recorded
     n0 = _per_segment(customers, segments, "customers")
     val = _per_segment(segment_value, segments, "segment_value")
     vpy = _per_segment(visits_per_year, segments, "visits_per_year")

@@ -332,3 +332,15 @@ def test_common_random_numbers_across_policies():
     b = loyalty.simulate_loyalty(None, source=week_source(n=150, farewell=3.0), **kw)
     assert np.array_equal(a.visits, b.visits)
     assert np.array_equal(a.member_visits, b.member_visits)
+
+
+def test_value_of_policy_reads_segment_values_from_the_simulator(branch):
+    import peakend as pe
+
+    j = pe.simulate(branch, 0)
+    res = loyalty.value_of_policy(j, {"vip": 10, "gold": 0, "ordinary": 0}, horizon_years=1,
+                                  visits_per_year=1e-9)  # nobody visits: nobody churns
+    assert res["vip"]["revenue"] == pytest.approx(10 * branch.segments["vip"].value)
+    bare = week_source()(0, np.random.SeedSequence(0))
+    with pytest.raises(ValueError, match="segment_value"):
+        loyalty.value_of_policy(bare, {"ordinary": 1, "gold": 1})
