@@ -308,6 +308,15 @@ def test_overloaded_branch_warns_ends_and_reports_abandonment(branch):
         simulate(mmc(3.0, 0.5, 2, 4), seed=1)
 
 
+def test_memory_rule_parameters_are_checked_before_the_run(branch):
+    bad = variant(branch, {"memory": {"rule": "peak_end", "params": {"end_window": -1.0}}})
+    with pytest.raises(ValueError, match="end_window"):
+        simulate(bad, seed=1)
+    windowed = variant(branch, {"memory": {"rule": "peak_end", "params": {"end_window": 3.0}}})
+    d = simulate(windowed, seed=1)
+    np.testing.assert_allclose(d.customers["remembered"], d.score("peak_end", end_window=3.0))
+
+
 def test_empty_day():
     s = small_branch(arrivals={"profile": [{"start": "09:00", "rate": 0}]})
     d = simulate(s, seed=1)

@@ -539,7 +539,11 @@ def _expectation(levels: Any, touchpoint: str) -> float:
 
 
 def build_journeys(
-    scenario: Scenario, draws: DayDraws, run: DayRun, meta: dict[str, Any]
+    scenario: Scenario,
+    draws: DayDraws,
+    run: DayRun,
+    meta: dict[str, Any],
+    rule: Any = None,
 ) -> Journeys:
     """Turn the run into episodes with experience, expectation and affect (vectorized).
 
@@ -553,6 +557,8 @@ def build_journeys(
         The SimPy record (join order).
     meta : dict
         Facts to store in ``Journeys.meta``.
+    rule : memory rule, optional
+        The rule for the ``remembered`` column; default: the scenario's.
 
     Returns
     -------
@@ -709,6 +715,8 @@ def build_journeys(
         expect[:, _NOISE["service"]],
     )
 
+    if rule is None:
+        rule = memory.get_rule(s.memory.rule, **s.memory.params)
     vf = s.value_function
     aff = np.asarray(
         affect.value(
@@ -723,9 +731,7 @@ def build_journeys(
         dtype=np.float64,
     )
     durations = ep_end - ep_start
-    remembered = memory.score(
-        aff, offsets, durations=durations, rule=s.memory.rule, **s.memory.params
-    )
+    remembered = memory.score(aff, offsets, durations=durations, rule=rule)
 
     if "farewell" in journey:
         departure = np.where(served, end + fw_minutes, ab0 + s.abandonment.minutes)
@@ -837,6 +843,7 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> Jour
         )
     # re-validate: catches variants made with model_copy(update=...), before SimPy starts
     scenario = Scenario.model_validate(scenario.model_dump(warnings=False))
+    rule = memory.get_rule(scenario.memory.rule, **scenario.memory.params)  # checks the params
     load = scenario.offered_load()
     draws = draw_day(scenario, seed)
     run = run_day(scenario, draws)
@@ -855,7 +862,7 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> Jour
         "segment_value": {k: v.value for k, v in scenario.segments.items()},
         "counter_group": list(run.teller_group),
     }
-    day = build_journeys(scenario, draws, run, meta)
+    day = build_journeys(scenario, draws, run, meta, rule)
     n = len(day)
     abandon = float(day.abandoned.mean()) if n else 0.0
     overrun = float(np.nanmax(day.customers["departure"])) - scenario.open_minutes if n else 0.0
