@@ -232,6 +232,20 @@ def test_schema_exports_every_field_with_a_description():
     assert not missing, f"fields without a description (unit): {missing}"
 
 
+def test_builtin_files_validate_against_the_exported_schema():
+    jsonschema = pytest.importorskip("jsonschema")
+    import tomllib
+
+    schema = scenario_schema()
+    for name in builtin_names():
+        data = tomllib.loads((pe.config.builtin_dir() / f"{name}.toml").read_text())
+        jsonschema.validate(data, schema)  # raw file, "HH:MM" strings included
+    bad = tomllib.loads((pe.config.builtin_dir() / "default_branch.toml").read_text())
+    bad["segments"]["vip"]["colour"] = "gold"
+    with pytest.raises(jsonschema.ValidationError, match="colour"):
+        jsonschema.validate(bad, schema)
+
+
 def test_reference_page_documents_every_field():
     text = DOCS.read_text(encoding="utf-8")
     names = {name for name, _ in _walk_properties(scenario_schema())}

@@ -17,7 +17,14 @@ import math
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 __all__ = [
     "JOURNEY_TOUCHPOINTS",
@@ -116,7 +123,18 @@ def _parse_clock(value: Any) -> Any:
 
 
 #: Clock time in hours since midnight (``9.5``), also accepted as ``"09:30"``.
-ClockTime = Annotated[float, BeforeValidator(_parse_clock)]
+ClockTime = Annotated[
+    float,
+    BeforeValidator(_parse_clock),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": r"^\s*\d{1,4}:[0-5]\d\s*$"},
+            ]
+        }
+    ),
+]
 
 
 def _clock_text(hours: float) -> str:
@@ -424,7 +442,9 @@ class Lobby(Model):
     greeting_minutes: float = Field(
         1.0, gt=0, le=60, description="time a greeting takes (manager busy), minutes"
     )
-    greeted_level: float = Field(7.0, ge=0, le=10, description="welcome experience if greeted, 0-10")
+    greeted_level: float = Field(
+        7.0, ge=0, le=10, description="welcome experience if greeted, 0-10"
+    )
     ungreeted_level: float = Field(
         4.0, ge=0, le=10, description="welcome experience if no manager is free, 0-10"
     )
