@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "SEED_COMPLAINT_RANGE",
+    "SURVEY_METRICS",
     "ChurnModel",
     "ComplaintModel",
     "Survey",
@@ -76,6 +77,24 @@ SEED_COMPLAINT_RANGE: tuple[float, float] = (1.0 / 12.0, 1.0 / 3.0)
 
 #: Name used for the whole population in per-segment tables.
 ALL = "all"
+
+#: The metrics of :func:`segment_survey_metrics`, in order: name -> description with unit.
+SURVEY_METRICS: dict[str, str] = {
+    "n_customers": "customers in the segment, count",
+    "n_responses": "customers who answered the survey, count",
+    "remembered": "mean remembered value of respondents, affect points (-10..10)",
+    "csat": "mean CSAT answer, 1..5",
+    "csat_top2": "respondents answering CSAT 4-5, %",
+    "ltr": "mean likelihood-to-recommend answer, 0..10",
+    "nps": "net promoter score: % promoters (9-10) minus % detractors (0-6), -100..100",
+    "promoters": "respondents answering 9-10, %",
+    "detractors": "respondents answering 0-6, %",
+    "ces": "mean customer-effort answer, 1..7 (higher is easier)",
+    "ces_easy": "respondents answering CES 5-7, %",
+    "dissatisfied": "customers with remembered value below the complaint threshold, %",
+    "complaints": "complaints received (iceberg: a share of the dissatisfied), count",
+    "complaint_rate": "complaints per 100 customers, %",
+}
 
 
 def _check(cond: bool, msg: str) -> None:
@@ -956,9 +975,10 @@ def segment_survey_metrics(
     Returns
     -------
     dict of str to dict of str to float
-        ``{segment or "all": {metric: value}}``: the metrics of :meth:`Survey.by_segment`
-        plus ``dissatisfied`` (%), ``complaints`` (count) and ``complaint_rate``
-        (complaints per 100 customers).
+        ``{segment or "all": {metric: value}}``, the segments in the record's order then
+        ``"all"``; the metrics are exactly :data:`SURVEY_METRICS`, in its order: those of
+        :meth:`Survey.by_segment` plus ``dissatisfied`` (%), ``complaints`` (count) and
+        ``complaint_rate`` (complaints per 100 customers).
     """
     res = survey(journeys, mapping, rng, remembered=remembered).by_segment()
     cm = complaint_model or ComplaintModel()
@@ -974,4 +994,4 @@ def segment_survey_metrics(
         row["dissatisfied"] = 100.0 * ice[name]["dissatisfied"] / n if n > 0 else math.nan
         row["complaints"] = ice[name]["complaints"]
         row["complaint_rate"] = 100.0 * ice[name]["complaints"] / n if n > 0 else math.nan
-    return res
+    return {name: {k: row[k] for k in SURVEY_METRICS} for name, row in res.items()}
