@@ -253,6 +253,25 @@ def test_reference_page_documents_every_field():
     assert not missing, f"docs/reference/scenario.md does not document: {missing}"
 
 
+def test_reference_page_policies_are_valid_changes():
+    import warnings
+
+    blocks = re.findall(r"```python\n(POLICIES = .*?)```", DOCS.read_text(), flags=re.DOTALL)
+    assert len(blocks) == 1
+    namespace: dict[str, Any] = {}
+    exec(blocks[0], namespace)
+    policies = namespace["POLICIES"]
+    assert len(policies) >= 10
+    base = load_scenario("default_branch")
+    for name, changes in policies.items():
+        s = Scenario.model_validate(deep_merge(base.model_dump(), changes))
+        assert s != base, name
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            day = pe.simulate(s, seed=1)
+        assert len(day) > 100, name
+
+
 # --------------------------------------------------------------------------- mmc
 def test_mmc_builds_a_plain_queue():
     s = mmc(1.8, 0.5, 4, 8)
