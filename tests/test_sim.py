@@ -271,6 +271,29 @@ def test_balking_and_reneging_follow_patience():
     assert np.all(c["wait"][c["counter"] >= 0] <= 10.0 + TOL)
 
 
+def test_appointments_come_first_and_never_balk():
+    s = small_branch(
+        counters={"desk": {"tellers": 1}},
+        arrivals={"profile": [{"start": "09:00", "rate": 30}]},
+        segments={
+            "walkin": {
+                "appointment_share": 0.3,
+                "balk_queue": 5,
+                "appointment_expected_wait": 1.0,
+                "expected_wait": 12.0,
+            }
+        },
+    )
+    d = quiet(s, seed=4)
+    c = d.customers
+    appt = c["appointment"]
+    assert 0.15 < appt.mean() < 0.45
+    assert not np.any(c["balked"] & appt)
+    assert c["balked"][~appt].any()
+    assert c["wait"][appt].mean() < 0.5 * c["wait"][~appt & ~c["balked"]].mean()
+    np.testing.assert_array_equal(c["expected_wait"], np.where(appt, 1.0, 12.0))
+
+
 def test_dedicated_and_flexible_windows(branch):
     d = simulate(branch, seed=5)
     c = d.customers
