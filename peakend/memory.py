@@ -165,9 +165,9 @@ class _Batch:
         if self.affect.size == 0:
             return
         if "extrema" in needs:
-            # NaN and inf have the largest magnitudes: they show in one of the two extremes
-            high, low = self.extremes()
-            if np.isfinite(high).all() and np.isfinite(low).all():
+            # NaN and inf have the largest magnitudes: they show in one of the two
+            # extremes, hence in their sum (which can also overflow: exact check below)
+            if np.isfinite(self.extremes_sum()).all():
                 return
         elif "sum" in needs:
             if np.isfinite(self.sum()).all():  # a sum of finite values can only overflow
@@ -199,16 +199,30 @@ class _Batch:
             signed, unsigned = (np.int64, np.uint64) if a.itemsize == 8 else (np.int32, np.uint32)
             high = np.maximum.reduceat(a.view(signed), self.starts).view(a.dtype)
             low = np.maximum.reduceat(a.view(unsigned), self.starts).view(a.dtype)
-            return high.astype(np.float64), low.astype(np.float64)
+            return high.astype(np.float64, copy=False), low.astype(np.float64, copy=False)
 
         return self._cached("extremes", compute)
 
-    def peak(self) -> FloatArray:
-        """Affect of largest magnitude with its sign; a tie between +x and -x gives -x."""
+    def extremes_sum(self) -> FloatArray:
+        """Return ``high + low``: its sign decides the peak, its finiteness validates affect."""
 
         def compute() -> FloatArray:
             high, low = self.extremes()
-            return np.where(np.abs(low) >= np.abs(high), low, high)
+            return high + low
+
+        return self._cached("extremes_sum", compute)
+
+    def peak(self) -> FloatArray:
+        """Affect of largest magnitude with its sign; a tie between +x and -x gives -x.
+
+        ``low <= 0 <= high`` on a mixed journey, so ``|low| >= |high|`` exactly when
+        ``high + low <= 0`` (an exact test in floating point); on a one-signed
+        journey ``high == low``.
+        """
+
+        def compute() -> FloatArray:
+            high, low = self.extremes()
+            return np.where(self.extremes_sum() <= 0, low, high)
 
         return self._cached("peak", compute)
 
@@ -254,14 +268,18 @@ class _Batch:
         """
 
         def compute() -> NDArray[Any]:
+            # a cumulative sum restarted at each journey: -1 (or -d) per episode, and at
+            # a journey's first episode a jump up to the time left after it
+            nonempty = self.lengths > 0
+            first = self.starts[nonempty]
             if self.durations is None:
-                r = np.repeat(self.last, self.lengths)
-                r -= np.arange(self.affect.size, dtype=np.int64)
-                return r
-            cum = np.cumsum(self.durations)
-            rd = np.repeat(cum[self.last], self.lengths)
-            rd -= cum
-            return rd
+                r = np.full(self.affect.size, -1, dtype=np.int64)
+                r[first] = self.lengths[nonempty] - 1
+            else:
+                r = np.negative(self.durations)
+                r[first] += self.total_duration()[nonempty]
+            np.cumsum(r, out=r)
+            return r
 
         return self._cached("reverse_time", compute)
 
@@ -502,7 +520,9 @@ class PeakEnd(MemoryRule):
     end_window: float | None = _param(None, 0.0, low_open=True, unit="minutes", optional=True)
 
     def _score(self, batch: _Batch) -> FloatArray:
-        return 0.5 * (batch.peak() + batch.end(self.end_window))
+        out = batch.peak() + batch.end(self.end_window)
+        out *= 0.5
+        return out
 
 
 @dataclass(frozen=True)
