@@ -294,6 +294,25 @@ def test_appointments_come_first_and_never_balk():
     np.testing.assert_array_equal(c["expected_wait"], np.where(appt, 1.0, 12.0))
 
 
+def test_flexible_window_serves_its_own_segment_first():
+    s = small_branch(
+        segments={
+            "walkin": {"share": 0.5, "appointment_share": 1.0},
+            "vip": {"share": 0.5, "business_mix": {"cash": 1.0}, "noise_sd": 0.0},
+        },
+        counters={"desk": {"tellers": 1, "segments": ["vip"], "discipline": "flexible"}},
+        arrivals={"profile": [{"start": "09:00", "rate": 30}]},
+    )
+    d = quiet(s, seed=6)
+    c = d.customers
+    vip = c["segment"] == d.segments.index("vip")
+    assert (c["counter"][~vip] == 0).all()  # overflow customers are served by the window
+    # ...but never while a VIP (own segment) waits, appointment or not
+    for ts in c["service_start"][~vip]:
+        waiting = vip & (c["arrival"] < ts - TOL) & (c["service_start"] > ts + TOL)
+        assert not waiting.any()
+
+
 def test_dedicated_and_flexible_windows(branch):
     d = simulate(branch, seed=5)
     c = d.customers

@@ -286,18 +286,23 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
             seg_levels = [own, [x for x in served if x not in own]]
         else:
             seg_levels = [served]
+        # appointments before walk-ins; a flexible window serves its own segments
+        # (appointments, then walk-ins) before any overflow customer
+        if c.discipline == "flexible":
+            order_ = [(names, a) for names in seg_levels for a in (1, 0)]
+        else:
+            order_ = [(names, a) for a in (1, 0) for names in seg_levels]
         levels: list[list[deque[int]]] = []
-        for a in (1, 0):  # appointments first, then walk-ins
-            for names in seg_levels:
-                level = []
-                for x in names:
-                    si = seg_names.index(x)
-                    for bi in bus_ok:
-                        k = (si * n_bus + bi) * 2 + a
-                        if k in present:
-                            level.append(queues[k])
-                if level:
-                    levels.append(level)
+        for names, a in order_:
+            level = []
+            for x in names:
+                si = seg_names.index(x)
+                for bi in bus_ok:
+                    k = (si * n_bus + bi) * 2 + a
+                    if k in present:
+                        level.append(queues[k])
+            if level:
+                levels.append(level)
         group_levels[g] = levels
     # candidate idle tellers for each queue key: the group that ranks it highest first
     group_of_key: dict[int, list[tuple[int, str]]] = {k: [] for k in present}
