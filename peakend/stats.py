@@ -29,10 +29,10 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats as _sps
 
 __all__ = [
     "MIN_N",
@@ -53,6 +53,13 @@ MIN_N = 3
 NOTE_FEW = "n<3"
 #: Note for zero sample variance: half-width 0.
 NOTE_ZERO_VARIANCE = "zero variance"
+
+
+def _scipy_stats() -> Any:
+    """Import scipy.stats on first use (it takes a second; worker processes never need it)."""
+    from scipy import stats
+
+    return stats
 
 
 def _check_confidence(confidence: float) -> None:
@@ -157,7 +164,7 @@ def _interval_parts(
     # sd == 0 exactly, or below rounding noise relative to the mean
     zero = ~few & (sd <= 1e-13 * np.maximum(np.abs(mean), 1e-300))
     df = np.maximum(n - 1, 1).astype(np.float64)
-    tq = _sps.t.ppf(0.5 + confidence / 2.0, df)
+    tq = _scipy_stats().t.ppf(0.5 + confidence / 2.0, df)
     with np.errstate(invalid="ignore"):
         half = tq * sd / np.sqrt(np.maximum(n, 1))
     half = np.where(few, np.nan, np.where(zero, 0.0, half))
@@ -258,7 +265,7 @@ def paired_difference(
     half, note, few, zero = _interval_parts(mean, sd, n, confidence)
     with np.errstate(invalid="ignore", divide="ignore"):
         t_stat = mean / (sd / np.sqrt(np.maximum(n, 1)))
-        p = 2.0 * _sps.t.sf(np.abs(t_stat), np.maximum(n - 1, 1))
+        p = 2.0 * _scipy_stats().t.sf(np.abs(t_stat), np.maximum(n - 1, 1))
     p = np.where(zero, np.where(mean == 0.0, 1.0, 0.0), p)
     p = np.where(few, np.nan, p)
     return PairedDifference(
@@ -382,5 +389,5 @@ def rank(values: ArrayLike, *, descending: bool = True) -> NDArray[np.float64]:
     out = np.full(v.shape, np.nan)
     ok = np.isfinite(v)
     if ok.any():
-        out[ok] = _sps.rankdata(-v[ok] if descending else v[ok], method="average")
+        out[ok] = _scipy_stats().rankdata(-v[ok] if descending else v[ok], method="average")
     return out

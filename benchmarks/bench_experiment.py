@@ -1,0 +1,108 @@
+"""Scaling and overhead of ``peakend.run``.
+
+Measures, on the built-in ``default_branch`` (a full 8-hour day, about 240 customers):
+
+* **speed-up**: ``run`` with ``--replications`` (default 200) replications of
+  ``--policies`` policies (default 1: the baseline; the built-in set has 9) in this
+  process (``workers=None``) and with 2 worker processes (``workers=2``, the
+  ``spawn`` start method, worker start-up included). Target (issue 4): >= 1.8x.
+* **overhead**: ``run(..., workers=None, progress=False)`` against a plain loop
+  calling ``pe.simulate`` for the same policies and replications (target <= 10 %),
+  and against a loop that also scores the four default memory rules (the same work
+  ``run`` does, minus the per-segment aggregation and bookkeeping).
+
+Each measurement is repeated ``--repeats`` times, interleaved, and the fastest is
+kept: the machine is shared, the minimum is the least disturbed run.
+
+Run (from the repository root)::
+
+    python benchmarks/bench_experiment.py                  # 1 policy x 200 replications
+    python benchmarks/bench_experiment.py --policies 9     # the built-in set, 1800 days
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import peakend as pe
+from peakend.experiment import DEFAULT_RULES, load_policies, replication_seed
+from peakend.memory import score_many
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    """Wall time of one call, seconds."""
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replications", type=int, default=200)
+    parser.add_argument("--policies", type=int, default=1,
+                        help="first N policies of the built-in default_branch set (1-9)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    scenario = pe.load_scenario("default_branch")
+    policies = load_policies("default_branch", scenario)[: args.policies]
+    applied = [p.apply(scenario) for p in policies]
+    reps = args.replications
+    days = reps * len(policies)
+
+    def plain_loop() -> None:
+        for sc in applied:
+            for r in range(reps):
+                pe.simulate(sc, replication_seed(0, r))
+
+    def scored_loop() -> None:
+        for sc in applied:
+            for r in range(reps):
+                j = pe.simulate(sc, replication_seed(0, r))
+                score_many(j.episodes["affect"], j.offsets, DEFAULT_RULES,
+                           durations=j.durations)
+
+    def run_serial() -> None:
+        pe.run(scenario, policies, replications=reps, seed=0, progress=False)
+
+    def run_parallel() -> None:
+        pe.run(scenario, policies, replications=reps, seed=0, workers=args.workers,
+               progress=False)
+
+    # warm up imports and caches (not timed)
+    pe.run(scenario, policies[:1], replications=2, progress=False)
+    cases = {"plain simulate loop": plain_loop, "simulate + score loop": scored_loop,
+             "run, in process": run_serial, f"run, {args.workers} workers": run_parallel}
+    best = dict.fromkeys(cases, float("inf"))
+    for _ in range(args.repeats):
+        for name, fn in cases.items():
+            best[name] = min(best[name], timed(fn))
+
+    print(f"# bench_experiment: default_branch, {len(policies)} policies x {reps} replications "
+          f"= {days} days; best of {args.repeats}")
+    print(f"# {platform.platform()}, Python {platform.python_version()}, numpy {np.__version__},"
+          f" {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end")
+    print("| case | time (s) | ms per day |")
+    print("|---|---|---|")
+    for name, t in best.items():
+        print(f"| {name} | {t:.2f} | {1000 * t / days:.2f} |")
+    speedup = best["run, in process"] / best[f"run, {args.workers} workers"]
+    over_plain = best["run, in process"] / best["plain simulate loop"] - 1
+    over_scored = best["run, in process"] / best["simulate + score loop"] - 1
+    print()
+    print(f"speed-up with {args.workers} workers: {speedup:.2f}x (target >= 1.8x)")
+    print(f"overhead of run over the plain simulate loop: {100 * over_plain:.1f} % "
+          f"(target <= 10 %)")
+    print(f"overhead of run over the simulate + score loop: {100 * over_scored:.1f} %")
+
+
+if __name__ == "__main__":
+    main()
