@@ -284,7 +284,7 @@ def journey_map(
     placed: list[Any] = []
     for start, end, affect, tps, k, value, color in drawn:
         box = {"boxstyle": "round,pad=0.2", "fc": "white", "ec": color, "lw": 0.8}
-        note = ax.annotate(f"{value:+.1f}", (end[-1], value), xytext=(24, 0),
+        note = ax.annotate(f"{value:+.1f}", (end[-1], value), xytext=(34, 0),
                            textcoords="offset points", ha="left", va="center", fontsize=9,
                            color=color, bbox=box)
         placed.append(note.get_window_extent(ax.figure.canvas.get_renderer()))  # type: ignore[attr-defined]
