@@ -5,15 +5,22 @@ Measures customers simulated per second for
 * ``mmc``: an M/M/c day through the full peakend model (``peakend.scenarios.mmc``:
   lambda 1.8/min, mu 0.5/min, 4 servers, 8 hours), ``--days`` independent days;
 * ``default_branch``: the built-in realistic branch, ``--days`` days;
-* ``bare_simpy``: the same M/M/c day as a minimal SimPy loop written here, with no
-  recording at all (the floor: what SimPy itself costs);
+* ``bare_simpy``: the same M/M/c day as a lean SimPy loop written here (a door
+  process, one process per server, a deque), with no recording at all: the floor,
+  what SimPy itself costs;
+* ``simpy_resource_loop``: the same day in the idiomatic SimPy style (a process
+  per customer and a ``simpy.Resource``), for reference;
 * ``ciw``: the same M/M/c day in Ciw (if installed; it is not a peakend
   dependency: ``pip install ciw``).
 
-Every engine runs ``--repeats`` times, interleaved, and the fastest repeat is kept
-(the machine is shared, so the minimum is the least disturbed measurement). Ratios
-are computed within the same run. Memory per customer is the total ``nbytes`` of
-every array in the ``Journeys`` records divided by the number of customers.
+Times are CPU seconds of this process (``time.process_time``): on a shared
+machine, wall-clock time mostly measures the other jobs. The engines are
+interleaved in chunks of 10 days so that a change in load hits all of them alike,
+and the fastest of ``--repeats`` passes is kept. Ratios are computed within the
+same run. Memory per customer is the total ``nbytes`` of every array in the
+``Journeys`` of 20 days (one record per day) divided by their customers. The
+script also splits the ``mmc`` day's CPU time into the stages of ``simulate``
+(draws, SimPy run, building the record) to show where the time goes.
 
 Targets (issue 3): the ``mmc`` day through the full model takes <= 2x the bare
 loop's time per customer, runs at >= 1.2x Ciw's customers per second, and keeps
@@ -34,6 +41,7 @@ import os
 import platform
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -52,22 +60,67 @@ TARGET_BYTES = 1024.0  # bytes per customer in Journeys, at most
 # ----------------------------------------------------------------------------- engines
 
 
-def bare_simpy_day(seed: int) -> int:
-    """One M/M/c day in plain SimPy with no recording; returns the number of arrivals.
-
-    Doors close after ``HOURS``; customers inside are served. Interarrival and
-    service times are drawn up front from one numpy Generator (the cheapest
-    honest way to get them), so the loop measures SimPy's event handling.
-    """
+def _day_draws(seed: int) -> tuple[list[float], list[float]]:
+    """Arrival times (minutes, within the day) and service times, drawn up front."""
     rng = np.random.default_rng(seed)
     horizon = 60.0 * HOURS
     # enough interarrival gaps for the day with overwhelming probability
     n_max = int(ARRIVAL_RATE * horizon + 10 * np.sqrt(ARRIVAL_RATE * horizon) + 50)
-    gaps = rng.exponential(1.0 / ARRIVAL_RATE, n_max).tolist()
-    services = rng.exponential(1.0 / SERVICE_RATE, n_max).tolist()
+    arrivals = np.cumsum(rng.exponential(1.0 / ARRIVAL_RATE, n_max))
+    arrivals = arrivals[arrivals < horizon]
+    services = rng.exponential(1.0 / SERVICE_RATE, arrivals.size)
+    return arrivals.tolist(), services.tolist()
+
+
+def bare_simpy_day(seed: int) -> int:
+    """One M/M/c day in lean plain SimPy with no recording: the floor.
+
+    One door process and one process per server, a deque as the queue, an event
+    to wake an idle server: the fewest SimPy events an M/M/c day needs (one per
+    arrival, one per service). Doors close after ``HOURS``; those inside are
+    served. Returns the number of arrivals.
+    """
+    arrivals, services = _day_draws(seed)
+    env = simpy.Environment()
+    queue: deque[int] = deque()
+    idle: list[Any] = []  # wake-up events of idle servers
+
+    def door() -> Any:
+        timeout = env.timeout
+        for c, t in enumerate(arrivals):
+            yield timeout(max(t - env.now, 0.0))
+            if idle:
+                idle.pop().succeed(c)
+            else:
+                queue.append(c)
+
+    def server() -> Any:
+        timeout = env.timeout
+        while True:
+            if queue:
+                c = queue.popleft()
+            else:
+                wake = env.event()
+                idle.append(wake)
+                c = yield wake
+            yield timeout(services[c])
+
+    for _ in range(SERVERS):
+        env.process(server())
+    env.process(door())
+    env.run()
+    return len(arrivals)
+
+
+def resource_simpy_day(seed: int) -> int:
+    """Simulate the same day idiomatically: a process per customer and a Resource.
+
+    Shown for reference (it is how most SimPy tutorials write M/M/c); the floor is
+    :func:`bare_simpy_day`, which needs fewer events.
+    """
+    arrivals, services = _day_draws(seed)
     env = simpy.Environment()
     servers = simpy.Resource(env, capacity=SERVERS)
-    count = 0
 
     def customer(service: float) -> Any:
         with servers.request() as request:
@@ -75,17 +128,13 @@ def bare_simpy_day(seed: int) -> int:
             yield env.timeout(service)
 
     def source() -> Any:
-        nonlocal count
-        for gap, service in zip(gaps, services, strict=True):
-            yield env.timeout(gap)
-            if env.now >= horizon:
-                return
-            count += 1
+        for t, service in zip(arrivals, services, strict=True):
+            yield env.timeout(max(t - env.now, 0.0))
             env.process(customer(service))
 
     env.process(source())
     env.run()
-    return count
+    return len(arrivals)
 
 
 def ciw_day_factory() -> Callable[[int], int] | None:
@@ -112,13 +161,12 @@ def ciw_day_factory() -> Callable[[int], int] | None:
     return ciw_day
 
 
-def peakend_factory(scenario: Any) -> Callable[[int], tuple[int, int]]:
-    """Return a function simulating one peakend day: (customers, bytes of its Journeys)."""
+def peakend_factory(scenario: Any) -> Callable[[int], int]:
+    """Return a function simulating one peakend day and returning its number of customers."""
     import peakend as pe
 
-    def peakend_day(seed: int) -> tuple[int, int]:
-        journeys = pe.simulate(scenario, seed=seed)
-        return journeys.n_customers, journeys_nbytes(journeys)
+    def peakend_day(seed: int) -> int:
+        return pe.simulate(scenario, seed=seed).n_customers
 
     return peakend_day
 
@@ -131,22 +179,83 @@ def journeys_nbytes(journeys: Any) -> int:
     return total
 
 
+def bytes_per_customer(scenario: Any, days: int) -> float:
+    """Array bytes per customer of the Journeys of ``days`` days (one record per day)."""
+    import peakend as pe
+
+    customers = 0
+    nbytes = 0
+    for seed in range(days):
+        journeys = pe.simulate(scenario, seed=seed)
+        customers += journeys.n_customers
+        nbytes += journeys_nbytes(journeys)
+    return nbytes / customers
+
+
 # ----------------------------------------------------------------------------- timing
 
 
-def time_days(day: Callable[[int], Any], days: int) -> tuple[float, int, int]:
-    """Simulate ``days`` days with seeds 0..days-1: (seconds, customers, bytes)."""
+def clock() -> float:
+    """CPU seconds of this process: less disturbed by other jobs on a shared machine."""
+    return time.process_time()
+
+
+def measure(
+    engines: dict[str, Callable[[int], int]], days: int, repeats: int, chunk: int = 10
+) -> dict[str, tuple[float, int]]:
+    """Time every engine on days (seeds) 0..days-1: {name: (best CPU seconds, customers)}.
+
+    The engines are interleaved in chunks of ``chunk`` days, so a change in the
+    machine's load hits all of them alike; the fastest of ``repeats`` passes is kept.
+    """
+    best: dict[str, tuple[float, int]] = {}
+    for _ in range(repeats):
+        seconds = dict.fromkeys(engines, 0.0)
+        customers = dict.fromkeys(engines, 0)
+        for first in range(0, days, chunk):
+            seeds = range(first, min(first + chunk, days))
+            for name, day in engines.items():
+                start = clock()
+                for seed in seeds:
+                    customers[name] += day(seed)
+                seconds[name] += clock() - start
+        for name in engines:
+            if name not in best or seconds[name] < best[name][0]:
+                best[name] = (seconds[name], customers[name])
+    return best
+
+
+def stage_breakdown(scenario: Any, days: int) -> dict[str, float] | None:
+    """CPU microseconds per customer in each stage of ``simulate`` (draws, SimPy run, rest).
+
+    Uses the model's stage functions (``peakend.sim.model.draw_day`` and ``run_day``);
+    returns None if they are not available.
+    """
+    try:
+        import peakend as pe
+        from peakend.sim.model import draw_day, run_day
+    except ImportError:
+        return None
+    draw = run = total = 0.0
     customers = 0
-    nbytes = 0
-    start = time.perf_counter()
     for seed in range(days):
-        out = day(seed)
-        if isinstance(out, tuple):
-            customers += out[0]
-            nbytes += out[1]
-        else:
-            customers += out
-    return time.perf_counter() - start, customers, nbytes
+        t0 = clock()
+        draws = draw_day(scenario, seed)
+        t1 = clock()
+        run_day(scenario, draws)
+        t2 = clock()
+        customers += pe.simulate(scenario, seed=seed).n_customers
+        t3 = clock()
+        draw += t1 - t0
+        run += t2 - t1
+        total += t3 - t2
+    scale = 1e6 / customers
+    return {
+        "draw_day": draw * scale,
+        "run_day": run * scale,
+        "rest (build_journeys, validation, scoring)": (total - draw - run) * scale,
+        "simulate": total * scale,
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -162,6 +271,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     branch = pe.load_scenario("default_branch")
     engines: dict[str, Callable[[int], Any]] = {
         "bare_simpy": bare_simpy_day,
+        "simpy_resource_loop": resource_simpy_day,
         "peakend_mmc": peakend_factory(mmc),
         "peakend_default_branch": peakend_factory(branch),
     }
@@ -175,23 +285,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for day in engines.values():
         day(10_000)
 
-    best: dict[str, tuple[float, int, int]] = {}
-    for _ in range(args.repeats):
-        for name, day in engines.items():
-            result = time_days(day, args.days)
-            if name not in best or result[0] < best[name][0]:
-                best[name] = result
-
+    best = measure(engines, args.days, args.repeats)
     rows: dict[str, dict[str, float]] = {}
-    for name, (seconds, customers, nbytes) in best.items():
+    for name, (seconds, customers) in best.items():
         rows[name] = {
-            "seconds": seconds,
+            "cpu_seconds": seconds,
             "customers": customers,
             "customers_per_second": customers / seconds,
             "microseconds_per_customer": 1e6 * seconds / customers,
         }
-        if nbytes:
-            rows[name]["bytes_per_customer"] = nbytes / customers
+    rows["peakend_mmc"]["bytes_per_customer"] = bytes_per_customer(mmc, 20)
+    rows["peakend_default_branch"]["bytes_per_customer"] = bytes_per_customer(branch, 20)
 
     floor = rows["bare_simpy"]["microseconds_per_customer"]
     for row in rows.values():
@@ -200,6 +304,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             row["speed_ratio_to_ciw"] = (
                 row["customers_per_second"] / rows["ciw"]["customers_per_second"]
             )
+    stages = stage_breakdown(mmc, min(args.days, 50))
 
     report = {
         "date_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
@@ -208,6 +313,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "days": args.days,
         "repeats": args.repeats,
         "rows": rows,
+        "mmc_stages_us_per_customer": stages,
+        "bare_simpy_us_per_customer": floor,
     }
     print_report(report)
     if args.json:
@@ -219,7 +326,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 def print_report(report: dict[str, Any]) -> None:
     rows = report["rows"]
     print(f"# {report['date_utc']} UTC, {report['machine']}")
-    print(f"# {report['days']} days per engine, best of {report['repeats']} repeats\n")
+    print(
+        f"# {report['days']} days per engine, CPU time, best of {report['repeats']} "
+        "interleaved passes\n"
+    )
     print("| engine | customers | customers/s | us/customer | x bare time | x Ciw speed | B/cust |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, row in rows.items():
@@ -257,6 +367,12 @@ def print_report(report: dict[str, Any]) -> None:
     for label, ok, value in verdicts:
         mark = "n/a" if ok is None else ("met" if ok else "MISSED")
         print(f"target: {label}: {value} -> {mark}")
+    stages = report.get("mmc_stages_us_per_customer")
+    if stages:
+        print("\nmmc day, CPU microseconds per customer by stage of simulate():")
+        for stage, value in stages.items():
+            print(f"  {stage}: {value:.2f}")
+        print(f"  (bare SimPy loop, whole day: {report['bare_simpy_us_per_customer']:.2f})")
 
 
 if __name__ == "__main__":
