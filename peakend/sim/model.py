@@ -32,7 +32,7 @@ import simpy
 from numpy.typing import NDArray
 from simpy.events import Timeout
 
-from peakend import affect, memory
+from peakend import __version__, affect, memory
 from peakend.config.models import LEVEL_TOUCHPOINTS, TOUCHPOINTS, Scenario
 from peakend.journeys import Journeys
 from peakend.sim.sampling import arrival_times, as_seed_sequence, name_key, ppf, stream
@@ -854,6 +854,7 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> Jour
     run = run_day(scenario, draws)
     meta = {
         "scenario": scenario.name,
+        "peakend_version": __version__,
         "seed": _seed_meta(seed),
         "opening": 0.0,
         "closing": scenario.open_minutes,
