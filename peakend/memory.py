@@ -109,7 +109,8 @@ class _Batch:
                 f"offsets must end at len(affect) = {a.size}, got offsets[-1] = {o[-1]}"
             )
         lengths = np.diff(o)
-        if lengths.size and lengths.min() < 0:
+        shortest = int(lengths.min()) if lengths.size else 0
+        if shortest < 0:
             i = int(np.argmax(lengths < 0))
             raise ValueError(
                 f"offsets must be non-decreasing, got offsets[{i + 1}] = {o[i + 1]} "
@@ -138,7 +139,9 @@ class _Batch:
         self.starts = o[:n_lead]
         self.lengths = lengths[:n_lead]
         self.last = o[1 : n_lead + 1] - 1
-        self.empty = np.flatnonzero(self.lengths == 0)
+        self.empty = (
+            np.flatnonzero(self.lengths == 0) if shortest == 0 else np.empty(0, dtype=np.intp)
+        )
         self._cache: dict[Any, Any] = {}
 
     # -- helpers -----------------------------------------------------------------------
@@ -235,7 +238,7 @@ class _Batch:
         return self._cached("mean", lambda: self.sum() / self.lengths)
 
     def last_value(self) -> FloatArray:
-        return self._cached("last", lambda: self.affect[self.last].astype(np.float64))
+        return self._cached("last", lambda: self.affect[self.last].astype(np.float64, copy=False))
 
     def total_duration(self) -> FloatArray:
         """Journey duration in minutes (number of episodes when durations are not given)."""
