@@ -533,3 +533,18 @@ def test_backtest_stored_study():
     np.testing.assert_array_equal(now.values[..., counts], stored.values[..., counts])
     np.testing.assert_allclose(now.values, stored.values, rtol=1e-9, atol=1e-12)
     assert now.scenario == stored.scenario
+
+
+# --------------------------------------------------------------------------- docs
+def test_how_to_experiments_runs_as_written(tmp_path, monkeypatch, capsys):
+    page = ROOT / "docs" / "how-to" / "experiments.md"
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S)
+    assert len(blocks) >= 8
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "__how_to__"}
+    for block in blocks:
+        exec(compile(block, str(page), "exec"), namespace)
+    assert namespace["extended"].n_replications == 8
+    assert (tmp_path / "study.npz").is_file()
+    out = capsys.readouterr().out
+    assert "lunch_teller+hall True" in out and "'typo'" in out
