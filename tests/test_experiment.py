@@ -455,6 +455,21 @@ def test_checkpoint_resume_after_exception_and_extension(scenario, tmp_path, mon
     assert np.array_equal(more.values[:, :4], fresh.values, equal_nan=True)
 
 
+def test_checkpoint_keeps_journeys_and_progress_bar(scenario, tmp_path, monkeypatch, capsys):
+    ck = tmp_path / "ck"
+    first = pe.run(scenario, POLICIES[:2], replications=3, seed=1, checkpoint=ck,
+                   keep_journeys=True, progress=True)
+    assert "peakend run" in capsys.readouterr().err  # the tqdm bar
+    assert len(list((ck / "journeys").glob("*.npz"))) == 6
+    calls = count_simulations(monkeypatch)
+    again = pe.run(scenario, POLICIES[:2], replications=3, seed=1, checkpoint=ck,
+                   keep_journeys=True, progress=False)
+    assert calls == [] and again == first
+    for name in ("baseline", "five_tellers"):
+        assert np.array_equal(again.journeys[name].customers["wait"],
+                              first.journeys[name].customers["wait"])
+
+
 def test_checkpoint_with_other_arguments_is_refused(scenario, tmp_path):
     ck = tmp_path / "ck"
     pe.run(scenario, POLICIES, replications=2, seed=5, checkpoint=ck, progress=False)
