@@ -118,9 +118,12 @@ ax = pe.plots.journey_map(day, customers=[longest])
 ## Moments of truth
 
 Where do the peaks come from? For each segment, the share of customers whose peak moment
-(the most intense one) was at each touchpoint. ▼ marks a *negative moment of truth*
-(where the worst moments come from: mitigate), ▲ a positive one (where good impressions
-are made: invest).
+(the most intense one, good or bad) was at each touchpoint. The marks classify the
+touchpoints from the customers' best and worst moments (`pe.cem.moments_of_truth`):
+▼ a *negative moment of truth* (where the worst moments come from: mitigate it so the
+negative peak is not larger than the positive one), ▲ a *positive* one (where good
+impressions are made: invest). Waiting can be either: ordinary customers expect a long
+wait and are often pleasantly surprised, while VIP and gold customers expect a short one.
 """),
     code("""
 mot = pe.cem.moments_of_truth(day)
