@@ -392,10 +392,32 @@ def test_inverse_cdf_reproduces_the_analytic_mean(dist):
 
 
 def test_arrival_counts_match_the_rate_profile(branch):
-    # 40 days: the daily count is Poisson; its mean must match the profile within 4 sd
-    counts = [len(quiet(branch, seed=r)) for r in range(40)]
+    from scipy import stats
+
+    days = [quiet(branch, seed=r) for r in range(40)]
+    # the daily count is Poisson; its mean must match the profile within 4 sd
+    counts = [len(d) for d in days]
     mu = branch.expected_arrivals()
     assert abs(np.mean(counts) - mu) < 4 * np.sqrt(mu / 40)
+    # the shape: arrivals per hour block are proportional to the block's rate
+    arrivals = np.concatenate([d.customers["arrival"] for d in days])
+    edges = [(b.start - branch.opening) * 60 for b in branch.arrivals.profile] + [480.0]
+    observed, _ = np.histogram(arrivals, bins=edges)
+    rates = np.array(
+        [
+            b.rate * (e1 - e0)
+            for b, e0, e1 in zip(branch.arrivals.profile, edges[:-1], edges[1:], strict=True)
+        ]
+    )
+    expected = observed.sum() * rates / rates.sum()
+    assert stats.chisquare(observed, expected).pvalue > 0.001
+
+
+def test_no_arrivals_before_the_profile_starts(branch):
+    late = variant(branch, {"arrivals": {"profile": [{"start": "13:00", "rate": 40}]}})
+    d = quiet(late, seed=2)
+    assert len(d) > 50
+    assert d.customers["arrival"].min() >= 4 * 60
 
 
 # --------------------------------------------------------------------------- properties
