@@ -67,6 +67,32 @@ def test_staff_cost_from_shift_plans():
     )
 
 
+def test_derived_quantities():
+    g = load_scenario("gold_card_paradox")
+    assert [g.tellers_at("general", h) for h in (9.0, 11.99, 12.0, 12.5, 13.0, 16.9)] == [
+        3,
+        3,
+        4,
+        4,
+        3,
+        3,
+    ]
+    assert g.teller_hours("general") == pytest.approx(3 * 3 + 4 * 1 + 3 * 4)
+    d = load_scenario("default_branch")
+    assert d.fixed_cost() == pytest.approx(300.0)  # the lounge; no distraction, no display
+    both = build(d.model_dump(), {"hall": {"distraction": True, "wait_display": True}})
+    assert both.fixed_cost() == pytest.approx(300.0 + 50.0 + 20.0)
+    flex = build(d.model_dump(), {"counters": {"vip": {"discipline": "flexible"}}})
+    assert flex.served_segments("vip") == ["vip", "gold", "ordinary"]
+    prio = build(
+        d.model_dump(),
+        {"counters": {"general": {"discipline": "priority", "priority": ["gold"]}}},
+    )
+    assert prio.served_segments("general") == ["gold", "ordinary"]
+    # offered load: expected work over staffed teller time, by hand for mmc
+    assert mmc(1.0, 0.25, 5, 3).offered_load() == pytest.approx(1.0 / (5 * 0.25))
+
+
 def test_load_from_path_and_unknown_name(tmp_path):
     src = (Path(pe.config.builtin_dir()) / "default_branch.toml").read_text()
     path = tmp_path / "my_branch.toml"
