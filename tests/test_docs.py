@@ -111,3 +111,35 @@ def test_tutorial_code_runs_as_written(tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_how_to_figure_recipe_runs(tmp_path, monkeypatch):
+    blocks = _python_blocks(DOCS / "how-to" / "index.md")
+    assert blocks
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "__how_to__"}
+    for block in blocks:
+        exec(compile(block, "how-to/index.md", "exec"), namespace)
+    assert (tmp_path / "report.png").stat().st_size > 10_000
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def test_every_notebook_is_built_by_the_builder_without_outputs():
+    """Committed notebooks match notebooks/build_notebooks.py and carry no outputs."""
+    import importlib.util
+
+    nbformat = pytest.importorskip("nbformat")
+    spec = importlib.util.spec_from_file_location(
+        "build_notebooks", ROOT / "notebooks" / "build_notebooks.py")
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    on_disk = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert on_disk == sorted(builder.NOTEBOOKS)
+    for name, cells in builder.NOTEBOOKS.items():
+        nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+        assert [c.source for c in nb.cells] == [c.source for c in cells], name
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, name
