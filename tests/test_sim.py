@@ -117,6 +117,31 @@ def test_episodes_follow_the_journey_and_the_delta_law(day, branch):
     assert np.allclose(day.customers["remembered"], day.score(branch.memory.rule))
 
 
+def test_pre_queue_episodes_are_contiguous_and_end_at_the_queue(day):
+    """Entrance, welcome and information run back to back; waiting starts when they end.
+
+    Guards against mixing arrival order and queue-join order (a greeting outcome read for
+    the wrong customer puts the welcome episode out of step with the queue join).
+    """
+    e, tps = day.episodes, list(day.touchpoints)
+    cust = day.episode_customer
+
+    def per_customer(name, column):
+        out = np.full(len(day), np.nan)
+        m = e["touchpoint"] == tps.index(name)
+        out[cust[m]] = e[column][m]
+        return out
+
+    assert np.allclose(per_customer("welcome", "start"), per_customer("entrance", "end"))
+    assert np.allclose(per_customer("information", "start"), per_customer("welcome", "end"))
+    waiting_start = per_customer("waiting", "start")
+    has_wait = ~np.isnan(waiting_start)
+    assert has_wait.sum() > 0.9 * len(day)
+    assert np.allclose(per_customer("information", "end")[has_wait], waiting_start[has_wait])
+    served = day.served
+    assert np.all(day.customers["service_start"][served] >= waiting_start[served] - TOL)
+
+
 def test_hall_queue_series_and_littles_law():
     s = mmc(1.8, 0.5, 4, 8)
     d = simulate(s, seed=3)

@@ -590,7 +590,7 @@ def build_journeys(
     teller = arrival_order(run.teller)
     seen = arrival_order(run.queue_seen)
     lounge = arrival_order(run.lounge)
-    greeted = run.greeted  # already arrival order
+    greeted = arrival_order(run.greeted)
     served = state == _SERVING
     balked = state == _BALKED
     reneged = state == _RENEGED
