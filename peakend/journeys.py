@@ -41,7 +41,7 @@ CUSTOMER_COLUMNS: dict[str, tuple[str, Any, str]] = {
     "business": ("int16", 0, "code into Journeys.business_types"),
     "appointment": ("bool", False, "the customer booked a time slot"),
     "arrival": ("float64", None, "arrival time, minutes from opening"),
-    "queue_on_arrival": ("int32", 0, "customers waiting in the hall when this one arrived"),
+    "queue_on_arrival": ("int32", 0, "hall queue shown when this customer took a ticket"),
     "expected_wait": ("float64", np.nan, "wait the customer expects, minutes"),
     "wait": ("float64", None, "time in queue to service start or to reneging, minutes (0: balk)"),
     "perceived_wait": ("float64", np.nan, "wait as perceived, minutes"),
