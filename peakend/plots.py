@@ -281,13 +281,23 @@ def journey_map(
     ax.set_ylim(-11, 11)
     left = ax.get_xlim()[0]
     ax.set_xlim(left, x_right + 0.14 * (x_right - left) + 1.0)
+    # labels avoid each other and the drawn episode segments and remembered-value lines
+    from matplotlib.transforms import Bbox
+
+    to_display = ax.transData.transform
     placed: list[Any] = []
+    for start, end, affect, _, _, value, _ in drawn:
+        for x0, x1, y in [*zip(start, end, affect, strict=True),
+                          (start[0], end[-1], value)]:
+            (px0, py), (px1, _) = to_display([(x0, y), (x1, y)])
+            placed.append((Bbox([[px0, py - 1.5], [px1, py + 1.5]]), 1.0))
     for start, end, affect, tps, k, value, color in drawn:
         box = {"boxstyle": "round,pad=0.2", "fc": "white", "ec": color, "lw": 0.8}
         note = ax.annotate(f"{value:+.1f}", (end[-1], value), xytext=(34, 0),
                            textcoords="offset points", ha="left", va="center", fontsize=9,
                            color=color, bbox=box)
-        placed.append(note.get_window_extent(ax.figure.canvas.get_renderer()))  # type: ignore[attr-defined]
+        renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+        placed.append((note.get_window_extent(renderer), 10.0))
         _place_label(ax, placed, "end", (float(end[-1]), float(affect[-1])), color,
                      [(6, 0, "left", "center"), (6, 10, "left", "bottom"),
                       (6, -10, "left", "top")], bold=True)
@@ -320,11 +330,14 @@ def journey_map(
 def _place_label(ax: Axes, placed: list[Any], text: str, xy: tuple[float, float], color: Any,
                  candidates: Sequence[tuple[float, float, str, str]], *,
                  bold: bool = False) -> None:
-    """Annotate ``xy`` at the first candidate offset whose box overlaps no placed box.
+    """Annotate ``xy`` at the candidate offset that collides least with what is drawn.
 
-    ``placed`` holds the display-space boxes of the labels already drawn; the new
-    label's box is appended. A label pushed away from its first position gets a
-    thin leader line to its episode.
+    ``placed`` holds ``(display-space box, weight)`` pairs: labels already drawn
+    (weight 10: text must not cover text) and drawn lines (weight 1: a label with
+    a white background may sit on a line). A candidate's cost is the summed weight
+    of what it overlaps plus 0.6 per step away from the preferred position; the
+    new label's box is appended. A label pushed away from its first position gets
+    a thin leader line to its episode.
     """
     from matplotlib.text import Text
 
@@ -332,17 +345,17 @@ def _place_label(ax: Axes, placed: list[Any], text: str, xy: tuple[float, float]
     style = {"fontsize": 8, "color": color, "fontweight": "bold" if bold else "normal",
              "bbox": {"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
                       "alpha": 0.75}}
-    best: tuple[int, int, Any] | None = None  # (overlaps, candidate index, extent)
+    best: tuple[float, int, Any] | None = None  # (cost, candidate index, extent)
     for k, (dx, dy, ha, va) in enumerate(candidates):
         probe = ax.annotate(text, xy, xytext=(dx, dy), textcoords="offset points", ha=ha,
                             va=va, **style)
         probe.update_positions(renderer)
         extent = Text.get_window_extent(probe, renderer).expanded(1.04, 1.1)
         probe.remove()
-        overlap = sum(extent.overlaps(other) for other in placed)
-        if best is None or overlap < best[0]:
-            best = (overlap, k, extent)
-        if overlap == 0:
+        cost = 0.6 * k + sum(w for other, w in placed if extent.overlaps(other))
+        if best is None or cost < best[0]:
+            best = (cost, k, extent)
+        if cost == 0:
             break
     assert best is not None
     _, k, extent = best
@@ -353,7 +366,7 @@ def _place_label(ax: Axes, placed: list[Any], text: str, xy: tuple[float, float]
                  "shrinkA": 0, "shrinkB": 1}
     ax.annotate(text, xy, xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
                 arrowprops=arrow, **style)
-    placed.append(extent)
+    placed.append((extent, 10.0))
 
 
 # ---------------------------------------------------------------- distributions
