@@ -159,6 +159,11 @@ def test_summary_matches_stats_and_flags_small_n():
     row = next(r for r in tab.rows() if r["policy"] == "a")
     assert row["mean"] == pytest.approx(x.mean())
     assert row["sd"] == pytest.approx(x.std(ddof=1))
+    full = res.summary()
+    assert len(full) == 3 * 3 * len(res.metrics)
+    for row in full.rows():
+        x = res.get(row["metric"], row["segment"], row["policy"])
+        assert row["mean"] == pytest.approx(x.mean())
     small = synthetic_results(np.zeros((3, 2, 3, 2 + len(BASE_METRICS))))
     assert set(small.summary()["note"]) == {"n<3"}
 

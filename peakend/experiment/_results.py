@@ -219,10 +219,10 @@ class Results:
             for seg in ss:
                 s = self.segments.index(seg)
                 mi = [self.metrics.index(m) for m in ms]
-                ci = stats.mean_ci(self._values[p, :, s, mi].T, axis=0, confidence=confidence) \
-                    if len(mi) else None
-                if ci is None:
+                if not mi:
                     continue
+                block = self._values[p, :, s, :][:, mi]  # (replications, metrics)
+                ci = stats.mean_ci(block, axis=0, confidence=confidence)
                 for k, m in enumerate(ms):
                     cols["policy"].append(pol)
                     cols["segment"].append(seg)
