@@ -143,3 +143,18 @@ def test_every_notebook_is_built_by_the_builder_without_outputs():
         for cell in nb.cells:
             if cell.cell_type == "code":
                 assert cell.outputs == [] and cell.execution_count is None, name
+
+
+def test_delta_law_page_table_matches_the_value_function():
+    import numpy as np
+
+    import peakend as pe
+
+    gaps = np.array([4.0, 2.0, 0.0, -2.0, -4.0])
+    prospect = np.round(pe.affect.value(gaps), 1)
+    linear = np.round(pe.affect.value(gaps, kind="linear"), 1)
+    page = (DOCS / "background" / "delta-law.md").read_text(encoding="utf-8")
+    for gap, lin, pro in zip(gaps, linear, prospect, strict=True):
+        row = f"| {gap:+.0f} | {lin:+.1f} | {pro:+.1f} |".replace("+0 |", "0 |").replace(
+            "+0.0 |", "0.0 |")
+        assert row in page, row
