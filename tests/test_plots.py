@@ -424,3 +424,29 @@ def test_rule_rankings_from_a_table_with_a_policy_column():
     lines = {ln.get_label(): ln for ln in ax.get_lines()}
     assert list(lines["b"].get_ydata()) == [2, 1]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["peak_end", "integral"]
+
+
+def _overlapping_texts(ax) -> list[tuple[str, str]]:
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    from matplotlib.text import Text
+
+    boxes = [(t.get_text(), Text.get_window_extent(t, renderer)) for t in ax.texts
+             if t.get_text() and t.get_visible()]
+    return [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1:]
+            if box_a.overlaps(box_b)]
+
+
+def test_journey_map_labels_do_not_overlap_on_a_simulated_day():
+    """Readability: on a real simulated day, no two labels of the map cover each other."""
+    import peakend as pe
+
+    day = pe.simulate(pe.load_scenario("default_branch"), seed=1)
+    c = day.customers
+    served = np.flatnonzero((c["counter"] >= 0) & (c["wait"] > 5.0))
+    fig, ax = plt.subplots(figsize=(10, 5.2), layout="constrained")
+    plots.journey_map(day, served[:2].tolist(), ax=ax)
+    assert _overlapping_texts(ax) == []
+    # one label per episode of each customer, plus peak/end/remembered notes
+    n_episodes = sum(int(day.offsets[i + 1] - day.offsets[i]) for i in served[:2])
+    assert len(ax.texts) >= n_episodes + 2 * 2
