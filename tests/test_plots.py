@@ -444,7 +444,7 @@ def test_journey_map_labels_do_not_overlap_on_a_simulated_day():
     day = pe.simulate(pe.load_scenario("default_branch"), seed=1)
     c = day.customers
     served = np.flatnonzero((c["counter"] >= 0) & (c["wait"] > 5.0))
-    fig, ax = plt.subplots(figsize=(10, 5.2), layout="constrained")
+    _, ax = plt.subplots(figsize=(10, 5.2), layout="constrained")
     plots.journey_map(day, served[:2].tolist(), ax=ax)
     assert _overlapping_texts(ax) == []
     # one label per episode of each customer, plus peak/end/remembered notes
