@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 from scipy.integrate import solve_ivp
@@ -254,9 +254,27 @@ def test_transient_issue_three_value() -> None:
 def test_transient_matches_expm_and_ode(lam: float, mu: float, c: int, hours: float) -> None:
     # includes an overloaded day (rho = 1, 2.0 / (4 * 0.5)) and a very overloaded one (1.25)
     ours = theory.mmc_transient_wait(lam, mu, c, hours)
-    n_states = 400
+    n_states = 250
     assert ours == pytest.approx(transient_wait_expm(lam, mu, c, hours, n_states), rel=1e-7)
     assert ours == pytest.approx(transient_wait_ode(lam, mu, c, hours, n_states), rel=1e-6)
+
+
+@settings(max_examples=25)
+@given(
+    c=st.integers(1, 6),
+    rho=st.floats(0.05, 1.3),
+    mu=st.floats(0.2, 1.0),
+    hours=st.floats(0.05, 0.5),
+)
+def test_transient_matches_expm_property(c: int, rho: float, mu: float, hours: float) -> None:
+    lam = rho * c * mu
+    # enough states to hold every arrival of the day with overwhelming probability
+    arrivals = lam * 60 * hours
+    n_states = math.ceil(arrivals + 10 * math.sqrt(arrivals) + c + 20)
+    expected = transient_wait_expm(lam, mu, c, hours, n_states)
+    assert theory.mmc_transient_wait(lam, mu, c, hours) == pytest.approx(
+        expected, rel=1e-7, abs=1e-12
+    )
 
 
 def test_transient_tends_to_erlang_c_on_long_horizons() -> None:
