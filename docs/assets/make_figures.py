@@ -11,7 +11,9 @@ It writes
   and remember the visit differently (the gold-card paradox: the gold customer
   expected a shorter wait);
 * ``tutorial_journey.png`` and ``tutorial_compare.png``: the two figures of the
-  tutorial, made with the tutorial's own code.
+  tutorial, made with the tutorial's own code;
+* ``patients_a_b.png``: Redelmeier & Kahneman's patients A and B as journeys, for the
+  background page on the peak-end rule.
 """
 
 from __future__ import annotations
@@ -88,8 +90,38 @@ def tutorial_figures(journey_path: Path, compare_path: Path) -> None:
     plt.close(ax.figure)
 
 
+def patients_figure(path: Path) -> None:
+    """Draw patients A and B (pain as negative affect, one episode a minute)."""
+    a = [-2.0, -8.0, -7.0]
+    b = [-2.0, -8.0, -5.0, -3.0, -1.0]
+    affect = np.array(a + b)
+    start = np.array([*range(len(a)), *range(len(b))], dtype=float)
+    patients = pe.Journeys(
+        customers={"customer": [0, 1], "segment": [0, 1], "arrival": [0.0, 0.0],
+                   "wait": [0.0, 0.0], "departure": [len(a), len(b)]},
+        episodes={"touchpoint": np.zeros(len(affect), dtype=int), "start": start,
+                  "end": start + 1.0, "affect": affect},
+        offsets=[0, len(a), len(a) + len(b)],
+        segments=["patient A", "patient B"], business_types=["procedure"],
+        touchpoints=["minute"], counters=["doctor"],
+    )
+    patients.customers["remembered"][:] = patients.score("peak_end")
+    integral = patients.score("integral")
+    ax = pe.plots.journey_map(patients, [0, 1], label_touchpoints=False)
+    ax.figure.set_size_inches(8, 4.4)
+    ax.set_ylabel("affect (pain as negative affect, −10..10)")
+    ax.set_xlabel("minutes since the start of the procedure")
+    ax.set_title("Patients A and B (Redelmeier & Kahneman 1996): same peak, different end\n"
+                 f"integral (total pain): A {integral[0]:.0f}, B {integral[1]:.0f} "
+                 "affect x minutes; B remembers better")
+    ax.figure.savefig(path, dpi=100)
+    plt.close(ax.figure)
+
+
 if __name__ == "__main__":
     chosen = journey_map_figure(HERE / "journey_map.png")
     print(f"wrote {HERE / 'journey_map.png'} (customers {chosen})")
     tutorial_figures(HERE / "tutorial_journey.png", HERE / "tutorial_compare.png")
     print(f"wrote {HERE / 'tutorial_journey.png'} and {HERE / 'tutorial_compare.png'}")
+    patients_figure(HERE / "patients_a_b.png")
+    print(f"wrote {HERE / 'patients_a_b.png'}")
