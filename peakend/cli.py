@@ -21,6 +21,7 @@ import os
 import sys
 import time
 import tomllib
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -250,16 +251,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         policies = None
     t0 = time.perf_counter()
-    results = pe.run(
-        scenario,
-        policies,
-        replications=args.replications,
-        seed=args.seed,
-        workers=workers,
-        progress=not args.no_progress,
-        checkpoint=args.checkpoint,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results = pe.run(
+            scenario,
+            policies,
+            replications=args.replications,
+            seed=args.seed,
+            workers=workers,
+            progress=not args.no_progress,
+            checkpoint=args.checkpoint,
+        )
     elapsed = time.perf_counter() - t0
+    for w in caught:
+        print(f"peakend: warning: {w.message}", file=sys.stderr)
     table = _comparison_table(results)
     print(table.to_text(digits=2, na_rep="-"))
     par = results.pareto()

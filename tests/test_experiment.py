@@ -397,6 +397,13 @@ def test_keep_journeys_and_replication_seed(scenario):
     assert np.array_equal(j.day(2).customers["wait"], again.customers["wait"])
 
 
+def test_simulation_warnings_are_summarised_once_per_policy(scenario):
+    overloaded = Policy("two", {"counters": {"general": {"tellers": 1}}})
+    with pytest.warns(Warning, match=r"policy 'two': 3 of 3 simulated days issued") as rec:
+        pe.run(scenario, [Policy("baseline"), overloaded], replications=3, progress=False)
+    assert sum("policy 'two'" in str(w.message) for w in rec) == 1
+
+
 def test_run_argument_errors(scenario):
     with pytest.raises(ValueError, match="replications"):
         pe.run(scenario, replications=0)
@@ -445,7 +452,7 @@ def test_checkpoint_resume_after_exception_and_extension(scenario, tmp_path, mon
     monkeypatch.setattr(peakend.sim, "simulate", failing)
     with pytest.raises(RuntimeError, match="simulated crash"):
         pe.run(scenario, POLICIES, replications=4, seed=5, checkpoint=ck, progress=False)
-    assert len(list((ck / "done").glob("*.npz"))) == 6
+    assert len(list((ck / "done").glob("p*.npz"))) == 6
     monkeypatch.setattr(peakend.sim, "simulate", real)
     resumed_calls = count_simulations(monkeypatch)
     res = pe.run(scenario, POLICIES, replications=4, seed=5, checkpoint=ck, progress=False)
@@ -465,7 +472,7 @@ def test_checkpoint_keeps_journeys_and_progress_bar(scenario, tmp_path, monkeypa
     first = pe.run(scenario, POLICIES[:2], replications=3, seed=1, checkpoint=ck,
                    keep_journeys=True, progress=True)
     assert "peakend run" in capsys.readouterr().err  # the tqdm bar
-    assert len(list((ck / "journeys").glob("*.npz"))) == 6
+    assert len(list((ck / "journeys").glob("p*.npz"))) == 6
     calls = count_simulations(monkeypatch)
     again = pe.run(scenario, POLICIES[:2], replications=3, seed=1, checkpoint=ck,
                    keep_journeys=True, progress=False)
@@ -517,14 +524,14 @@ def test_resume_after_sigkill_equals_uninterrupted(scenario, tmp_path, monkeypat
     deadline = time.monotonic() + 60
     done = ck / "done"
     while time.monotonic() < deadline:
-        if done.is_dir() and len(list(done.glob("*.npz"))) >= 10:
+        if done.is_dir() and len(list(done.glob("p*.npz"))) >= 10:
             break
         if proc.poll() is not None:
             pytest.fail(f"worker exited early: {proc.stderr.read().decode()[-2000:]}")
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    finished = len(list(done.glob("*.npz")))
+    finished = len(list(done.glob("p*.npz")))
     assert 10 <= finished < 120, finished
     calls = count_simulations(monkeypatch)
     resumed = pe.run(scenario, POLICIES, replications=40, seed=5, checkpoint=ck,

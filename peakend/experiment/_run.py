@@ -10,6 +10,7 @@ import json
 import multiprocessing
 import os
 import tempfile
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,12 +96,19 @@ def simulate_replication(task: Mapping[str, Any]) -> dict[str, Any]:
     -------
     dict
         ``policy``, ``replication``, ``segments``, ``metrics``, ``values``
-        (float64, segments x metrics) and ``journeys`` (or None).
+        (float64, segments x metrics), ``journeys`` (or None) and ``warnings``
+        (``(module, class name, message)`` of each warning the simulation issued).
     """
     scenario = _scenario_from_json(task["scenario"])
     simulate = importlib.import_module("peakend.sim").simulate
     score_many = importlib.import_module("peakend.memory").score_many
-    journeys: Journeys = simulate(scenario, replication_seed(task["seed"], task["replication"]))
+    # warnings (e.g. an overloaded day) are returned as data and summarised once per
+    # policy by run(), instead of being printed by every worker for every day
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        journeys: Journeys = simulate(
+            scenario, replication_seed(task["seed"], task["replication"])
+        )
     scored = score_many(
         journeys.episodes["affect"], journeys.offsets, list(task["rules"]),
         durations=journeys.durations,
@@ -118,6 +126,9 @@ def simulate_replication(task: Mapping[str, Any]) -> dict[str, Any]:
         "metrics": list(metrics),
         "values": values,
         "journeys": journeys if task["keep_journeys"] else None,
+        "warnings": [
+            (w.category.__module__, w.category.__qualname__, str(w.message)) for w in caught
+        ],
     }
 
 
@@ -466,10 +477,42 @@ def run(
         _execute(todo, workers=workers, executor=executor, on_result=on_result)
     finally:
         bar.close()
+    _summarise_warnings(results, policy_list, replications)
 
     return _assemble(
         results, policy_list, replications, seed, labels, scenario_data, keep_journeys
     )
+
+
+def _warning_class(module: str, name: str) -> type[Warning]:
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return UserWarning
+    return cls if isinstance(cls, type) and issubclass(cls, Warning) else UserWarning
+
+
+def _summarise_warnings(
+    results: Mapping[tuple[int, int], Mapping[str, Any]],
+    policy_list: Sequence[Policy],
+    replications: int,
+) -> None:
+    """Re-issue the simulations' warnings once per policy and kind, with a count of days."""
+    found: dict[tuple[int, str, str], list[str]] = {}
+    for (p, _r), res in sorted(results.items()):
+        seen = set()
+        for module, name, message in res.get("warnings") or []:
+            key = (p, module, name)
+            if key not in seen:  # count days, not warnings
+                found.setdefault(key, []).append(message)
+                seen.add(key)
+    for (p, module, name), messages in found.items():
+        warnings.warn(
+            f"policy {policy_list[p].name!r}: {len(messages)} of {replications} simulated "
+            f"days issued {name}; the first: {messages[0]}",
+            _warning_class(module, name),
+            stacklevel=3,
+        )
 
 
 def _assemble(
