@@ -17,9 +17,10 @@ Run (from the repository root)::
     python benchmarks/study_policies.py            # 200 replications (about a minute)
     python benchmarks/study_policies.py --quick    # 20 replications, a smoke test
 
-Writes ``study_policies.md`` (markdown table), ``study_policies.csv``,
-``study_policies_pareto.png``, ``study_policies_compare.png`` and
-``study_policies.npz`` (the results) to ``--out`` (default ``docs/benchmarks``).
+Writes ``study_policies.txt`` (the table in markdown), ``study_policies.csv`` and
+``study_policies.npz`` (the results) to ``--out`` (default ``benchmarks/results``), and
+the figures ``study_policies_pareto.png`` and ``study_policies_compare.png`` to
+``--figures`` (default ``docs/benchmarks``, where the benchmark page shows them).
 """
 
 from __future__ import annotations
@@ -111,7 +112,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--replications", type=int, default=None)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--out", type=Path, default=Path("docs/benchmarks"))
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--figures", type=Path, default=Path("docs/benchmarks"))
     args = parser.parse_args(argv)
     reps = args.replications or (20 if args.quick else 200)
     scenario = pe.load_scenario("default_branch")
@@ -129,8 +131,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{len(policies)} policies x {reps} replications in {elapsed:.1f} s "
           f"on {args.workers} worker(s)")
     args.out.mkdir(parents=True, exist_ok=True)
+    args.figures.mkdir(parents=True, exist_ok=True)
     stem = "study_policies" + ("_quick" if args.quick else "")
-    (args.out / f"{stem}.md").write_text(
+    (args.out / f"{stem}.txt").write_text(
         f"{table.title}\n\n{table.to_markdown(digits=2)}\n", encoding="utf-8")
     table.to_csv(args.out / f"{stem}.csv")
     res.save(args.out / f"{stem}.npz")
@@ -140,15 +143,16 @@ def main(argv: list[str] | None = None) -> None:
     ax = plots.cost_value_pareto(par["cost"], par["value"], list(par["policy"]), value_err=err)
     fig = ax.get_figure(root=True)
     assert fig is not None
-    fig.savefig(args.out / f"{stem}_pareto.png", dpi=110, bbox_inches="tight")
+    fig.savefig(args.figures / f"{stem}_pareto.png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     cmp = res.compare(BASELINE, res.headline_rule, ["all", "vip", "ordinary"])
     ax = plots.policy_comparison({c: cmp[c] for c in cmp.columns}, baseline=BASELINE)
     fig = ax.get_figure(root=True)
     assert fig is not None
-    fig.savefig(args.out / f"{stem}_compare.png", dpi=100, bbox_inches="tight")
+    fig.savefig(args.figures / f"{stem}_compare.png", dpi=100, bbox_inches="tight")
     plt.close(fig)
-    print(f"wrote {stem}.md, .csv, .npz, _pareto.png, _compare.png to {args.out}")
+    print(f"wrote {stem}.txt, .csv, .npz to {args.out}; {stem}_pareto.png, "
+          f"{stem}_compare.png to {args.figures}")
 
 
 if __name__ == "__main__":

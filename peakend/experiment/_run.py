@@ -11,7 +11,7 @@ import multiprocessing
 import os
 import tempfile
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -310,7 +310,7 @@ def _execute(
     elif workers is not None and workers > 1:
         context = multiprocessing.get_context("spawn")
         with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            _drain(pool, _chunks(tasks, workers), on_result)
+            _drain(pool, _chunks(tasks, workers), on_result, steal=True)
     else:
         for task in tasks:
             on_result(simulate_replication(task))
@@ -318,12 +318,31 @@ def _execute(
 
 def _drain(
     executor: cf.Executor,
-    chunks: Iterable[Sequence[Mapping[str, Any]]],
+    chunks: Sequence[Sequence[Mapping[str, Any]]],
     on_result: Callable[[dict[str, Any]], None],
+    *,
+    steal: bool = False,
 ) -> None:
+    """Submit every chunk and hand each result to ``on_result`` as it completes.
+
+    With ``steal=True`` (fresh worker processes), this process works too while the
+    workers are still starting (importing numpy, SimPy, pydantic...): it takes
+    not-yet-started chunks from the end of the queue (cancelling them in the pool)
+    until the first worker result arrives. Results are ordered later by (policy,
+    replication), so who computed what does not change them.
+    """
     futures = [executor.submit(simulate_chunk, [dict(t) for t in chunk]) for chunk in chunks]
     try:
-        for fut in cf.as_completed(futures):
+        if steal:
+            last = len(futures) - 1
+            while last > 0 and not any(
+                f.done() and not f.cancelled() for f in futures[:last]
+            ):
+                if futures[last].cancel():
+                    for res in simulate_chunk(chunks[last]):
+                        on_result(res)
+                last -= 1
+        for fut in cf.as_completed([f for f in futures if not f.cancelled()]):
             for res in fut.result():
                 on_result(res)
     except BaseException:
