@@ -6,6 +6,7 @@ Measures, on the built-in ``default_branch`` (a full 8-hour day, about 240 custo
   ``--policies`` policies (default 1: the baseline; the built-in set has 9) in this
   process (``workers=None``) and with 2 worker processes (``workers=2``, the
   ``spawn`` start method, worker start-up included). Target (issue 4): >= 1.8x.
+  The start-up of fresh workers (imports) is measured on its own and reported.
 * **overhead**: ``run(..., workers=None, progress=False)`` against a plain loop
   calling ``pe.simulate`` for the same policies and replications (target <= 10 %),
   and against a loop that also scores the four default memory rules (the same work
@@ -23,6 +24,8 @@ Run (from the repository root)::
 from __future__ import annotations
 
 import argparse
+import concurrent.futures as cf
+import multiprocessing
 import os
 import platform
 import time
@@ -34,6 +37,24 @@ import numpy as np
 import peakend as pe
 from peakend.experiment import DEFAULT_RULES, load_policies, replication_seed
 from peakend.memory import score_many
+
+
+def _import_probe(_: int) -> int:
+    import peakend.config
+    import peakend.experiment._run
+    import peakend.memory
+    import peakend.sim  # noqa: F401
+
+    return os.getpid()
+
+
+def worker_startup(n: int) -> float:
+    """Seconds for a fresh spawn pool of ``n`` workers to import what a replication needs."""
+    context = multiprocessing.get_context("spawn")
+    t0 = time.perf_counter()
+    with cf.ProcessPoolExecutor(max_workers=n, mp_context=context) as pool:
+        list(pool.map(_import_probe, range(n)))
+        return time.perf_counter() - t0
 
 
 def timed(fn: Callable[[], Any]) -> float:
@@ -97,7 +118,9 @@ def main(argv: list[str] | None = None) -> None:
     speedup = best["run, in process"] / best[f"run, {args.workers} workers"]
     over_plain = best["run, in process"] / best["plain simulate loop"] - 1
     over_scored = best["run, in process"] / best["simulate + score loop"] - 1
+    startup = min(worker_startup(args.workers) for _ in range(2))
     print()
+    print(f"start-up of {args.workers} fresh spawn workers (imports): {startup:.2f} s")
     print(f"speed-up with {args.workers} workers: {speedup:.2f}x (target >= 1.8x)")
     print(f"overhead of run over the plain simulate loop: {100 * over_plain:.1f} % "
           f"(target <= 10 %)")
