@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     args.figures.mkdir(parents=True, exist_ok=True)
     stem = "study_policies" + ("_quick" if args.quick else "")
     (args.out / f"{stem}.txt").write_text(
-        f"{table.title}\n\n{table.to_markdown(digits=2)}\n", encoding="utf-8")
+        f"{table.title}\n\n{table.to_markdown(digits=2, na_rep='-')}\n", encoding="utf-8")
     table.to_csv(args.out / f"{stem}.csv")
     res.save(args.out / f"{stem}.npz")
     par = res.pareto()

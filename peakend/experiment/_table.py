@@ -153,11 +153,11 @@ class Table:
             out.append(f"... ({len(self)} rows)")
         return "\n".join(out)
 
-    def to_markdown(self, digits: int = 3) -> str:
-        """GitHub-flavoured markdown table."""
+    def to_markdown(self, digits: int = 3, na_rep: str = "nan") -> str:
+        """GitHub-flavoured markdown table (``na_rep`` for NaN values)."""
         head = self.columns
         lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-        lines += ["| " + " | ".join(r) + " |" for r in self._cells(digits)]
+        lines += ["| " + " | ".join(r) + " |" for r in self._cells(digits, na_rep)]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
