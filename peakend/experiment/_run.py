@@ -10,6 +10,7 @@ import json
 import multiprocessing
 import os
 import tempfile
+import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -73,6 +74,9 @@ def rule_label(rule: Any) -> str:
 
 
 # --------------------------------------------------------------------------- worker side
+_WARNINGS_LOCK = threading.Lock()
+
+
 @functools.lru_cache(maxsize=16)
 def _scenario_from_json(text: str) -> Scenario:
     config = importlib.import_module("peakend.config")
@@ -103,8 +107,10 @@ def simulate_replication(task: Mapping[str, Any]) -> dict[str, Any]:
     simulate = importlib.import_module("peakend.sim").simulate
     score_many = importlib.import_module("peakend.memory").score_many
     # warnings (e.g. an overloaded day) are returned as data and summarised once per
-    # policy by run(), instead of being printed by every worker for every day
-    with warnings.catch_warnings(record=True) as caught:
+    # policy by run(), instead of being printed by every worker for every day.
+    # catch_warnings swaps process-wide state, so threads (a threaded Dask worker)
+    # take turns; SimPy holds the GIL anyway.
+    with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         journeys: Journeys = simulate(
             scenario, replication_seed(task["seed"], task["replication"])
