@@ -142,3 +142,18 @@ def test_module_entry_point():
     proc = subprocess.run([sys.executable, "-m", "peakend.cli", "validate", "nope.toml"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+
+
+def test_run_with_checkpoint_resumes(tmp_path, capsys):
+    args = ["run", "-n", "3", "--workers", "1", "--no-progress", "--checkpoint",
+            str(tmp_path / "ck"), "--policies"]
+    pol = tmp_path / "p.toml"
+    pol.write_text('[baseline]\n[gift]\ncompose = ["baseline"]\n'
+                   'changes.segments.gold.farewell.enabled = true\n')
+    assert main([*args, str(pol), "--out", str(tmp_path / "a")]) == 0
+    assert len(list((tmp_path / "ck" / "done").glob("p*.npz"))) == 6
+    assert main([*args, str(pol), "--out", str(tmp_path / "b")]) == 0
+    a = pe.load_results(tmp_path / "a" / "results.npz")
+    assert a == pe.load_results(tmp_path / "b" / "results.npz")
+    assert main([*args, str(pol), "--seed", "1", "--out", str(tmp_path / "c")]) == 2
+    assert "different arguments: seed" in capsys.readouterr().err

@@ -315,6 +315,7 @@ def _execute(
         _drain(executor, _chunks(tasks, n), on_result)
     elif workers is not None and workers > 1:
         context = multiprocessing.get_context("spawn")
+        workers = min(workers, len(tasks))  # no idle processes for a small run
         with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             _drain(pool, _chunks(tasks, workers), on_result, steal=True)
     else:
