@@ -74,6 +74,52 @@ def _as_real_array(x: ArrayLike, argument: str) -> NDArray[Any]:
     return arr
 
 
+def _validate(
+    affect: ArrayLike, offsets: ArrayLike, durations: ArrayLike | None
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.int64], FloatArray | None]:
+    """Check the CSR input; return affect (float32/64), offsets (int64), durations (float64)."""
+    a = _as_real_array(affect, "affect")
+    if a.dtype != np.float32 and a.dtype != np.float64:
+        a = a.astype(np.float64)
+    o = np.asarray(offsets)
+    if o.ndim != 1:
+        raise ValueError(
+            f"offsets must be a 1-D integer array of length n_journeys + 1, "
+            f"got an array of shape {o.shape}"
+        )
+    if o.dtype.kind not in "iu":
+        raise ValueError(f"offsets must be an integer array, got dtype {o.dtype}")
+    if o.size == 0:
+        raise ValueError("offsets must have at least one entry (length n_journeys + 1)")
+    o = o.astype(np.int64, copy=False)
+    if o[0] != 0:
+        raise ValueError(f"offsets must start at 0, got offsets[0] = {o[0]}")
+    if o[-1] != a.size:
+        raise ValueError(f"offsets must end at len(affect) = {a.size}, got offsets[-1] = {o[-1]}")
+    lengths = np.diff(o)
+    if lengths.size and lengths.min() < 0:
+        i = int(np.argmax(lengths < 0))
+        raise ValueError(
+            f"offsets must be non-decreasing, got offsets[{i + 1}] = {o[i + 1]} "
+            f"< offsets[{i}] = {o[i]}"
+        )
+    d: FloatArray | None = None
+    if durations is not None:
+        draw = _as_real_array(durations, "durations")
+        if draw.shape != a.shape:
+            raise ValueError(
+                f"durations must have one entry per episode (len(affect) = {a.size}), "
+                f"got length {draw.size}"
+            )
+        d = draw.astype(np.float64, copy=False)
+        if d.size and not (d.min() > 0 and np.isfinite(d.max())):
+            bad = int(np.argmax(~(np.isfinite(d) & (d > 0))))
+            raise ValueError(
+                f"durations must be finite and > 0 (minutes), got durations[{bad}] = {d[bad]}"
+            )
+    return a, o, d
+
+
 class _Batch:
     """Validated CSR journeys and the intermediate arrays shared by rules.
 
@@ -87,49 +133,17 @@ class _Batch:
     ``affect``'s size is the reverse time (windowed ends, trend, recency).
     """
 
-    def __init__(self, affect: ArrayLike, offsets: ArrayLike, durations: ArrayLike | None):
-        a = _as_real_array(affect, "affect")
-        if a.dtype != np.float32 and a.dtype != np.float64:
-            a = a.astype(np.float64)
-        o = np.asarray(offsets)
-        if o.ndim != 1:
-            raise ValueError(
-                f"offsets must be a 1-D integer array of length n_journeys + 1, "
-                f"got an array of shape {o.shape}"
-            )
-        if o.dtype.kind not in "iu":
-            raise ValueError(f"offsets must be an integer array, got dtype {o.dtype}")
-        if o.size == 0:
-            raise ValueError("offsets must have at least one entry (length n_journeys + 1)")
-        o = o.astype(np.int64, copy=False)
-        if o[0] != 0:
-            raise ValueError(f"offsets must start at 0, got offsets[0] = {o[0]}")
-        if o[-1] != a.size:
-            raise ValueError(
-                f"offsets must end at len(affect) = {a.size}, got offsets[-1] = {o[-1]}"
-            )
+    def __init__(
+        self,
+        affect: NDArray[np.floating[Any]],
+        offsets: NDArray[np.int64],
+        durations: FloatArray | None,
+        base: int = 0,
+    ):
+        a, o, d = affect, offsets, durations
         lengths = np.diff(o)
         shortest = int(lengths.min()) if lengths.size else 0
-        if shortest < 0:
-            i = int(np.argmax(lengths < 0))
-            raise ValueError(
-                f"offsets must be non-decreasing, got offsets[{i + 1}] = {o[i + 1]} "
-                f"< offsets[{i}] = {o[i]}"
-            )
-        d: FloatArray | None = None
-        if durations is not None:
-            draw = _as_real_array(durations, "durations")
-            if draw.shape != a.shape:
-                raise ValueError(
-                    f"durations must have one entry per episode (len(affect) = {a.size}), "
-                    f"got length {draw.size}"
-                )
-            d = draw.astype(np.float64, copy=False)
-            if d.size and not (d.min() > 0 and np.isfinite(d.max())):
-                bad = int(np.argmax(~(np.isfinite(d) & (d > 0))))
-                raise ValueError(
-                    f"durations must be finite and > 0 (minutes), got durations[{bad}] = {d[bad]}"
-                )
+        self.base = base  # index of affect[0] in the caller's array (for messages)
         self.affect: NDArray[np.floating[Any]] = a
         self.durations = d
         self.n_journeys = lengths.size
@@ -163,6 +177,12 @@ class _Batch:
         out[self.empty] = np.nan
         return out
 
+    def expand_into(self, values: FloatArray, out: FloatArray) -> None:
+        """Write values for all journeys of this batch into ``out`` (NaN for empty ones)."""
+        out[: self.n_lead] = values
+        out[self.n_lead :] = np.nan
+        out[self.empty] = np.nan
+
     def check_finite(self, needs: set[str]) -> None:
         """Raise if affect holds NaN or inf, reusing a reduction a rule needs anyway."""
         if self.affect.size == 0:
@@ -181,7 +201,8 @@ class _Batch:
         if bad.any():
             i = int(np.argmax(bad))
             raise ValueError(
-                f"affect must be finite (no NaN or inf), got affect[{i}] = {self.affect[i]}"
+                f"affect must be finite (no NaN or inf), "
+                f"got affect[{self.base + i}] = {self.affect[i]}"
             )
 
     # -- shared passes (per leading journey) ---------------------------------------------
@@ -275,6 +296,7 @@ class _Batch:
             # a journey's first episode a jump up to the time left after it
             nonempty = self.lengths > 0
             first = self.starts[nonempty]
+            r: NDArray[Any]
             if self.durations is None:
                 r = np.full(self.affect.size, -1, dtype=np.int64)
                 r[first] = self.lengths[nonempty] - 1
@@ -807,23 +829,15 @@ def _resolve(rules: Iterable[str | MemoryRule] | str | MemoryRule) -> list[Memor
     return [get_rule(r) for r in rules]
 
 
-def _score_rules(
-    affect: ArrayLike,
-    offsets: ArrayLike,
-    rules: list[MemoryRule],
-    durations: ArrayLike | None,
-) -> dict[str, FloatArray]:
-    batch = _Batch(affect, offsets, durations)
-    out: dict[str, FloatArray] = {}
-    if batch.affect.size == 0:
-        for rule in rules:
-            out.setdefault(rule.label, np.full(batch.n_journeys, np.nan))
-        return out
-    needs: set[str] = set()
-    for rule in rules:
-        needs |= rule._needs(batch.durations is not None)
+#: Journeys are scored in blocks of about this many episodes, so that the temporaries of
+#: windowed ends, trend and recency stay in cache and small (a loop over blocks, not
+#: over journeys; a journey longer than a block forms a block of its own).
+BLOCK_EPISODES = 1 << 20
+
+
+def _score_block(batch: _Batch, rules: list[MemoryRule], needs: set[str]) -> dict[str, FloatArray]:
     values: dict[str, FloatArray] = {}
-    # empty journeys inside the array give 0/0 or garbage here; expand() masks them
+    # empty journeys inside the array give 0/0 or garbage here; expand masks them
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # trend first: its interleaved pass also yields the plain sums other rules use
         for rule in rules:
@@ -832,9 +846,42 @@ def _score_rules(
         batch.check_finite(needs)
         for rule in rules:
             if rule.label not in values:
-                values[rule.label] = rule._score(batch)
+                values[rule.label] = np.asarray(rule._score(batch), dtype=np.float64)
+    return values
+
+
+def _score_rules(
+    affect: ArrayLike,
+    offsets: ArrayLike,
+    rules: list[MemoryRule],
+    durations: ArrayLike | None,
+) -> dict[str, FloatArray]:
+    a, o, d = _validate(affect, offsets, durations)
+    n = o.size - 1
+    labels = list(dict.fromkeys(rule.label for rule in rules))
+    if a.size == 0:
+        return {label: np.full(n, np.nan) for label in labels}
+    needs: set[str] = set()
     for rule in rules:
-        out.setdefault(rule.label, batch.expand(np.asarray(values[rule.label], dtype=np.float64)))
+        needs |= rule._needs(d is not None)
+    if a.size <= BLOCK_EPISODES:
+        batch = _Batch(a, o, d)
+        values = _score_block(batch, rules, needs)
+        return {label: batch.expand(values[label]) for label in labels}
+    # journey boundaries at about every BLOCK_EPISODES episodes
+    cuts = np.searchsorted(o, np.arange(BLOCK_EPISODES, a.size, BLOCK_EPISODES))
+    bounds = np.unique(np.concatenate([[0], cuts, [n]]))
+    out = {label: np.empty(n) for label in labels}
+    for j0, j1 in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        lo, hi = int(o[j0]), int(o[j1])
+        if lo == hi:
+            for label in labels:
+                out[label][j0:j1] = np.nan
+            continue
+        batch = _Batch(a[lo:hi], o[j0 : j1 + 1] - lo, None if d is None else d[lo:hi], base=lo)
+        values = _score_block(batch, rules, needs)
+        for label in labels:
+            batch.expand_into(values[label], out[label][j0:j1])
     return out
 
 

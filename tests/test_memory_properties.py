@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -11,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from reference_memory import reference_score
 
+from peakend import memory
 from peakend.memory import RULES, get_rule, score, score_many
 
 ALL_RULES = list(RULES)
@@ -198,3 +201,33 @@ def test_end_window_lies_between_extrema_and_long_window_is_time_weighted_mean(
     assert (end[ok] <= mx + 1e-9).all() and (end[ok] >= mn - 1e-9).all()
     huge = score(a, off, durations=d, rule="end", end_window=1e6)
     close(huge, score(a, off, durations=d, rule="time_weighted_mean"), 1e-9)
+
+
+@contextmanager
+def block_size(n: int) -> Iterator[None]:
+    saved = memory.BLOCK_EPISODES
+    memory.BLOCK_EPISODES = n
+    try:
+        yield
+    finally:
+        memory.BLOCK_EPISODES = saved
+
+
+@given(data=ragged(), block=st.integers(1, 12), params=st.data())
+def test_scoring_in_blocks_matches_reference(data: dict[str, Any], block: int, params: Any) -> None:
+    """Small blocks: journeys split across many blocks, blocks of empty journeys only."""
+    rules = [get_rule(r, **params.draw(PARAMS[r])) for r in ALL_RULES]
+    with block_size(block):
+        got = score_many(data["affect"], data["offsets"], rules, durations=data["durations"])
+    for r in rules:
+        want = reference_score(
+            data["affect"], data["offsets"], data["durations"], r.name, **r.params
+        )
+        close(got[r.label], want)
+
+
+def test_non_finite_affect_reported_with_its_global_index_in_blocks() -> None:
+    affect = np.arange(40, dtype=float)
+    affect[33] = np.nan
+    with block_size(8), pytest.raises(ValueError, match=r"affect\[33\] = nan"):
+        score(affect, np.arange(0, 41, 4))
