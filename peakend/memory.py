@@ -832,7 +832,7 @@ def _resolve(rules: Iterable[str | MemoryRule] | str | MemoryRule) -> list[Memor
 #: Journeys are scored in blocks of about this many episodes, so that the temporaries of
 #: windowed ends, trend and recency stay in cache and small (a loop over blocks, not
 #: over journeys; a journey longer than a block forms a block of its own).
-BLOCK_EPISODES = 1 << 20
+BLOCK_EPISODES = 1 << 18
 
 
 def _score_block(batch: _Batch, rules: list[MemoryRule], needs: set[str]) -> dict[str, FloatArray]:
