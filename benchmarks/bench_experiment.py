@@ -28,6 +28,7 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 import platform
+import resource
 import time
 from collections.abc import Callable
 from typing import Any
@@ -48,20 +49,28 @@ def _import_probe(_: int) -> int:
     return os.getpid()
 
 
-def worker_startup(n: int) -> float:
-    """Seconds for a fresh spawn pool of ``n`` workers to import what a replication needs."""
+def worker_startup(n: int) -> tuple[float, float]:
+    """Wall and CPU seconds for a fresh spawn pool of ``n`` workers to import what a day needs."""
     context = multiprocessing.get_context("spawn")
-    t0 = time.perf_counter()
+    c0, t0 = cpu_seconds(), time.perf_counter()
     with cf.ProcessPoolExecutor(max_workers=n, mp_context=context) as pool:
         list(pool.map(_import_probe, range(n)))
-        return time.perf_counter() - t0
+        wall = time.perf_counter() - t0
+    return wall, cpu_seconds() - c0
 
 
-def timed(fn: Callable[[], Any]) -> float:
-    """Wall time of one call, seconds."""
-    t0 = time.perf_counter()
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and of its finished children, seconds."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, float]:
+    """Wall time and CPU time (this process and its workers) of one call, seconds."""
+    c0, t0 = cpu_seconds(), time.perf_counter()
     fn()
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, cpu_seconds() - c0
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -103,28 +112,38 @@ def main(argv: list[str] | None = None) -> None:
     cases = {"plain simulate loop": plain_loop, "simulate + score loop": scored_loop,
              "run, in process": run_serial, f"run, {args.workers} workers": run_parallel}
     best = dict.fromkeys(cases, float("inf"))
+    cpu = dict.fromkeys(cases, float("inf"))
     for _ in range(args.repeats):
         for name, fn in cases.items():
-            best[name] = min(best[name], timed(fn))
+            wall, used = timed(fn)
+            best[name] = min(best[name], wall)
+            cpu[name] = min(cpu[name], used)
 
     print(f"# bench_experiment: default_branch, {len(policies)} policies x {reps} replications "
           f"= {days} days; best of {args.repeats}")
     print(f"# {platform.platform()}, Python {platform.python_version()}, numpy {np.__version__},"
           f" {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end")
-    print("| case | time (s) | ms per day |")
-    print("|---|---|---|")
+    print("| case | wall time (s) | ms per day | CPU time, all processes (s) |")
+    print("|---|---|---|---|")
     for name, t in best.items():
-        print(f"| {name} | {t:.2f} | {1000 * t / days:.2f} |")
+        print(f"| {name} | {t:.2f} | {1000 * t / days:.2f} | {cpu[name]:.2f} |")
     speedup = best["run, in process"] / best[f"run, {args.workers} workers"]
     over_plain = best["run, in process"] / best["plain simulate loop"] - 1
     over_scored = best["run, in process"] / best["simulate + score loop"] - 1
-    startup = min(worker_startup(args.workers) for _ in range(2))
+    startup, startup_cpu = min(worker_startup(args.workers) for _ in range(2))
     print()
-    print(f"start-up of {args.workers} fresh spawn workers (imports): {startup:.2f} s")
+    print(f"start-up of {args.workers} fresh spawn workers (imports): {startup:.2f} s wall, "
+          f"{startup_cpu:.2f} s CPU")
     print(f"speed-up with {args.workers} workers: {speedup:.2f}x (target >= 1.8x)")
     print(f"overhead of run over the plain simulate loop: {100 * over_plain:.1f} % "
           f"(target <= 10 %)")
     print(f"overhead of run over the simulate + score loop: {100 * over_scored:.1f} %")
+    par = cpu[f"run, {args.workers} workers"]
+    work = max(par - startup_cpu, 1e-9)
+    print(f"CPU time of the parallel run, start-up excluded, over the in-process run: "
+          f"{work / cpu['run, in process']:.2f} (1.00 = no parallel overhead)")
+    print(f"speed-up if each worker had a core of its own (start-up + work / workers): "
+          f"{best['run, in process'] / (startup + work / args.workers):.2f}x (estimate)")
 
 
 if __name__ == "__main__":
