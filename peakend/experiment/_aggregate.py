@@ -60,17 +60,23 @@ def metric_names(rule_labels: Sequence[str]) -> tuple[str, ...]:
     return tuple(remembered_metric(lab) for lab in rule_labels) + BASE_METRICS
 
 
-def _group_mean(x: np.ndarray, groups: np.ndarray, mask: np.ndarray, n_groups: int) -> np.ndarray:
-    """Mean of the finite ``x[mask]`` per group code; NaN for a group without any."""
-    ok = mask & np.isfinite(x)
-    g = groups[ok]
-    counts = np.bincount(g, minlength=n_groups).astype(np.float64)
-    sums = np.bincount(g, weights=x[ok], minlength=n_groups)
+def _group_means(
+    values: np.ndarray, counts: np.ndarray, groups: np.ndarray, n_groups: int
+) -> np.ndarray:
+    """Column means of the finite ``values`` where ``counts`` is True: overall, then per group.
+
+    ``values`` and ``counts`` are (customers x k); the result is (1 + n_groups) x k,
+    NaN where nobody counts. Sums use ``einsum`` (a plain loop, no BLAS threads), so
+    the result does not depend on the machine's thread settings.
+    """
+    use = counts & np.isfinite(values)
+    filled = np.where(use, values, 0.0)
+    weight = use.astype(np.float64)
+    onehot = (groups[:, None] == np.arange(n_groups)[None, :]).astype(np.float64)
+    sums = np.vstack([filled.sum(axis=0), np.einsum("ng,nk->gk", onehot, filled)])
+    n = np.vstack([weight.sum(axis=0), np.einsum("ng,nk->gk", onehot, weight)])
     with np.errstate(invalid="ignore", divide="ignore"):
-        per_group = sums / counts
-    total = float(ok.sum())
-    overall = float(x[ok].sum()) / total if total else float("nan")
-    return np.concatenate([[overall], np.where(counts > 0, per_group, np.nan)])
+        return np.where(n > 0, sums / n, np.nan)
 
 
 def _quantile_sorted(xs: np.ndarray, q: float) -> float:
@@ -141,21 +147,21 @@ def aggregate(
     gifts = np.asarray(c["gift_cost"], dtype=np.float64)
     everyone = np.ones(seg.shape, dtype=bool)
     joined = ~balked
-    columns: dict[str, np.ndarray] = {}
-    for lab in labels:
-        columns[remembered_metric(lab)] = _group_mean(
-            np.asarray(remembered[lab], dtype=np.float64), seg, everyone, n_seg
-        )
-    columns["wait_mean"] = _group_mean(wait, seg, joined, n_seg)
+    # every mean in one pass: values (customers x k), who counts (customers x k)
+    means: list[tuple[str, np.ndarray, np.ndarray]] = [
+        (remembered_metric(lab), np.asarray(remembered[lab], dtype=np.float64), everyone)
+        for lab in labels
+    ]
+    means += [
+        ("wait_mean", wait, joined),
+        ("perceived_wait_mean", np.asarray(c["perceived_wait"], dtype=np.float64), joined),
+        ("abandonment_rate", (balked | reneged).astype(np.float64), everyone),
+        ("slips_mean", np.asarray(c["slips"], dtype=np.float64), joined),
+    ]
+    columns = dict(zip([m[0] for m in means], _group_means(
+        np.column_stack([m[1] for m in means]), np.column_stack([m[2] for m in means]),
+        seg, n_seg).T, strict=True))
     columns["wait_p90"] = _group_quantile(wait, seg, joined, n_seg, 0.9)
-    columns["perceived_wait_mean"] = _group_mean(
-        np.asarray(c["perceived_wait"], dtype=np.float64), seg, joined, n_seg
-    )
-    columns["abandonment_rate"] = _group_mean(
-        (balked | reneged).astype(np.float64), seg, everyone, n_seg
-    )
-    columns["slips_mean"] = _group_mean(np.asarray(c["slips"], dtype=np.float64), seg, joined,
-                                        n_seg)
     counts = np.bincount(seg, minlength=n_seg).astype(np.float64)
     columns["n_customers"] = np.concatenate([[float(seg.shape[0])], counts])
     columns["gift_cost"] = np.concatenate(
