@@ -9,9 +9,11 @@ summarises, compares (paired, Holm-adjusted), costs and ranks the policies.
 Examples
 --------
 >>> import peakend as pe
->>> lunch = pe.Policy("lunch", {"counters": {"general": {"n": 4}}})  # doctest: +SKIP
->>> res = pe.run("default_branch", [pe.Policy("baseline"), lunch])  # doctest: +SKIP
->>> res.compare("baseline", "peak_end")  # doctest: +SKIP
+>>> lunch = pe.Policy("five", {"counters": {"general": {"tellers": 5}}})
+>>> res = pe.run("default_branch", [pe.Policy("baseline"), lunch], replications=5,
+...              progress=False)
+>>> bool(res.compare("baseline", "wait_mean", "all")["difference"][0] < 0)
+True
 """
 
 from peakend.experiment._aggregate import ALL, BASE_METRICS, METRIC_DESCRIPTIONS, metric_names
