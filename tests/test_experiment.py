@@ -575,3 +575,19 @@ def test_how_to_experiments_runs_as_written(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "study.npz").is_file()
     out = capsys.readouterr().out
     assert "lunch_teller+hall True" in out and "'typo'" in out
+
+
+def test_table_text_csv_markdown(tmp_path):
+    from peakend.experiment import Table
+
+    t = Table({"policy": ["a", "b"], "value": [1.23456, float("nan")], "ok": [True, False]},
+              title="t")
+    text = t.to_text(digits=2, na_rep="-")
+    assert text.splitlines()[0] == "t" and "1.23" in text and "-" in text.splitlines()[-1]
+    assert t.to_markdown().splitlines()[1] == "|---|---|---|"
+    t.to_csv(tmp_path / "t.csv")
+    rows = (tmp_path / "t.csv").read_text().splitlines()
+    assert rows[0] == "policy,value,ok" and rows[1] == "a,1.23456,True"
+    assert len(t.where(policy="b")) == 1
+    with pytest.raises(ValueError, match="equal length"):
+        Table({"a": [1, 2], "b": [1]})

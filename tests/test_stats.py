@@ -171,3 +171,19 @@ def test_interval_coverage_is_close_to_nominal():
     ci = stats.mean_ci(x, axis=0)
     coverage = np.mean((ci.low <= 10.0) & (10.0 <= ci.high))
     assert 0.93 < coverage < 0.97
+
+
+@given(
+    arrays(np.float64, st.integers(3, 15), elements=st.floats(-100, 100)),
+    st.floats(-5, 5),
+)
+def test_paired_difference_agrees_with_scipy(a, shift):
+    rng = np.random.default_rng(0)
+    b = a - shift + rng.normal(0, 1, a.size)
+    d = stats.paired_difference(a, b)
+    diff = a - b
+    assert d.mean == pytest.approx(diff.mean(), abs=1e-9)
+    if np.std(diff) > 1e-6 * max(1.0, abs(diff.mean())):
+        ref = sps.ttest_rel(a, b)
+        assert d.p_value == pytest.approx(ref.pvalue, rel=1e-6, abs=1e-12)
+        assert d.low <= d.mean <= d.high
