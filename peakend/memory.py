@@ -367,13 +367,17 @@ class _Batch:
                 self._cache["sum"] = np.where(n > m, res[0::2], 0.0) + sa
             mf = m.astype(np.float64)
             if self.durations is None:
-                # midpoints u = r + 1/2 with r = 0 .. m - 1: the sums over u are closed forms
-                ua = np.multiply(self.reverse_time(), self.affect, dtype=np.float64)
-                sua = later_sum(ua)
-                del ua
-                sua += 0.5 * sa
-                su = mf * mf / 2
-                sxx = mf * (mf * mf - 1) / 12
+                # r = 0 .. m - 1 over the later part: sum(r) and sum((r - mean r)**2) are
+                # closed forms, and the slope against time is -cov(r, a) / var(r)
+                ra = np.multiply(self.reverse_time(), self.affect, dtype=np.float64)
+                sra = later_sum(ra)
+                del ra
+                neg_sxy = (mf - 1) * 0.5
+                neg_sxy *= sa
+                neg_sxy -= sra  # = -(sum(r a) - sum(r) sum(a) / m)
+                sxx = mf * mf
+                sxx -= 1
+                sxx *= mf / 12
             else:
                 # u: time before the journey's end of each episode's midpoint (minutes)
                 u = np.add(self.reverse_time(), 0.5 * self.durations)
@@ -385,11 +389,10 @@ class _Batch:
                 suu = later_sum(u)
                 del u
                 sxx = suu - su * su / mf
-            sxy = sua - su * sa / mf
+                neg_sxy = su * sa / mf - sua
+            # u runs backwards in time, hence the sign; one-episode parts have slope 0
             slope = np.zeros(n.size)
-            ok = (m > 1) & (sxx > 0)
-            # u runs backwards in time, hence the minus sign
-            slope[ok] = -sxy[ok] / sxx[ok]
+            np.divide(neg_sxy, sxx, out=slope, where=(m > 1) & (sxx > 0))
             return slope
 
         return self._cached(("slope", part), compute)

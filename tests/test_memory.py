@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import peakend as pe
+from peakend import memory
 from peakend.memory import RULES, MemoryRule, get_rule, score, score_many
 
 EXPECTED_RULES = {
@@ -305,8 +306,9 @@ def _peak_traced(fn) -> int:  # type: ignore[no-untyped-def]
         tracemalloc.stop()
 
 
+@pytest.mark.parametrize("blocked", [True, False])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_peak_end_keeps_at_most_two_affect_sized_temporaries(dtype: type) -> None:
+def test_peak_end_keeps_at_most_two_affect_sized_temporaries(dtype: type, blocked: bool) -> None:
     rng = np.random.default_rng(0)
     n_journeys = 50_000
     lengths = rng.geometric(1 / 40, n_journeys) - 1  # mean ~ 40 episodes: journey arrays small
@@ -315,10 +317,19 @@ def test_peak_end_keeps_at_most_two_affect_sized_temporaries(dtype: type) -> Non
     d = rng.uniform(0.5, 2.0, offsets[-1])
     per_journey = 8 * n_journeys  # one float64/int64 array per journey
     float_episode = 8 * affect.size  # one float64 array per episode
-    # default: extrema by reduceat and the end gather, no episode-sized temporary at all
-    peak = _peak_traced(lambda: score(affect, offsets))
-    assert peak <= 12 * per_journey, peak / float_episode
-    # windowed end: reverse time plus the overlap weights, two temporaries
-    for dur in (None, d):
-        peak = _peak_traced(lambda dur=dur: score(affect, offsets, durations=dur, end_window=3.0))
-        assert peak <= 2 * float_episode + 12 * per_journey, peak / float_episode
+    saved = memory.BLOCK_EPISODES
+    memory.BLOCK_EPISODES = saved if blocked else 1 << 40
+    try:
+        # default: extrema by reduceat and the end gather, no episode-sized temporary at all
+        peak = _peak_traced(lambda: score(affect, offsets))
+        assert peak <= 12 * per_journey, peak / float_episode
+        # windowed end: reverse time plus the overlap weights, two temporaries
+        for dur in (None, d):
+            peak = _peak_traced(
+                lambda dur=dur: score(affect, offsets, durations=dur, end_window=3.0)
+            )
+            assert peak <= 2 * float_episode + 12 * per_journey, peak / float_episode
+            if blocked:  # block-sized temporaries only
+                assert peak <= 0.5 * float_episode + 12 * per_journey, peak / float_episode
+    finally:
+        memory.BLOCK_EPISODES = saved
