@@ -3,7 +3,8 @@
 Usage::
 
     peakend run [SCENARIO] [--policies FILE] [--replications N] [--seed S]
-                [--workers W] [--out DIR] [--checkpoint DIR] [--no-progress] [--debug]
+                [--workers W] [--out DIR] [--rules R1,R2] [--checkpoint DIR]
+                [--no-progress] [--debug]
     peakend scenarios
     peakend validate FILE [--scenario NAME]
     peakend schema
@@ -32,6 +33,7 @@ __all__ = ["DEFAULT_REPLICATIONS", "main"]
 #: policy set on default_branch in well under 2 minutes on 2 cores; see docs/reference/cli.md).
 DEFAULT_REPLICATIONS = 200
 DEFAULT_SCENARIO = "default_branch"
+DEFAULT_RULES = ("peak_end", "mean", "integral", "end")  # = peakend.experiment.DEFAULT_RULES
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
 
 
@@ -65,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="worker processes (default: number of CPUs)")
     run.add_argument("--out", "-o", default="peakend-results", metavar="DIR",
                      help="directory for results.npz, tables and plots (default peakend-results)")
+    run.add_argument("--rules", default=",".join(DEFAULT_RULES), metavar="R1,R2,...",
+                     help="memory rules to score, the first is the headline "
+                     f"(default {','.join(DEFAULT_RULES)})")
     run.add_argument("--checkpoint", metavar="DIR",
                      help="resumable checkpoint directory (rerun the same command to resume)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -261,6 +266,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             workers=workers,
             progress=not args.no_progress,
             checkpoint=args.checkpoint,
+            rules=[r.strip() for r in args.rules.split(",") if r.strip()],
         )
     elapsed = time.perf_counter() - t0
     for w in caught:

@@ -59,6 +59,17 @@ def test_run_is_reproducible_and_worker_independent(tmp_path):
     assert np.all(a.get("n_customers")[0] > 0)
 
 
+def test_rules_option(tmp_path, capsys):
+    pol = tmp_path / "p.toml"
+    pol.write_text("[baseline]\n[display]\nchanges.hall.wait_display = true\n")
+    args = ["run", "-n", "3", "--workers", "1", "--no-progress", "--policies", str(pol)]
+    assert main([*args, "--rules", "end,integral", "--out", str(tmp_path / "o")]) == 0
+    res = pe.load_results(tmp_path / "o" / "results.npz")
+    assert res.rules == ("end", "integral") and "remembered value (end" in capsys.readouterr().out
+    assert main([*args, "--rules", "peak_end,nope", "--out", str(tmp_path / "x")]) == 2
+    assert "nope" in one_line_error(capsys)
+
+
 def test_default_replications_is_documented():
     doc = (Path(__file__).resolve().parents[1] / "docs" / "reference" / "cli.md").read_text()
     assert f"--replications N` | {DEFAULT_REPLICATIONS}" in doc
@@ -157,3 +168,9 @@ def test_run_with_checkpoint_resumes(tmp_path, capsys):
     assert a == pe.load_results(tmp_path / "b" / "results.npz")
     assert main([*args, str(pol), "--seed", "1", "--out", str(tmp_path / "c")]) == 2
     assert "different arguments: seed" in capsys.readouterr().err
+
+
+def test_cli_default_rules_match_the_library():
+    from peakend import cli, experiment
+
+    assert cli.DEFAULT_RULES == experiment.DEFAULT_RULES
