@@ -3,7 +3,7 @@
 Usage::
 
     peakend run [SCENARIO] [--policies FILE] [--replications N] [--seed S]
-                [--workers W] [--out DIR] [--rules R1,R2] [--checkpoint DIR]
+                [--workers W] [--out DIR] [--rules R1,R2] [--survey] [--checkpoint DIR]
                 [--no-progress] [--debug]
     peakend scenarios
     peakend validate FILE [--scenario NAME]
@@ -70,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--rules", default=",".join(DEFAULT_RULES), metavar="R1,R2,...",
                      help="memory rules to score, the first is the headline "
                      f"(default {','.join(DEFAULT_RULES)})")
+    run.add_argument("--survey", action="store_true",
+                     help="also keep survey metrics (CSAT, NPS, CES, complaints) per segment")
     run.add_argument("--checkpoint", metavar="DIR",
                      help="resumable checkpoint directory (rerun the same command to resume)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -267,6 +269,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             checkpoint=args.checkpoint,
             rules=[r.strip() for r in args.rules.split(",") if r.strip()],
+            survey=args.survey,
         )
     elapsed = time.perf_counter() - t0
     for w in caught:

@@ -273,6 +273,10 @@ def test_results_schema_matches_docs():
     for metric in ("remembered[<rule>]", *BASE_METRICS):
         assert metric in documented, metric
     assert set(METRIC_DESCRIPTIONS) == {"remembered[<rule>]", *BASE_METRICS}
+    from peakend.experiment import survey_metric_names
+
+    for metric in survey_metric_names():
+        assert metric in documented, metric
     for column, dtype in TIDY_COLUMNS:
         assert f"| `{column}` | {dtype} |" in text
     meta = synthetic_results().metadata()
@@ -591,3 +595,27 @@ def test_table_text_csv_markdown(tmp_path):
     assert len(t.where(policy="b")) == 1
     with pytest.raises(ValueError, match="equal length"):
         Table({"a": [1, 2], "b": [1]})
+
+
+def test_survey_metrics_optional_and_paired(scenario, tmp_path):
+    from peakend.experiment import survey_metric_names
+    from peakend.metrics import segment_survey_metrics
+
+    res = pe.run(scenario, POLICIES, replications=4, seed=5, survey=True, progress=False)
+    assert res.metrics[-len(survey_metric_names()):] == survey_metric_names()
+    day = pe.simulate(POLICIES[1].apply(scenario), replication_seed(5, 2))
+    direct = segment_survey_metrics(day)
+    for s_idx, seg in enumerate(res.segments):
+        for name in ("survey_nps", "survey_csat", "survey_complaints"):
+            got = res.values[1, 2, s_idx, res.metrics.index(name)]
+            want = direct[seg][name.removeprefix("survey_")]
+            assert got == pytest.approx(want, nan_ok=True)
+    # the base metrics are the same as without the survey
+    plain = pe.run(scenario, POLICIES, replications=4, seed=5, progress=False)
+    assert np.array_equal(res.values[..., : len(plain.metrics)], plain.values, equal_nan=True)
+    # a checkpoint without the survey is not mixed with one with it
+    pe.run(scenario, POLICIES, replications=2, seed=5, checkpoint=tmp_path / "ck",
+           progress=False)
+    with pytest.raises(CheckpointError, match="survey"):
+        pe.run(scenario, POLICIES, replications=2, seed=5, checkpoint=tmp_path / "ck",
+               survey=True, progress=False)

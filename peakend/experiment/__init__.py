@@ -16,7 +16,13 @@ Examples
 True
 """
 
-from peakend.experiment._aggregate import ALL, BASE_METRICS, METRIC_DESCRIPTIONS, metric_names
+from peakend.experiment._aggregate import (
+    ALL,
+    BASE_METRICS,
+    METRIC_DESCRIPTIONS,
+    metric_names,
+    survey_metric_names,
+)
 from peakend.experiment._policy import (
     Policy,
     PolicyError,
@@ -53,4 +59,5 @@ __all__ = [
     "replication_seed",
     "run",
     "simulate_replication",
+    "survey_metric_names",
 ]

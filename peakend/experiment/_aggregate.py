@@ -10,7 +10,20 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     from peakend.journeys import Journeys
 
-__all__ = ["ALL", "BASE_METRICS", "METRIC_DESCRIPTIONS", "aggregate", "metric_names"]
+__all__ = [
+    "ALL",
+    "BASE_METRICS",
+    "METRIC_DESCRIPTIONS",
+    "SURVEY_PREFIX",
+    "aggregate",
+    "metric_names",
+    "survey_metric_names",
+]
+
+#: Prefix of the survey metrics (``run(..., survey=True)``), e.g. ``survey_nps``.
+SURVEY_PREFIX = "survey_"
+#: Survey metrics left out because they repeat a base metric.
+_SURVEY_SKIP = ("n_customers", "remembered")
 
 #: Name of the pseudo-segment holding every customer.
 ALL = "all"
@@ -55,9 +68,20 @@ def remembered_metric(label: str) -> str:
     return f"remembered[{label}]"
 
 
-def metric_names(rule_labels: Sequence[str]) -> tuple[str, ...]:
+def survey_metric_names() -> tuple[str, ...]:
+    """Names of the survey metrics: ``survey_`` + each of :data:`peakend.metrics.SURVEY_METRICS`.
+
+    ``n_customers`` and ``remembered`` are left out (they repeat base metrics).
+    """
+    from peakend.metrics import SURVEY_METRICS
+
+    return tuple(SURVEY_PREFIX + k for k in SURVEY_METRICS if k not in _SURVEY_SKIP)
+
+
+def metric_names(rule_labels: Sequence[str], survey: bool = False) -> tuple[str, ...]:
     """All metric names, in storage order, for the given memory rule labels."""
-    return tuple(remembered_metric(lab) for lab in rule_labels) + BASE_METRICS
+    names = tuple(remembered_metric(lab) for lab in rule_labels) + BASE_METRICS
+    return names + survey_metric_names() if survey else names
 
 
 def _group_means(
@@ -111,6 +135,7 @@ def aggregate(
     *,
     staff_cost: float,
     fixed_cost: float = 0.0,
+    survey: bool = False,
 ) -> tuple[tuple[str, ...], tuple[str, ...], np.ndarray]:
     """Reduce one simulated day to per-segment aggregates.
 
@@ -125,6 +150,9 @@ def aggregate(
         Staff cost of the day, currency units.
     fixed_cost : float, default 0
         Other running cost of the day (lounge, distraction, display), currency units.
+    survey : bool, default False
+        Also add the survey metrics of :func:`peakend.metrics.segment_survey_metrics`
+        (noiseless answers, expected complaint counts; the scenario's memory rule).
 
     Returns
     -------
@@ -137,7 +165,7 @@ def aggregate(
     """
     c: Mapping[str, Any] = journeys.customers
     labels = tuple(remembered)
-    metrics = metric_names(labels)
+    metrics = metric_names(labels, survey)
     segments = (ALL, *journeys.segments)
     n_seg = len(journeys.segments)
     seg = np.asarray(c["segment"], dtype=np.int64)
@@ -171,5 +199,12 @@ def aggregate(
     columns["fixed_cost"] = np.full(n_seg + 1, float(fixed_cost))
     columns["cost"] = np.full(n_seg + 1, float(staff_cost) + float(fixed_cost)
                               + float(gifts.sum()))
+    if survey:
+        from peakend.metrics import segment_survey_metrics
+
+        table = segment_survey_metrics(journeys)
+        for name in survey_metric_names():
+            key = name[len(SURVEY_PREFIX):]
+            columns[name] = np.array([float(table[s][key]) for s in segments])
     out = np.stack([columns[m] for m in metrics], axis=1)
     return segments, metrics, np.ascontiguousarray(out, dtype=np.float64)

@@ -124,6 +124,7 @@ def simulate_replication(task: Mapping[str, Any]) -> dict[str, Any]:
     segments, metrics, values = aggregate(
         journeys, remembered, staff_cost=float(scenario.staff_cost()),
         fixed_cost=float(fixed()) if callable(fixed) else 0.0,
+        survey=bool(task.get("survey", False)),
     )
     return {
         "policy": int(task["policy"]),
@@ -378,6 +379,7 @@ def run(
     checkpoint: str | os.PathLike[str] | None = None,
     rules: Sequence[Any] = DEFAULT_RULES,
     keep_journeys: bool = False,
+    survey: bool = False,
 ) -> Results:
     """Run policies over replicated branch days with common random numbers.
 
@@ -424,6 +426,12 @@ def run(
         Also keep every simulated day (``Results.journeys``, one
         :class:`~peakend.journeys.Journeys` per policy with ``day`` = the
         replication). Memory grows with replications x customers.
+    survey : bool, default False
+        Also keep survey metrics per segment (``survey_csat``, ``survey_nps``,
+        ``survey_ces``, ``survey_complaints``...; see
+        :func:`peakend.metrics.segment_survey_metrics`: noiseless answers and
+        expected complaint counts from the scenario's memory rule). Costs
+        about 1 ms per simulated day.
 
     Returns
     -------
@@ -475,6 +483,8 @@ def run(
         "rules": list(labels),
         "version": __version__,
     }
+    if survey:  # only when on, so checkpoints made before this option stay valid
+        arguments["survey"] = True
     store = Checkpoint(checkpoint, arguments) if checkpoint is not None else None
 
     n_pol = len(policy_list)
@@ -489,6 +499,7 @@ def run(
             todo.append({
                 "policy": p, "replication": r, "seed": seed, "scenario": scenario_texts[p],
                 "rules": rules, "labels": labels, "keep_journeys": bool(keep_journeys),
+                "survey": bool(survey),
             })
 
     bar = _progress_bar(n_pol * replications, len(results), progress)
@@ -506,7 +517,7 @@ def run(
     _summarise_warnings(results, policy_list, replications)
 
     return _assemble(
-        results, policy_list, replications, seed, labels, scenario_data, keep_journeys
+        results, policy_list, replications, seed, labels, scenario_data, keep_journeys, survey
     )
 
 
@@ -549,9 +560,10 @@ def _assemble(
     labels: Sequence[str],
     scenario_data: Mapping[str, Any],
     keep_journeys: bool,
+    survey: bool = False,
 ) -> Results:
     """Put task results into one array, ordered by (policy, replication), never by arrival."""
-    metrics = metric_names(labels)
+    metrics = metric_names(labels, survey)
     segments: list[str] = [ALL]
     for key in sorted(results):
         for s in results[key]["segments"]:
