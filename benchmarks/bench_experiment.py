@@ -6,7 +6,9 @@ Measures, on the built-in ``default_branch`` (a full 8-hour day, about 240 custo
   ``--policies`` policies (default 1: the baseline; the built-in set has 9) in this
   process (``workers=None``) and with 2 worker processes (``workers=2``, the
   ``spawn`` start method, worker start-up included). Target (issue 4): >= 1.8x.
-  The start-up of fresh workers (imports) is measured on its own and reported.
+  The start-up of fresh workers (imports) is measured on its own and reported, and so
+  is the machine's ceiling: how much faster ``--workers`` independent ``simulate``
+  loops run side by side than one alone (on a shared or SMT machine, below 2).
 * **overhead**: ``run(..., workers=None, progress=False)`` against a plain loop
   calling ``pe.simulate`` for the same policies and replications (target <= 10 %),
   and against a loop that also scores the four default memory rules (the same work
@@ -29,6 +31,8 @@ import multiprocessing
 import os
 import platform
 import resource
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -57,6 +61,31 @@ def worker_startup(n: int) -> tuple[float, float]:
         list(pool.map(_import_probe, range(n)))
         wall = time.perf_counter() - t0
     return wall, cpu_seconds() - c0
+
+
+_LOOP = """
+import time, peakend as pe
+from peakend.experiment import replication_seed
+s = pe.load_scenario("default_branch"); pe.simulate(s, 0)
+t = time.perf_counter()
+for r in range({days}): pe.simulate(s, replication_seed(0, r))
+print(time.perf_counter() - t)
+"""
+
+
+def machine_ceiling(n: int, days: int) -> float:
+    """Speed-up the machine allows ``n`` independent processes (no executor involved).
+
+    Times a plain simulate loop of ``days`` days alone, then ``n`` copies side by side;
+    returns ``n * alone / slowest copy``.
+    """
+    code = _LOOP.format(days=days)
+    alone = float(subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                 text=True, check=True).stdout)
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+             for _ in range(n)]
+    together = max(float(p.communicate()[0]) for p in procs)
+    return n * alone / together
 
 
 def cpu_seconds() -> float:
@@ -131,9 +160,12 @@ def main(argv: list[str] | None = None) -> None:
     over_plain = best["run, in process"] / best["plain simulate loop"] - 1
     over_scored = best["run, in process"] / best["simulate + score loop"] - 1
     startup, startup_cpu = min(worker_startup(args.workers) for _ in range(2))
+    ceiling = max(machine_ceiling(args.workers, 300) for _ in range(args.repeats))
     print()
     print(f"start-up of {args.workers} fresh spawn workers (imports): {startup:.2f} s wall, "
           f"{startup_cpu:.2f} s CPU")
+    print(f"ceiling: {args.workers} independent simulate loops side by side run "
+          f"{ceiling:.2f}x as fast as one (best of {args.repeats}; 2.00 = free cores)")
     print(f"speed-up with {args.workers} workers: {speedup:.2f}x (target >= 1.8x)")
     print(f"overhead of run over the plain simulate loop: {100 * over_plain:.1f} % "
           f"(target <= 10 %)")
