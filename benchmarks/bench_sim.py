@@ -60,10 +60,10 @@ TARGET_BYTES = 1024.0  # bytes per customer in Journeys, at most
 # ----------------------------------------------------------------------------- engines
 
 
-def _day_draws(seed: int) -> tuple[list[float], list[float]]:
+def _day_draws(seed: int, hours: float = HOURS) -> tuple[list[float], list[float]]:
     """Arrival times (minutes, within the day) and service times, drawn up front."""
     rng = np.random.default_rng(seed)
-    horizon = 60.0 * HOURS
+    horizon = 60.0 * hours
     # enough interarrival gaps for the day with overwhelming probability
     n_max = int(ARRIVAL_RATE * horizon + 10 * np.sqrt(ARRIVAL_RATE * horizon) + 50)
     arrivals = np.cumsum(rng.exponential(1.0 / ARRIVAL_RATE, n_max))
@@ -72,7 +72,7 @@ def _day_draws(seed: int) -> tuple[list[float], list[float]]:
     return arrivals.tolist(), services.tolist()
 
 
-def bare_simpy_day(seed: int) -> int:
+def bare_simpy_day(seed: int, hours: float = HOURS) -> int:
     """One M/M/c day in lean plain SimPy with no recording: the floor.
 
     One door process and one process per server, a deque as the queue, an event
@@ -80,7 +80,7 @@ def bare_simpy_day(seed: int) -> int:
     arrival, one per service). Doors close after ``HOURS``; those inside are
     served. Returns the number of arrivals.
     """
-    arrivals, services = _day_draws(seed)
+    arrivals, services = _day_draws(seed, hours)
     env = simpy.Environment()
     queue: deque[int] = deque()
     idle: list[Any] = []  # wake-up events of idle servers
@@ -258,6 +258,43 @@ def stage_breakdown(scenario: Any, days: int) -> dict[str, float] | None:
     }
 
 
+def long_day_ratio(hours: float = 80.0, repeats: int = 15) -> dict[str, float]:
+    """Per-customer CPU cost on one long M/M/c day, where the fixed cost per call is spread thin.
+
+    Returns microseconds per customer of the floor, of ``run_day`` and of ``simulate``
+    (best of ``repeats``), and their ratios to the floor.
+    """
+    import peakend as pe
+
+    scenario = pe.scenarios.mmc(ARRIVAL_RATE, SERVICE_RATE, SERVERS, hours)
+    n_bare = bare_simpy_day(1, hours)
+    n_model = pe.simulate(scenario, seed=1).n_customers
+    try:
+        from peakend.sim.model import draw_day, run_day
+    except ImportError:
+        draws = None
+    else:
+        draws = draw_day(scenario, 1)
+    best = {"floor": np.inf, "run_day": np.inf, "simulate": np.inf}
+    for _ in range(repeats):
+        start = clock()
+        bare_simpy_day(1, hours)
+        best["floor"] = min(best["floor"], (clock() - start) / n_bare)
+        if draws is not None:
+            start = clock()
+            run_day(scenario, draws)
+            best["run_day"] = min(best["run_day"], (clock() - start) / n_model)
+        start = clock()
+        pe.simulate(scenario, seed=1)
+        best["simulate"] = min(best["simulate"], (clock() - start) / n_model)
+    out = {"hours": hours}
+    for name, seconds in best.items():
+        if np.isfinite(seconds):
+            out[f"{name}_us_per_customer"] = 1e6 * seconds
+            out[f"{name}_ratio_to_floor"] = seconds / best["floor"]
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=200, help="days per engine (default 200)")
@@ -305,6 +342,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 row["customers_per_second"] / rows["ciw"]["customers_per_second"]
             )
     stages = stage_breakdown(mmc, min(args.days, 50))
+    long_day = long_day_ratio()
 
     report = {
         "date_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
@@ -315,6 +353,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "rows": rows,
         "mmc_stages_us_per_customer": stages,
         "bare_simpy_us_per_customer": floor,
+        "long_mmc_day": long_day,
     }
     print_report(report)
     if args.json:
@@ -373,6 +412,15 @@ def print_report(report: dict[str, Any]) -> None:
         for stage, value in stages.items():
             print(f"  {stage}: {value:.2f}")
         print(f"  (bare SimPy loop, whole day: {report['bare_simpy_us_per_customer']:.2f})")
+    long_day = report.get("long_mmc_day")
+    if long_day:
+        print(f"\none {long_day['hours']:.0f}-hour mmc day (fixed cost per call spread thin):")
+        for name in ("floor", "run_day", "simulate"):
+            if f"{name}_us_per_customer" in long_day:
+                print(
+                    f"  {name}: {long_day[f'{name}_us_per_customer']:.2f} us/customer, "
+                    f"{long_day[f'{name}_ratio_to_floor']:.2f}x the floor"
+                )
 
 
 if __name__ == "__main__":
