@@ -121,8 +121,14 @@ def main(argv: list[str] | None = None) -> int:
     cases: dict[str, Callable[[], Any]] = {
         "floor": lambda: np.add.reduceat(affect, starts),
     }
+
+    def make(rule: Any, with_durations: bool = False) -> Callable[[], Any]:
+        return lambda: score(
+            affect, offsets, durations=durations if with_durations else None, rule=rule
+        )
+
     for name in RULES:
-        cases[name] = lambda name=name: score(affect, offsets, rule=name)
+        cases[name] = make(name)
     with_d = [
         get_rule("peak_end", end_window=3.0),
         get_rule("integral"),
@@ -131,9 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         get_rule("recency"),
     ]
     for rule in with_d:
-        cases[f"{rule.label} +durations"] = lambda r=rule: score(
-            affect, offsets, durations=durations, rule=r
-        )
+        cases[f"{rule.label} +durations"] = make(rule, with_durations=True)
     cases["peak_end(end_window=3.0) no durations"] = lambda: score(
         affect, offsets, rule="peak_end", end_window=3.0
     )

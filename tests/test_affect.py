@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -74,14 +76,20 @@ def test_perceived_wait() -> None:
     ("call", "match"),
     [
         (lambda: value([np.nan]), r"x must be finite"),
-        (lambda: value([1.0], kind="quadratic"), r"kind must be 'prospect' or 'linear'"),
+        (
+            lambda: value([1.0], kind="quadratic"),  # type: ignore[arg-type]
+            r"kind must be 'prospect' or 'linear'",
+        ),
         (lambda: prospect([1.0], alpha=0), r"alpha must be a finite number in \(0, 1\]"),
         (lambda: prospect([1.0], alpha=1.2), r"alpha"),
         (lambda: prospect([1.0], beta=-1), r"beta must be a finite number in \(0, 1\]"),
         (lambda: prospect([1.0], loss_aversion=0), r"loss_aversion must be a finite number in"),
         (lambda: linear([1.0], scale=np.inf), r"scale must be a finite number in \(0, inf\)"),
         (lambda: linear([1.0], clip=(5, -5)), r"clip must be None or finite"),
-        (lambda: linear([1.0], clip=3), r"clip must be None or a pair"),
+        (
+            lambda: linear([1.0], clip=3),  # type: ignore[arg-type]
+            r"clip must be None or a pair",
+        ),
         (lambda: linear(["a"]), r"x must be real numbers"),
         (lambda: gift_utility([-1.0]), r"size must be >= 0"),
         (lambda: gift_utility([1.0], curvature=1.5), r"curvature must be a finite number in"),
@@ -94,6 +102,6 @@ def test_perceived_wait() -> None:
         (lambda: perceived_wait([1.0], k=True), r"k must be a finite number"),
     ],
 )
-def test_validation_names_the_argument(call, match: str) -> None:  # type: ignore[no-untyped-def]
+def test_validation_names_the_argument(call: Callable[[], object], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         call()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import tracemalloc
+from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import pytest
@@ -159,7 +161,7 @@ def test_rules_are_frozen_hashable_and_labelled() -> None:
     assert r1.name == "peak_end"
     assert len({r1, r2, get_rule("peak_end")}) == 2
     with pytest.raises(dataclasses.FrozenInstanceError):
-        r1.end_window = 4.0  # type: ignore[misc]
+        r1.end_window = 4.0  # type: ignore[attr-defined]
     assert isinstance(r1, MemoryRule)
     w = get_rule("weighted_peak_end", w_mean=0.2)
     assert w.label == "weighted_peak_end(w_mean=0.2)"
@@ -295,7 +297,7 @@ def test_bad_parameters_name_parameter_and_range(rule: str, params: dict, match:
 # -- memory ---------------------------------------------------------------------------------
 
 
-def _peak_traced(fn) -> int:  # type: ignore[no-untyped-def]
+def _peak_traced(fn: Callable[[], object]) -> int:
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
@@ -325,9 +327,7 @@ def test_peak_end_keeps_at_most_two_affect_sized_temporaries(dtype: type, blocke
         assert peak <= 12 * per_journey, peak / float_episode
         # windowed end: reverse time plus the overlap weights, two temporaries
         for dur in (None, d):
-            peak = _peak_traced(
-                lambda dur=dur: score(affect, offsets, durations=dur, end_window=3.0)
-            )
+            peak = _peak_traced(partial(score, affect, offsets, durations=dur, end_window=3.0))
             assert peak <= 2 * float_episode + 12 * per_journey, peak / float_episode
             if blocked:  # block-sized temporaries only
                 assert peak <= 0.5 * float_episode + 12 * per_journey, peak / float_episode

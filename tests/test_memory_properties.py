@@ -114,7 +114,7 @@ def test_constant_journey_scores_the_constant(
             valid = {k: v for k, v in params.items() if k in RULES[rule].__dataclass_fields__}
             got = score(affect, offsets, durations=d, rule=rule, **valid)
             np.testing.assert_allclose(got, const, rtol=1e-12, atol=1e-12, err_msg=rule)
-    total = np.add.reduceat(d, offsets[:-1]) if durations else np.array(lengths, float)
+    total = np.add.reduceat(d, offsets[:-1]) if d is not None else np.array(lengths, float)
     got = score(affect, offsets, durations=d, rule="integral")
     np.testing.assert_allclose(got, const * total, rtol=1e-12, atol=1e-12)
 
