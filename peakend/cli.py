@@ -5,6 +5,7 @@ Usage::
     peakend run [SCENARIO] [--policies FILE] [--replications N] [--seed S]
                 [--workers W] [--out DIR] [--rules R1,R2] [--survey] [--checkpoint DIR]
                 [--no-progress] [--debug]
+    peakend show RESULTS [--out DIR]
     peakend scenarios
     peakend validate FILE [--scenario NAME]
     peakend schema
@@ -76,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
                      help="resumable checkpoint directory (rerun the same command to resume)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
+    show = sub.add_parser("show", help="print the comparison of saved results (no simulation)")
+    show.add_argument("results", help="a results.npz written by peakend run or Results.save")
+    show.add_argument("--out", "-o", default=None, metavar="DIR",
+                      help="also write the CSV tables and plots to DIR")
+    show.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
     sc = sub.add_parser("scenarios", help="list the built-in scenarios and policy sets")
     sc.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -274,6 +281,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - t0
     for w in caught:
         print(f"peakend: warning: {w.message}", file=sys.stderr)
+    table = _print_report(results)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    saved = results.save(out / "results.npz")
+    written = _write_outputs(results, table, out)
+    print(f"\n{len(results.policies)} policies x {results.n_replications} replications in "
+          f"{elapsed:.1f} s on {workers} worker(s); wrote {saved.name}, "
+          f"{', '.join(written)} to {out}")
+    return EXIT_OK
+
+
+def _print_report(results: Any) -> Any:
+    """Print the comparison table, the Pareto set and rule disagreements; return the table."""
     table = _comparison_table(results)
     print(table.to_text(digits=2, na_rep="-"))
     par = results.pareto()
@@ -286,17 +306,32 @@ def _cmd_run(args: argparse.Namespace) -> int:
                         for r in strong.rows()})
         print(f"Memory rules disagree (both significant) on: {'; '.join(pairs[:6])}"
               + (" ..." if len(pairs) > 6 else ""))
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    saved = results.save(out / "results.npz")
+    return table
+
+
+def _write_outputs(results: Any, table: Any, out: Path) -> list[str]:
+    """Write the CSV tables and the plots to ``out``; return the file names."""
     table.to_csv(out / "comparison.csv")
     results.summary().to_csv(out / "summary.csv")
+    written = ["comparison.csv", "summary.csv"]
     if len(results.policies) > 1:
         results.compare().to_csv(out / "compare.csv")
-    plots_written = _write_plots(results, out)
-    print(f"\n{len(results.policies)} policies x {results.n_replications} replications in "
-          f"{elapsed:.1f} s on {workers} worker(s); wrote {saved}, "
-          f"{', '.join(p.name for p in plots_written)} and CSV tables to {out}")
+        written.append("compare.csv")
+    written += [p.name for p in _write_plots(results, out)]
+    return written
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    import peakend as pe
+
+    results = pe.load_results(args.results)
+    print(results.describe())
+    table = _print_report(results)
+    if args.out is not None:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        written = _write_outputs(results, table, out)
+        print(f"\nwrote {', '.join(written)} to {out}")
     return EXIT_OK
 
 
@@ -333,8 +368,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_ERROR
-    commands = {"run": _cmd_run, "scenarios": _cmd_scenarios, "validate": _cmd_validate,
-                "schema": _cmd_schema}
+    commands = {"run": _cmd_run, "show": _cmd_show, "scenarios": _cmd_scenarios,
+                "validate": _cmd_validate, "schema": _cmd_schema}
     debug = bool(getattr(args, "debug", False)) or "--debug" in argv
     try:
         return commands[args.command](args)

@@ -174,3 +174,18 @@ def test_cli_default_rules_match_the_library():
     from peakend import cli, experiment
 
     assert cli.DEFAULT_RULES == experiment.DEFAULT_RULES
+
+
+def test_show_saved_results(tmp_path, capsys):
+    pol = tmp_path / "p.toml"
+    pol.write_text("[baseline]\n[display]\nchanges.hall.wait_display = true\n")
+    assert main(["run", "-n", "3", "--workers", "1", "--no-progress", "--policies", str(pol),
+                 "--out", str(tmp_path / "a")]) == 0
+    first = capsys.readouterr().out
+    assert main(["show", str(tmp_path / "a" / "results.npz"), "--out", str(tmp_path / "b")]) == 0
+    shown = capsys.readouterr().out
+    table = first.split("\nPareto")[0]
+    assert table in shown and "2 policies x 3 replications" in shown
+    assert (tmp_path / "b" / "comparison.png").is_file()
+    assert main(["show", str(tmp_path / "missing.npz")]) == 2
+    assert "does not exist" in one_line_error(capsys)

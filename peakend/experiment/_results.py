@@ -649,7 +649,8 @@ class Results:
         return Table(_typed(cols), title=f"remembered value ({rule}) with {confidence:.0%} CI "
                                          f"half-width, {self.n_replications} replications")
 
-    def _describe(self) -> str:
+    def describe(self) -> str:
+        """One line: numbers of policies, replications, segments, metrics; seed, rules, version."""
         return (f"Results: {len(self.policies)} policies x {self.n_replications} replications x "
                 f"{len(self.segments)} segments x {len(self.metrics)} metrics; "
                 f"seed {self.seed}; rules {', '.join(self.rules)}; peakend {self.version}")
@@ -657,11 +658,11 @@ class Results:
     def __repr__(self) -> str:
         table = self.headline().where(segment=ALL)
         table.title = ""
-        return self._describe() + "\n" + table.to_text()
+        return self.describe() + "\n" + table.to_text()
 
     def _repr_html_(self) -> str:
         table = self.headline()
-        return f"<p>{html.escape(self._describe())}</p>" + table._repr_html_()
+        return f"<p>{html.escape(self.describe())}</p>" + table._repr_html_()
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Results):
