@@ -121,6 +121,16 @@ def test_tutorial_code_runs_as_written(tmp_path, monkeypatch):
     table = namespace["table"]
     assert set(table["policy"]) == {"lunch_teller"}
     assert {"all", "vip", "gold", "ordinary"} <= set(table["segment"])
+    # the prose of the tutorial states these facts about its own output
+    import numpy as np
+
+    c, gold, ordinary = namespace["c"], namespace["gold"], namespace["ordinary"]
+    assert np.nanmean(c["remembered"][gold]) < np.nanmean(c["remembered"][ordinary]) - 1.0
+    assert c["wait"][gold].mean() < c["wait"][ordinary].mean() + 2.0  # "not much longer"
+    diff = dict(zip(table["segment"], table["difference"], strict=True))
+    low = dict(zip(table["segment"], table["low"], strict=True))
+    assert low["gold"] > 0 and low["ordinary"] > 0  # the lunch teller helps them
+    assert diff["vip"] == 0.0  # VIPs, at their own window, are unaffected
     import matplotlib.pyplot as plt
 
     plt.close("all")
