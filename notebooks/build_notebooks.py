@@ -263,6 +263,18 @@ results.cost_per_point("baseline")
 With 20 replications the intervals are wide; rerun with `replications=200` (and
 `workers=2` or more) before acting on a small difference.
 """),
+    md("""
+*The claims in the prose above, checked: CI runs this notebook, so it fails if a change
+to the library stops supporting them.*
+"""),
+    code("""
+table = results.compare("baseline", "peak_end")
+lunch = {seg: low for pol, seg, low in zip(table["policy"], table["segment"], table["low"])
+         if pol == "lunch +1"}
+assert lunch["gold"] > 0 and lunch["ordinary"] > 0, lunch
+front = results.pareto("peak_end")
+assert dict(zip(front["policy"], front["efficient"]))["moved to lunch"]
+"""),
 ]
 
 
@@ -379,6 +391,18 @@ costing VIPs, who sometimes find their window busy with a general customer. Whet
 is a good trade depends on what each segment is worth to the bank, which the analytics
 (retained customers and value) make explicit.
 """),
+    md("""
+*The claims in the prose above, checked: CI runs this notebook, so it fails if a change
+to the library stops supporting them.*
+"""),
+    code("""
+gold_wait, ordinary_wait = (results.get("wait_mean", s).mean() for s in ("gold", "ordinary"))
+gold_memory, ordinary_memory = (results.get("peak_end", s).mean() for s in ("gold", "ordinary"))
+assert gold_wait < ordinary_wait and gold_memory < ordinary_memory  # the paradox
+lounge_crowded = ep["affect"][in_lounge][queue_seen >= 5].mean()
+lounge_empty = ep["affect"][in_lounge][queue_seen == 0].mean()
+assert lounge_crowded > lounge_empty + 1.0  # the contrast effect
+"""),
 ]
 
 
@@ -492,6 +516,20 @@ customers *remember* (and tell others, and act on) would start with the farewell
 The cheapest lever is the free farewell; gifts beyond a small one are hard to justify on
 remembered value alone.
 """),
+    md("""
+*The claims in the prose above, checked: CI runs this notebook, so it fails if a change
+to the library stops supporting them.*
+"""),
+    code("""
+peak_end = {p: d for p, m, d in zip(table["policy"], table["metric"], table["difference"])
+            if m == "remembered[peak_end]"}
+integral = {p: d for p, m, d in zip(table["policy"], table["metric"], table["difference"])
+            if m == "remembered[integral]"}
+assert peak_end["farewell"] > peak_end["lunch teller"]  # memory: the end wins
+assert integral["lunch teller"] > integral["farewell"]  # total experience: the wait wins
+steps = [peak_end[p] for p in ("farewell", "small gift", "medium gift", "large gift")]
+assert all(b > a for a, b in zip(steps, steps[1:]))  # bigger gifts help, less per unit cost
+"""),
 ]
 
 
@@ -555,6 +593,17 @@ disagreement
 * If it is total discomfort endured (a welfare or fairness question), use the integral.
 * When the two disagree on a policy, say so in the report: the choice of rule is a choice
   of objective, not a technical detail.
+"""),
+    md("""
+*The claims in the prose above, checked: CI runs this notebook, so it fails if a change
+to the library stops supporting them.*
+"""),
+    code("""
+rank = {rule: dict(zip(results.policies, results.rankings(rules=[rule])[rule]))
+        for rule in rules}
+assert rank["peak_end"]["farewell_gift"] < rank["integral"]["farewell_gift"]
+assert rank["integral"]["hall_experience"] < rank["end"]["hall_experience"]
+assert len(disagreement) > 0
 """),
 ]
 
@@ -673,6 +722,20 @@ The numbers rest on assumptions (the churn curve, visits per year, segment value
 real study calibrates against the bank's own retention data; what the simulation adds is
 the link from an operational policy, through what customers remember, to those figures.
 Eight simulated days per policy keep this notebook fast; use more for a decision.
+"""),
+    md("""
+*The claims in the prose above, checked: CI runs this notebook, so it fails if a change
+to the library stops supporting them.*
+"""),
+    code("""
+fw = panels["farewell_gift"]
+tp = fw.touchpoints.index("farewell")
+early = np.nanmean(fw.affect[:10, :, tp], axis=0)
+late = np.nanmean(fw.affect[-10:, :, tp], axis=0)
+gold, ordinary = fw.segments.index("gold"), fw.segments.index("ordinary")
+assert late[gold] < early[gold] - 1.0 and late[ordinary] < early[ordinary] - 1.0  # habituation
+base = panels["baseline"].retention()[-1]
+assert all(panels[n].retention()[-1][gold] > base[gold] for n in names[1:])
 """),
 ]
 
