@@ -679,7 +679,8 @@ fig, ax = plt.subplots(figsize=(8, 3.8), layout="constrained")
 for k, segment in enumerate(res.segments):
     if segment == "vip":
         continue
-    ax.plot(np.arange(1, 53), res.affect[:, k, farewell], label=f"{segment}: affect at the farewell")
+    ax.plot(np.arange(1, 53), res.affect[:, k, farewell],
+            label=f"{segment}: affect at the farewell")
 ax.axhline(0, color="0.3", lw=0.8)
 ax.set_xlabel("week")
 ax.set_ylabel("mean affect at the farewell (−10..10)")
