@@ -329,20 +329,20 @@ def journey_map(
 
 def _place_label(ax: Axes, placed: list[Any], text: str, xy: tuple[float, float], color: Any,
                  candidates: Sequence[tuple[float, float, str, str]], *,
-                 bold: bool = False) -> None:
+                 bold: bool = False, fontsize: float = 8, leader_from: int = 1) -> None:
     """Annotate ``xy`` at the candidate offset that collides least with what is drawn.
 
     ``placed`` holds ``(display-space box, weight)`` pairs: labels already drawn
     (weight 10: text must not cover text) and drawn lines (weight 1: a label with
     a white background may sit on a line). A candidate's cost is the summed weight
     of what it overlaps plus 0.6 per step away from the preferred position; the
-    new label's box is appended. A label pushed away from its first position gets
-    a thin leader line to its episode.
+    new label's box is appended. A label placed at candidate ``leader_from`` or
+    later gets a thin leader line to its point.
     """
     from matplotlib.text import Text
 
     renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
-    style = {"fontsize": 8, "color": color, "fontweight": "bold" if bold else "normal",
+    style = {"fontsize": fontsize, "color": color, "fontweight": "bold" if bold else "normal",
              "bbox": {"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
                       "alpha": 0.75}}
     best: tuple[float, int, Any] | None = None  # (cost, candidate index, extent)
@@ -361,7 +361,7 @@ def _place_label(ax: Axes, placed: list[Any], text: str, xy: tuple[float, float]
     _, k, extent = best
     dx, dy, ha, va = candidates[k]
     arrow = None
-    if k > 0:
+    if k >= leader_from:
         arrow = {"arrowstyle": "-", "color": color, "lw": 0.6, "alpha": 0.6,
                  "shrinkA": 0, "shrinkB": 1}
     ax.annotate(text, xy, xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
@@ -841,12 +841,26 @@ def cost_value_pareto(
         ax.plot(c[~on_front], v[~on_front], "o", color="0.6", ms=8, label="dominated", zorder=3)
     ax.plot(c[front], v[front], "o", color="tab:green", ms=10, mec="black",
             label="Pareto frontier", zorder=4)
-    if labels is not None:
-        for x, y, text, f in zip(c, v, labels, on_front, strict=True):
-            ax.annotate(str(text), (x, y), xytext=(7, 5), textcoords="offset points",
-                        fontsize=9, fontweight="bold" if f else "normal",
-                        color="black" if f else "0.35")
     ax.margins(x=0.15, y=0.15)
+    if labels is not None:
+        # fix the limits, then place labels where they cover neither each other nor a point
+        ax.autoscale_view()
+        ax.set_xlim(ax.get_xlim())
+        ax.set_ylim(ax.get_ylim())
+        from matplotlib.transforms import Bbox
+
+        pixels = ax.transData.transform(np.column_stack([c, v]))
+        placed: list[Any] = [(Bbox([[px - 5, py - 5], [px + 5, py + 5]]), 10.0)
+                             for px, py in pixels]
+        near = [(7, 5, "left", "bottom"), (7, -5, "left", "top"),
+                (-7, 5, "right", "bottom"), (-7, -5, "right", "top"),
+                (0, 9, "center", "bottom"), (0, -9, "center", "top")]
+        far = [(dx * 3, dy * 3, ha, va) for dx, dy, ha, va in near]
+        order = np.concatenate([np.flatnonzero(on_front), np.flatnonzero(~on_front)])
+        for i in order:
+            _place_label(ax, placed, str(labels[i]), (float(c[i]), float(v[i])),
+                         "black" if on_front[i] else "0.35", near + far,
+                         bold=bool(on_front[i]), fontsize=9, leader_from=len(near))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)

@@ -450,3 +450,15 @@ def test_journey_map_labels_do_not_overlap_on_a_simulated_day():
     # one label per episode of each customer, plus peak/end/remembered notes
     n_episodes = sum(int(day.offsets[i + 1] - day.offsets[i]) for i in served[:2])
     assert len(ax.texts) >= n_episodes + 2 * 2
+
+
+def test_cost_value_pareto_labels_of_crowded_points_do_not_overlap():
+    # pairs of policies at the same cost and almost the same value (a real study's shape)
+    cost = np.repeat([3700.0, 4300.0, 4900.0, 5500.0], 4) + np.tile([0, 0, 540, 540], 4)
+    value = np.array([-1.2, -1.45, -1.1, -2.3, -0.3, -0.43, -0.28, -0.64,
+                      -0.09, -0.1, -0.1, -0.16, -0.04, -0.05, -0.05, -0.07])
+    names = [f"policy {i}" for i in range(16)]
+    _, ax = plt.subplots(figsize=(7, 4.8), layout="constrained")
+    plots.cost_value_pareto(cost, value, names, ax=ax)
+    assert sorted(_texts(ax)) == sorted(names)
+    assert _overlapping_texts(ax) == []
