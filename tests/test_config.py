@@ -259,8 +259,9 @@ def test_schema_exports_every_field_with_a_description():
 
 
 def test_builtin_files_validate_against_the_exported_schema():
-    jsonschema = pytest.importorskip("jsonschema")
     import tomllib
+
+    import jsonschema
 
     schema = scenario_schema()
     for name in builtin_names():

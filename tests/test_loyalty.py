@@ -155,7 +155,7 @@ def test_early_warning_list():
     for week in (0, 1):
         r = w["remembered"][w["week"] == week]
         assert np.all(np.diff(r) >= 0)  # worst first
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     frame = res.to_pandas()
     assert isinstance(frame, pd.DataFrame)
     assert {"active", "visits", "affect:farewell", "expectation:waiting"} <= set(frame["metric"])

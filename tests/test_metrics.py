@@ -232,7 +232,7 @@ def test_segment_survey_metrics_for_the_experiment_layer():
 
 
 def test_survey_to_pandas():
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     rng = np.random.default_rng(0)
     s = metrics.survey(make_journeys(rng, n=200), rng=rng)
     assert isinstance(s.to_pandas("segments"), pd.DataFrame)
