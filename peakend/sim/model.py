@@ -645,15 +645,18 @@ def build_journeys(
     )[seg]
     noise = draws.noise
 
+    # touchpoints that at least one customer has: the others are skipped
+    # (their arguments are not even computed)
+    needed = has.any(axis=0)
+
     def put(name: str, t0: Any, t1: Any, exp_v: Any, expn: Any) -> None:
         k = _TP[name]
         m = has[:, k]
         p = pos[m, k]
         tp[p] = k
-        ep_start[p] = np.broadcast_to(t0, (n,))[m]
-        ep_end[p] = np.broadcast_to(t1, (n,))[m]
-        experience[p] = np.broadcast_to(exp_v, (n,))[m]
-        expectation[p] = np.broadcast_to(expn, (n,))[m]
+        # a scalar is assigned as is, an array (one value per customer) is masked
+        for dst, v in ((ep_start, t0), (ep_end, t1), (experience, exp_v), (expectation, expn)):
+            dst[p] = v[m] if np.ndim(v) else v
 
     def level(base: Any, name: str) -> NDArray[np.float64]:
         return np.clip(base + noise[:, _NOISE[name]], 0.0, 10.0)
@@ -674,51 +677,60 @@ def build_journeys(
         info = hall.ticket_level + (hall.display_bonus if hall.wait_display else 0.0)
         put("information", t, t1, level(info, "information"), expect[:, _NOISE["information"]])
         t = t1
-    lg = s.lounge
-    crowd = seen / (seen + lg.crowd_half)
-    put(
-        "lounge",
-        join,
-        join + lg.minutes,
-        level(lg.level + lg.contrast_strength * crowd, "lounge"),
-        expect[:, _NOISE["lounge"]],
-    )
-    mpp = hall.minutes_per_point
-    w_expect = np.clip(10.0 - expected_wait / mpp, 0.0, 10.0)
-    w_exp = np.clip(10.0 - perceived / mpp - hall.slip_penalty * slips, 0.0, 10.0)
-    put("waiting", join, join + np.maximum(wait, MOMENT), w_exp, w_expect)
-    # service: the serving teller's quality
-    quality = np.concatenate([np.zeros(1), *(draws.quality[g] for g in s.counters)])
-    q = quality[teller + 1]  # teller -1 (not served) reads the leading 0
-    put("service", start, end, level(q, "service"), expect[:, _NOISE["service"]])
+    if needed[_TP["lounge"]]:
+        lg = s.lounge
+        crowd = seen / (seen + lg.crowd_half)
+        put(
+            "lounge",
+            join,
+            join + lg.minutes,
+            level(lg.level + lg.contrast_strength * crowd, "lounge"),
+            expect[:, _NOISE["lounge"]],
+        )
+    if needed[_TP["waiting"]]:
+        mpp = hall.minutes_per_point
+        w_expect = np.clip(10.0 - expected_wait / mpp, 0.0, 10.0)
+        w_exp = np.clip(10.0 - perceived / mpp - hall.slip_penalty * slips, 0.0, 10.0)
+        put("waiting", join, join + np.maximum(wait, MOMENT), w_exp, w_expect)
+    if needed[_TP["service"]]:
+        # the serving teller's quality
+        quality = np.concatenate([np.zeros(1), *(draws.quality[g] for g in s.counters)])
+        q = quality[teller + 1]  # teller -1 (not served) reads the leading 0
+        put("service", start, end, level(q, "service"), expect[:, _NOISE["service"]])
     # farewell
     fw = [s.segments[x].farewell for x in seg_names]
     fw_on = np.array([f.enabled for f in fw])[seg]
-    fw_base = np.where(
-        fw_on, np.array([f.level for f in fw])[seg], np.array([f.plain_level for f in fw])[seg]
-    )
     gift = np.array([f.gift_size for f in fw])[seg]
-    g_util = np.asarray(
-        affect.gift_utility(gift, scale=s.gift_utility.scale, curvature=s.gift_utility.curvature),
-        dtype=np.float64,
-    )
     fw_minutes = np.where(fw_on, np.array([f.minutes for f in fw])[seg], MOMENT)
-    put(
-        "farewell",
-        end,
-        end + fw_minutes,
-        level(fw_base + g_util, "farewell"),
-        expect[:, _NOISE["farewell"]],
-    )
+    if needed[_TP["farewell"]]:
+        fw_base = np.where(
+            fw_on,
+            np.array([f.level for f in fw])[seg],
+            np.array([f.plain_level for f in fw])[seg],
+        )
+        g_util = np.asarray(
+            affect.gift_utility(
+                gift, scale=s.gift_utility.scale, curvature=s.gift_utility.curvature
+            ),
+            dtype=np.float64,
+        )
+        put(
+            "farewell",
+            end,
+            end + fw_minutes,
+            level(fw_base + g_util, "farewell"),
+            expect[:, _NOISE["farewell"]],
+        )
     # abandonment
     ab0 = np.where(balked, join, leave)
-    put(
-        "abandonment",
-        ab0,
-        ab0 + s.abandonment.minutes,
-        s.abandonment.level,
-        expect[:, _NOISE["service"]],
-    )
+    if needed[_TP["abandonment"]]:
+        put(
+            "abandonment",
+            ab0,
+            ab0 + s.abandonment.minutes,
+            s.abandonment.level,
+            expect[:, _NOISE["service"]],
+        )
 
     if rule is None:
         rule = memory.get_rule(s.memory.rule, **s.memory.params)
