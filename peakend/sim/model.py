@@ -647,7 +647,7 @@ def build_journeys(
 
     # touchpoints that at least one customer has: the others are skipped
     # (their arguments are not even computed)
-    needed: list[bool] = has.any(axis=0).tolist()
+    needed: list[bool] = np.asarray(has.any(axis=0), dtype=bool).tolist()
 
     def put(name: str, t0: Any, t1: Any, exp_v: Any, expn: Any) -> None:
         k = _TP[name]
