@@ -122,13 +122,15 @@ def draw_day(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> DayD
         m = bus == i
         service[m] = ppf(scenario.business_types[b].service, u_service[m])
 
-    u_patience = stream(root, "patience").random(n)
     patience = np.full(n, np.inf)
-    for i, s in enumerate(seg_names):
-        dist = scenario.segments[s].renege
-        if dist is not None:
-            m = seg == i
-            patience[m] = ppf(dist, u_patience[m])
+    renege = [(i, scenario.segments[s].renege) for i, s in enumerate(seg_names)]
+    if any(dist is not None for _, dist in renege):
+        # the stream is only needed (and only set up) when someone can renege
+        u_patience = stream(root, "patience").random(n)
+        for i, dist in renege:
+            if dist is not None:
+                m = seg == i
+                patience[m] = ppf(dist, u_patience[m])
 
     sd = np.array([scenario.segments[s].noise_sd for s in seg_names])
     noise = stream(root, "experience").standard_normal((n, len(LEVEL_TOUCHPOINTS)))

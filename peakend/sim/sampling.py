@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special
 
 from peakend.config.models import (
     Deterministic,
@@ -126,6 +125,9 @@ def ppf(dist: Any, u: NDArray[np.float64]) -> NDArray[np.float64]:
         Durations, minutes, the same shape as ``u``.
     """
     u = np.asarray(u, dtype=np.float64)
+    if isinstance(dist, Lognormal | Gamma):
+        # imported here: scipy.special is slow to import and only these two need it
+        from scipy import special
     if isinstance(dist, Exponential):
         return -dist.mean * np.log1p(-u)
     if isinstance(dist, Lognormal):
