@@ -343,6 +343,10 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
     on_duty = [False] * n_tellers
     idle = [False] * n_tellers
     wake: list[Any] = [None] * n_tellers
+    n_idle = 0  # number of True in idle
+    # customers leave a queue without being picked only by reneging (the closing
+    # dismissal clears the queues): without it, queue heads are always waiting
+    can_leave = any(p < math.inf for p in pat)
     levels_of = [group_levels[teller_group[t]] for t in range(n_tellers)]
     for t_, t, on in shift_events:
         if t_ <= 0.0:
@@ -360,7 +364,7 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
                 q_len.append(hall_n)
 
     def door() -> Any:
-        nonlocal hall_n
+        nonlocal hall_n, n_idle
         timeout = env.timeout
         for c in range(n):
             delay = join_l[c] - env.now
@@ -375,13 +379,17 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
                 state[c] = _BALKED
                 continue
             k = keys[c]
-            for t in cand[k]:
-                if idle[t] and on_duty[t]:
-                    idle[t] = False
-                    state[c] = _SERVING
-                    wake[t].succeed(c)
-                    break
-            else:
+            handed = False
+            if n_idle:  # else no teller is idle: skip the scan
+                for t in cand[k]:
+                    if idle[t] and on_duty[t]:
+                        idle[t] = False
+                        n_idle -= 1
+                        state[c] = _SERVING
+                        wake[t].succeed(c)
+                        handed = True
+                        break
+            if not handed:
                 state[c] = _WAITING
                 queues[k].append(c)
                 if in_hall[c]:
@@ -408,15 +416,25 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
         return -1
 
     def teller(t: int) -> Any:
-        nonlocal hall_n
+        nonlocal hall_n, n_idle
         levels = levels_of[t]
+        # one queue and nobody who can leave it: the head is always the next customer
+        single = (
+            levels[0][0] if not can_leave and len(levels) == 1 and len(levels[0]) == 1 else None
+        )
         timeout = env.timeout
         while True:
-            c = pick(levels) if on_duty[t] else -1
+            if not on_duty[t]:
+                c = -1
+            elif single is not None:
+                c = single.popleft() if single else -1
+            else:
+                c = pick(levels)
             if c < 0:
                 ev = env.event()
                 wake[t] = ev
                 idle[t] = True
+                n_idle += 1
                 c = yield ev
                 if c < 0:
                     continue
@@ -432,6 +450,7 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
             end[c] = env.now
 
     def shifts() -> Any:
+        nonlocal n_idle
         for t_, t, on in shift_events:
             if t_ <= 0.0:
                 continue
@@ -440,6 +459,7 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
             on_duty[t] = on
             if on and idle[t]:
                 idle[t] = False
+                n_idle -= 1
                 wake[t].succeed(-1)
 
     def closing() -> Any:
