@@ -175,6 +175,10 @@ class DayRun:
     queue_length: NDArray[np.int32]
     teller_names: list[str]
     teller_group: list[str]
+    # one queue, nobody reneges: served strictly in join order, so nobody slips
+    # (a teller is idle only when the queue is empty, so nobody is handed to a
+    # teller while someone waits, and the queue is first in, first out)
+    no_slips: bool = False
 
 
 def _greetings(arrive: NDArray[np.float64], managers: int, minutes: float) -> NDArray[np.bool_]:
@@ -503,6 +507,7 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
         queue_length=np.array(q_len, dtype=np.int32),
         teller_names=teller_names,
         teller_group=teller_group,
+        no_slips=len(queues) == 1 and not can_leave,
     )
 
 
@@ -621,7 +626,10 @@ def build_journeys(
 
     until = np.where(served, start, np.where(reneged, leave, np.nan))
     wait = np.where(balked, 0.0, np.maximum(until - join, 0.0))
-    slips = arrival_order(count_slips(run.join, run.start, until[o], ~run.lounge))
+    if run.no_slips:
+        slips = np.zeros(n, dtype=np.int32)
+    else:
+        slips = arrival_order(count_slips(run.join, run.start, until[o], ~run.lounge))
 
     hall = s.hall
     mult = np.ones(n)
