@@ -350,7 +350,7 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
     n_idle = 0  # number of True in idle
     # customers leave a queue without being picked only by reneging (the closing
     # dismissal clears the queues): without it, queue heads are always waiting
-    can_leave = any(p < math.inf for p in pat)
+    can_leave = bool(np.any(draws.patience < math.inf))
     levels_of = [group_levels[teller_group[t]] for t in range(n_tellers)]
     for t_, t, on in shift_events:
         if t_ <= 0.0:
@@ -370,6 +370,7 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
     def door() -> Any:
         nonlocal hall_n, n_idle
         timeout = env.timeout
+        q_time_append, q_len_append, inf = q_time.append, q_len.append, math.inf
         for c in range(n):
             delay = join_l[c] - env.now
             if delay > 0:
@@ -398,10 +399,10 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
                 queues[k].append(c)
                 if in_hall[c]:
                     hall_n += 1
-                    q_time.append(env.now)
-                    q_len.append(hall_n)
+                    q_time_append(env.now)
+                    q_len_append(hall_n)
                 p = pat[c]
-                if p < math.inf:
+                if p < inf:
                     Timeout(env, p, c).callbacks.append(renege)
 
     def pick(levels: list[list[deque[int]]]) -> int:
@@ -426,7 +427,8 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
         single = (
             levels[0][0] if not can_leave and len(levels) == 1 and len(levels[0]) == 1 else None
         )
-        timeout = env.timeout
+        timeout, event = env.timeout, env.event
+        q_time_append, q_len_append = q_time.append, q_len.append
         while True:
             if not on_duty[t]:
                 c = -1
@@ -435,20 +437,22 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
             else:
                 c = pick(levels)
             if c < 0:
-                ev = env.event()
+                ev = event()
                 wake[t] = ev
                 idle[t] = True
                 n_idle += 1
                 c = yield ev
                 if c < 0:
                     continue
+                start[c] = env.now
             else:
+                now = env.now
                 state[c] = _SERVING
                 if in_hall[c]:
                     hall_n -= 1
-                    q_time.append(env.now)
-                    q_len.append(hall_n)
-            start[c] = env.now
+                    q_time_append(now)
+                    q_len_append(hall_n)
+                start[c] = now
             served_by[c] = t
             yield timeout(svc[c])
             end[c] = env.now
