@@ -650,20 +650,26 @@ def build_journeys(
     appt_wait_seg = np.array([s.segments[x].appointment_expected_wait for x in seg_names])
     expected_wait = np.where(draws.appointment, appt_wait_seg[seg], exp_wait_seg[seg])
 
-    # ---- which episodes each customer has, in TOUCHPOINTS order
-    has = np.zeros((n, len(TOUCHPOINTS)), dtype=bool)
+    # ---- which episodes each customer has: one mask per touchpoint, in TOUCHPOINTS order
+    has = [np.zeros(n, dtype=bool) for _ in TOUCHPOINTS]
     for name in ("entrance", "welcome", "information"):
         if name in journey:
-            has[:, _TP[name]] = True
-    has[:, _TP["lounge"]] = lounge & ~balked
-    has[:, _TP["waiting"]] = ~balked
-    has[:, _TP["service"]] = served
-    has[:, _TP["farewell"]] = served & ("farewell" in journey)
-    has[:, _TP["abandonment"]] = balked | reneged
-    counts = has.sum(axis=1)
+            has[_TP[name]] = np.ones(n, dtype=bool)
+    has[_TP["lounge"]] = lounge & ~balked
+    has[_TP["waiting"]] = ~balked
+    has[_TP["service"]] = served
+    has[_TP["farewell"]] = served & ("farewell" in journey)
+    has[_TP["abandonment"]] = balked | reneged
+    # episodes before touchpoint k in each journey (column by column: numpy is slow
+    # at reductions along the short axis of an (n, 8) matrix)
+    before: list[NDArray[np.int64]] = []
+    counts = np.zeros(n, dtype=np.int64)
+    for mask in has:
+        before.append(counts)
+        counts = counts + mask
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    pos = offsets[:-1, None] + np.cumsum(has, axis=1) - 1
+    first = offsets[:-1]
     m_total = int(offsets[-1])
     tp = np.empty(m_total, dtype=np.int16)
     ep_start = np.empty(m_total)
@@ -671,22 +677,28 @@ def build_journeys(
     experience = np.empty(m_total)
     expectation = np.empty(m_total)
 
-    expect = np.array(
+    expect_table = np.array(
         [
             [_expectation(s.segments[x].expectations, t) for t in LEVEL_TOUCHPOINTS]
             for x in seg_names
         ]
-    )[seg]
+    )
+
+    def expect(name: str) -> NDArray[np.float64]:
+        """Each customer's expectation level for a touchpoint (its segment's)."""
+        out: NDArray[np.float64] = expect_table[:, _NOISE[name]][seg]
+        return out
+
     noise = draws.noise
 
     # touchpoints that at least one customer has: the others are skipped
     # (their arguments are not even computed)
-    needed: list[bool] = np.asarray(has.any(axis=0), dtype=bool).tolist()
+    needed = [bool(mask.any()) for mask in has]
 
     def put(name: str, t0: Any, t1: Any, exp_v: Any, expn: Any) -> None:
         k = _TP[name]
-        m = has[:, k]
-        p = pos[m, k]
+        m = has[k]
+        p = (first + before[k])[m]  # the episode's position in the episode arrays
         tp[p] = k
         # a scalar is assigned as is, an array (one value per customer) is masked
         for dst, v in ((ep_start, t0), (ep_end, t1), (experience, exp_v), (expectation, expn)):
@@ -698,18 +710,18 @@ def build_journeys(
     t: NDArray[np.float64] = arrival.copy()
     if "entrance" in journey:
         t1 = t + s.entrance.minutes
-        put("entrance", t, t1, level(s.entrance.level, "entrance"), expect[:, _NOISE["entrance"]])
+        put("entrance", t, t1, level(s.entrance.level, "entrance"), expect("entrance"))
         t = t1
     if "welcome" in journey:
         lob = s.lobby
         t1 = t + np.where(greeted, lob.greeting_minutes, MOMENT)
         base = np.where(greeted, lob.greeted_level, lob.ungreeted_level)
-        put("welcome", t, t1, level(base, "welcome"), expect[:, _NOISE["welcome"]])
+        put("welcome", t, t1, level(base, "welcome"), expect("welcome"))
         t = t1
     if "information" in journey:
         t1 = t + hall.ticket_minutes
         info = hall.ticket_level + (hall.display_bonus if hall.wait_display else 0.0)
-        put("information", t, t1, level(info, "information"), expect[:, _NOISE["information"]])
+        put("information", t, t1, level(info, "information"), expect("information"))
         t = t1
     if needed[_TP["lounge"]]:
         lg = s.lounge
@@ -719,7 +731,7 @@ def build_journeys(
             join,
             join + lg.minutes,
             level(lg.level + lg.contrast_strength * crowd, "lounge"),
-            expect[:, _NOISE["lounge"]],
+            expect("lounge"),
         )
     if needed[_TP["waiting"]]:
         mpp = hall.minutes_per_point
@@ -730,7 +742,7 @@ def build_journeys(
         # the serving teller's quality
         quality = np.concatenate([np.zeros(1), *(draws.quality[g] for g in s.counters)])
         q = quality[teller + 1]  # teller -1 (not served) reads the leading 0
-        put("service", start, end, level(q, "service"), expect[:, _NOISE["service"]])
+        put("service", start, end, level(q, "service"), expect("service"))
     # farewell
     fw = [s.segments[x].farewell for x in seg_names]
     fw_on = np.array([f.enabled for f in fw])[seg]
@@ -753,7 +765,7 @@ def build_journeys(
             end,
             end + fw_minutes,
             level(fw_base + g_util, "farewell"),
-            expect[:, _NOISE["farewell"]],
+            expect("farewell"),
         )
     # abandonment
     ab0 = np.where(balked, join, leave)
@@ -763,7 +775,7 @@ def build_journeys(
             ab0,
             ab0 + s.abandonment.minutes,
             s.abandonment.level,
-            expect[:, _NOISE["service"]],
+            expect("service"),
         )
 
     if rule is None:
