@@ -104,13 +104,19 @@ def draw_day(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> DayD
     shares = np.array([scenario.segments[s].share for s in seg_names])
     cum = np.cumsum(shares)
     cum /= cum[-1]
-    seg = np.minimum(np.searchsorted(cum, u[:, 0], side="right"), len(seg_names) - 1)
+    if len(seg_names) == 1:  # the formula below gives 0 for everyone
+        seg = np.zeros(n, dtype=np.int64)
+    else:
+        seg = np.minimum(np.searchsorted(cum, u[:, 0], side="right"), len(seg_names) - 1)
     mix = np.array(
         [[scenario.segments[s].business_mix.get(b, 0.0) for b in bus_names] for s in seg_names]
     )
     cmix = np.cumsum(mix, axis=1)
     cmix /= cmix[:, -1:]
-    bus = np.minimum((u[:, 1:2] >= cmix[seg]).sum(axis=1), len(bus_names) - 1)
+    if len(bus_names) == 1:  # the formula below gives 0 for everyone
+        bus = np.zeros(n, dtype=np.int64)
+    else:
+        bus = np.minimum((u[:, 1:2] >= cmix[seg]).sum(axis=1), len(bus_names) - 1)
     appt_share = np.array([scenario.segments[s].appointment_share for s in seg_names])
     appointment = u[:, 2] < appt_share[seg]
     e_share = np.array([scenario.business_types[b].e_channel_share for b in bus_names])
@@ -118,9 +124,12 @@ def draw_day(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> DayD
 
     u_service = stream(root, "service").random(n)
     service = np.empty(n)
-    for i, b in enumerate(bus_names):
-        m = bus == i
-        service[m] = ppf(scenario.business_types[b].service, u_service[m])
+    if len(bus_names) == 1:  # ppf is elementwise: the same values without masking
+        service[:] = ppf(scenario.business_types[bus_names[0]].service, u_service)
+    else:
+        for i, b in enumerate(bus_names):
+            m = bus == i
+            service[m] = ppf(scenario.business_types[b].service, u_service[m])
 
     patience = np.full(n, np.inf)
     renege = [(i, scenario.segments[s].renege) for i, s in enumerate(seg_names)]
@@ -143,6 +152,18 @@ def draw_day(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> DayD
         quality[g] = np.clip(q, 0.0, 10.0)
 
     idx = np.flatnonzero(keep)
+    if idx.size == n:  # nobody diverted to the e-channel: no need to copy
+        return DayDraws(
+            arrival=times,
+            potential=idx.astype(np.int64),
+            segment=seg.astype(np.int16),
+            business=bus.astype(np.int16),
+            appointment=appointment,
+            service=service,
+            patience=patience,
+            noise=noise,
+            quality=quality,
+        )
     return DayDraws(
         arrival=times[idx],
         potential=idx.astype(np.int64),
