@@ -372,6 +372,7 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
     # customers leave a queue without being picked only by reneging (the closing
     # dismissal clears the queues): without it, queue heads are always waiting
     can_leave = bool(np.any(draws.patience < math.inf))
+    can_balk = bool(np.any(balk_arr < math.inf))
     levels_of = [group_levels[teller_group[t]] for t in range(n_tellers)]
     for t_, t, on in shift_events:
         if t_ <= 0.0:
@@ -401,7 +402,7 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
                 state[c] = _RENEGED
                 leave[c] = env.now
                 continue
-            if balk[c] <= hall_n:
+            if can_balk and balk[c] <= hall_n:
                 state[c] = _BALKED
                 continue
             k = keys[c]
@@ -422,9 +423,10 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
                     hall_n += 1
                     q_time_append(env.now)
                     q_len_append(hall_n)
-                p = pat[c]
-                if p < inf:
-                    Timeout(env, p, c).callbacks.append(renege)
+                if can_leave:
+                    p = pat[c]
+                    if p < inf:
+                        Timeout(env, p, c).callbacks.append(renege)
 
     def pick(levels: list[list[deque[int]]]) -> int:
         for level in levels:
