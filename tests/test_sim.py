@@ -534,6 +534,7 @@ def random_branch(draw) -> Scenario:
 @given(scenario=random_branch(), seed=st.integers(0, 2**32 - 1))
 def test_invariants_hold_for_random_branches(scenario, seed):
     d = quiet(scenario, seed)
+    d.validate()  # simulate builds the record unvalidated: codes, offsets, times, finite affect
     c, e = d.customers, d.episodes
     served = c["counter"] >= 0
     assert np.all(served.astype(int) + c["balked"] + c["reneged"] == 1)
