@@ -103,8 +103,8 @@ if TYPE_CHECKING:  # pragma: no cover - for static type checkers only
         stats,
         theory,
     )
-    from peakend.config import Scenario, load_scenario, scenario_schema
-    from peakend.experiment import Policy, Results, load_results, run
-    from peakend.journeys import Journeys, load_journeys
-    from peakend.memory import get_rule, score, score_many
-    from peakend.sim import simulate
+    from peakend.config import Scenario, load_scenario, scenario_schema  # noqa: F401
+    from peakend.experiment import Policy, Results, load_results, run  # noqa: F401
+    from peakend.journeys import Journeys, load_journeys  # noqa: F401
+    from peakend.memory import get_rule, score, score_many  # noqa: F401
+    from peakend.sim import simulate  # noqa: F401

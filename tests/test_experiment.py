@@ -384,7 +384,7 @@ def test_completion_order_does_not_matter(scenario, serial):
 
 
 def test_dask_executor(scenario, serial):
-    distributed = pytest.importorskip("distributed")
+    import distributed
     with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
                             dashboard_address=None) as client:
         res = pe.run(scenario, POLICIES, replications=8, seed=5,

@@ -359,7 +359,21 @@ def _drain(
         raise
 
 
+class _NoProgress:
+    """Stands in for a progress bar when none is wanted (tqdm is then not imported)."""
+
+    def update(self, n: int = 1) -> None:
+        """Do nothing."""
+
+    def close(self) -> None:
+        """Do nothing."""
+
+
 def _progress_bar(total: int, initial: int, enabled: bool) -> Any:
+    # tqdm.auto is imported only when a bar is wanted: in a notebook without ipywidgets
+    # its import alone prints a warning, which progress=False must not produce.
+    if not enabled:
+        return _NoProgress()
     from tqdm.auto import tqdm
 
     return tqdm(
