@@ -619,3 +619,18 @@ def test_survey_metrics_optional_and_paired(scenario, tmp_path):
     with pytest.raises(CheckpointError, match="survey"):
         pe.run(scenario, POLICIES, replications=2, seed=5, checkpoint=tmp_path / "ck",
                survey=True, progress=False)
+
+
+def test_no_progress_bar_does_not_import_tqdm():
+    """progress=False must not import tqdm.auto (in a notebook without ipywidgets its
+    import alone prints a warning)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, peakend as pe\n"
+        "pe.run(pe.scenarios.mmc(1.0, 0.5, 3, 1), replications=2, seed=1, progress=False)\n"
+        "print('tqdm' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr
