@@ -75,7 +75,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="also keep survey metrics (CSAT, NPS, CES, complaints) per segment")
     run.add_argument("--checkpoint", metavar="DIR",
                      help="resumable checkpoint directory (rerun the same command to resume)")
-    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (also off when stderr is not a terminal, e.g. in CI or a log)",
+    )
     run.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
     show = sub.add_parser("show", help="print the comparison of saved results (no simulation)")
@@ -273,7 +277,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             replications=args.replications,
             seed=args.seed,
             workers=workers,
-            progress=not args.no_progress,
+            progress=not args.no_progress and sys.stderr.isatty(),
             checkpoint=args.checkpoint,
             rules=[r.strip() for r in args.rules.split(",") if r.strip()],
             survey=args.survey,
