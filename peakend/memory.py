@@ -30,6 +30,7 @@ Redelmeier & Kahneman (1996), patients A and B, pain as negative affect:
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import math
 from collections.abc import Callable, Iterable
@@ -466,7 +467,7 @@ def _range_text(meta: Any) -> str:
 
 
 @dataclass(frozen=True)
-class MemoryRule:
+class MemoryRule(abc.ABC):
     """Base class of memory rules: a frozen, hashable set of validated parameters.
 
     Subclasses set the class attribute ``name`` and implement ``_score``. Call
@@ -519,8 +520,9 @@ class MemoryRule:
     def _needs(self, has_durations: bool) -> set[str]:
         return set(self.needs)
 
-    def _score(self, batch: _Batch) -> FloatArray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _score(self, batch: _Batch) -> FloatArray:
+        """Score a block of journeys from the shared passes in ``batch``."""
 
     def __call__(
         self, affect: ArrayLike, offsets: ArrayLike, *, durations: ArrayLike | None = None
