@@ -25,3 +25,21 @@ def test_two_setup_commands_marked_for_ci():
     assert commands["test"].endswith("pytest")
     assert 'pip install ".[test]"' in commands["test"]
     assert commands["main"].endswith("peakend run")
+
+
+def test_python_examples_run_as_written(tmp_path, monkeypatch):
+    """The README's Python blocks run in order, in one namespace, and print what they say."""
+    import numpy as np
+
+    blocks = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)
+    assert len(blocks) >= 2
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)
+    pe = namespace["pe"]
+    np.testing.assert_allclose(
+        pe.score(namespace["affect"], namespace["offsets"]), [-7.5, -4.5]
+    )
+    assert len(namespace["day"]) > 100
+    assert "baseline" in {p.name for p in namespace["policies"]}
