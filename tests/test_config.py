@@ -54,6 +54,36 @@ def test_default_branch_matches_the_issue():
     assert 12.0 <= peak.start < 14.0
 
 
+def test_lobby_manager_shift_plans():
+    s = load_scenario("default_branch")
+    opening, closing = s.opening, s.closing
+    plan = [{"start": opening, "count": 1}, {"start": 12.0, "count": 3}]
+    changed = Scenario.model_validate(
+        deep_merge(s.model_dump(), {"lobby": {"managers": plan, "cost_per_hour": 50.0}})
+    )
+    assert changed.managers_at(opening) == 1 and changed.managers_at(13.0) == 3
+    hours = 1 * (12.0 - opening) + 3 * (closing - 12.0)
+    assert changed.manager_hours() == pytest.approx(hours)
+    flat = Scenario.model_validate(
+        deep_merge(s.model_dump(), {"lobby": {"managers": 0, "cost_per_hour": 50.0}})
+    )
+    assert changed.staff_cost() == pytest.approx(flat.staff_cost() + 50.0 * hours)
+    bad = {
+        "lobby.managers: shift block start": [{"start": closing + 1, "count": 1}],
+        "managers: shift block starts must strictly increase": [
+            {"start": 12.0, "count": 1},
+            {"start": 11.0, "count": 2},
+        ],
+        "managers: shift block counts must be between 0 and 100": [
+            {"start": opening, "count": 101}
+        ],
+        "managers: must be between 0 and 100": 101,
+    }
+    for message, managers in bad.items():
+        with pytest.raises(ValidationError, match=message):
+            Scenario.model_validate(deep_merge(s.model_dump(), {"lobby": {"managers": managers}}))
+
+
 def test_staff_cost_from_shift_plans():
     # default_branch: 4 general x 8 h x 80 + 1 VIP x 8 h x 150 + 1 lobby manager x 8 h x 60
     assert load_scenario("default_branch").staff_cost() == pytest.approx(

@@ -365,6 +365,39 @@ def test_lobby_greeting_needs_a_free_manager(branch):
     assert np.allclose((e2["end"] - e2["start"])[w2], MOMENT)
 
 
+def test_lobby_shift_plan_greets_only_while_managers_are_on_duty(branch):
+    """No manager before 12:00 and two from 12:00: nobody who reaches the lobby before noon
+    is greeted, and some who come after are; a constant plan equals its integer count."""
+    opening = branch.opening
+    plan = {"lobby": {"managers": [{"start": opening, "count": 0}, {"start": 12.0, "count": 2}]}}
+    d = simulate(variant(branch, plan), seed=2)
+    e = d.episodes
+    w = e["touchpoint"] == d.touchpoints.index("welcome")
+    greeted = np.isclose((e["end"] - e["start"])[w], branch.lobby.greeting_minutes)
+    noon = (12.0 - opening) * 60.0
+    start = e["start"][w]
+    assert not greeted[start < noon].any()
+    assert greeted[start >= noon].any()
+    flat = {"lobby": {"managers": [{"start": opening, "count": branch.lobby.managers}]}}
+    same = simulate(variant(branch, flat), seed=2)
+    base = simulate(branch, seed=2)
+    assert np.array_equal(same.episodes["end"], base.episodes["end"])
+    assert np.array_equal(same.customers["remembered"], base.customers["remembered"])
+
+
+def test_lobby_manager_going_off_duty_finishes_the_greeting():
+    from peakend.sim.model import _greetings
+
+    # one manager on duty for the first customer only; a greeting takes 5 min
+    arrive = np.array([0.0, 1.0, 6.0, 7.0])
+    on_duty = np.array([1, 0, 0, 1])
+    greeted = _greetings(arrive, on_duty, 5.0)
+    assert greeted.tolist() == [True, False, False, True]
+    # back on duty at 3.0 but still busy with the greeting begun at 0.0 until 5.0
+    greeted = _greetings(np.array([0.0, 3.0, 5.0]), np.array([1, 1, 1]), 5.0)
+    assert greeted.tolist() == [True, False, True]
+
+
 def test_overloaded_branch_warns_ends_and_reports_abandonment(branch):
     over = variant(branch, {"counters": {"general": {"tellers": 1}}})
     with pytest.warns(OverloadWarning, match="overloaded"):

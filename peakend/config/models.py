@@ -353,10 +353,71 @@ class BusinessType(Model):
 
 # --------------------------------------------------------------------------- counters
 class ShiftBlock(Model):
-    """One block of a counter group's shift plan."""
+    """One block of a shift plan (tellers of a counter group, or lobby managers)."""
 
     start: ClockTime = Field(ge=0, le=1e6, description="clock time the block starts, hours")
-    count: int = Field(ge=0, le=1000, description="tellers on duty from start on, 0-1000")
+    count: int = Field(
+        ge=0, le=1000, description="staff on duty from start on (tellers or managers), 0-1000"
+    )
+
+
+def _check_plan(plan: int | list[ShiftBlock], field: str, upper: int) -> None:
+    """Check a staffing field: a count in 0..upper, or shift blocks with increasing starts."""
+    if isinstance(plan, int):
+        if not 0 <= plan <= upper:
+            raise ValueError(f"{field}: must be between 0 and {upper}, got {plan}")
+        return
+    if not plan:
+        raise ValueError(f"{field}: a shift plan needs at least one block")
+    starts = [b.start for b in plan]
+    if any(b <= a for a, b in itertools.pairwise(starts)):
+        raise ValueError(f"{field}: shift block starts must strictly increase, got {starts}")
+    too_many = [b.count for b in plan if b.count > upper]
+    if too_many:
+        raise ValueError(
+            f"{field}: shift block counts must be between 0 and {upper}, got {too_many}"
+        )
+
+
+def count_at(plan: int | list[ShiftBlock], clock: float) -> int:
+    """Staff on duty at clock time ``clock`` (hours) under a count or a shift plan (0 before it)."""
+    if isinstance(plan, int):
+        return plan
+    count = 0
+    for block in plan:
+        if block.start <= clock:
+            count = block.count
+    return count
+
+
+def plan_hours(plan: int | list[ShiftBlock], opening: float, closing: float) -> float:
+    """Staff-hours of a count or a shift plan within opening hours, hours."""
+    if isinstance(plan, int):
+        return plan * (closing - opening)
+    total = 0.0
+    for i, block in enumerate(plan):
+        end = plan[i + 1].start if i + 1 < len(plan) else closing
+        total += block.count * (min(end, closing) - max(block.start, opening))
+    return total
+
+
+def _check_plan_hours(
+    plan: int | list[ShiftBlock], field: str, opening: float, closing: float
+) -> None:
+    """Check that every shift block of a plan starts within opening hours."""
+    if isinstance(plan, int):
+        return
+    for block in plan:
+        if not opening <= block.start < closing:
+            raise ValueError(
+                f"{field}: shift block start {_clock_text(block.start)} must be within "
+                f"opening hours [{_clock_text(opening)}, {_clock_text(closing)})"
+            )
+
+
+def max_count(plan: int | list[ShiftBlock]) -> int:
+    """Largest number of staff on duty at any time under a count or a shift plan."""
+    return plan if isinstance(plan, int) else max(b.count for b in plan)
 
 
 class Quality(Model):
@@ -402,16 +463,7 @@ class CounterGroup(Model):
 
     @model_validator(mode="after")
     def _check(self) -> CounterGroup:
-        if isinstance(self.tellers, int) and not 0 <= self.tellers <= 1000:
-            raise ValueError(f"tellers: must be between 0 and 1000, got {self.tellers}")
-        if isinstance(self.tellers, list):
-            if not self.tellers:
-                raise ValueError("tellers: a shift plan needs at least one block")
-            starts = [b.start for b in self.tellers]
-            if any(b <= a for a, b in itertools.pairwise(starts)):
-                raise ValueError(
-                    f"tellers: shift block starts must strictly increase, got {starts}"
-                )
+        _check_plan(self.tellers, "tellers", 1000)
         if self.discipline in ("dedicated", "flexible") and not self.segments:
             raise ValueError(f"segments: discipline {self.discipline!r} needs at least one segment")
         if self.discipline == "priority" and not self.priority:
@@ -422,9 +474,7 @@ class CounterGroup(Model):
 
     def max_tellers(self) -> int:
         """Largest number of tellers on duty at any time, counters."""
-        if isinstance(self.tellers, int):
-            return self.tellers
-        return max(b.count for b in self.tellers)
+        return max_count(self.tellers)
 
 
 # --------------------------------------------------------------------------- experience design
@@ -438,7 +488,12 @@ class Entrance(Model):
 class Lobby(Model):
     """Lobby managers who greet arriving customers."""
 
-    managers: int = Field(0, ge=0, le=100, description="lobby managers on duty, 0-100")
+    managers: int | list[ShiftBlock] = Field(
+        0,
+        description="lobby managers on duty: a constant count (0-100) or a shift plan of blocks "
+        "within opening hours (count from each start until the next); a manager going off "
+        "duty finishes the greeting in hand",
+    )
     greeting_minutes: float = Field(
         1.0, gt=0, le=60, description="time a greeting takes (manager busy), minutes"
     )
@@ -451,6 +506,15 @@ class Lobby(Model):
     cost_per_hour: float = Field(
         0.0, ge=0, le=1e6, description="staff cost, currency units per manager-hour"
     )
+
+    @model_validator(mode="after")
+    def _check(self) -> Lobby:
+        _check_plan(self.managers, "managers", 100)
+        return self
+
+    def max_managers(self) -> int:
+        """Largest number of lobby managers on duty at any time."""
+        return max_count(self.managers)
 
 
 class Hall(Model):
@@ -637,37 +701,30 @@ class Scenario(Model):
 
     def tellers_at(self, group: str, clock: float) -> int:
         """Tellers of counter group ``group`` on duty at clock time ``clock`` (hours)."""
-        tellers = self.counters[group].tellers
-        if isinstance(tellers, int):
-            return tellers
-        count = 0
-        for block in tellers:
-            if block.start <= clock:
-                count = block.count
-        return count
+        return count_at(self.counters[group].tellers, clock)
 
     def teller_hours(self, group: str) -> float:
         """Teller-hours of counter group ``group`` within opening hours, hours."""
-        tellers = self.counters[group].tellers
-        if isinstance(tellers, int):
-            return tellers * (self.closing - self.opening)
-        total = 0.0
-        for i, block in enumerate(tellers):
-            end = tellers[i + 1].start if i + 1 < len(tellers) else self.closing
-            total += block.count * (min(end, self.closing) - max(block.start, self.opening))
-        return total
+        return plan_hours(self.counters[group].tellers, self.opening, self.closing)
+
+    def managers_at(self, clock: float) -> int:
+        """Lobby managers on duty at clock time ``clock`` (hours)."""
+        return count_at(self.lobby.managers, clock)
+
+    def manager_hours(self) -> float:
+        """Lobby-manager hours within opening hours, hours."""
+        return plan_hours(self.lobby.managers, self.opening, self.closing)
 
     def staff_cost(self) -> float:
         """Staff cost of the day's shift plans within opening hours, currency units per day.
 
         Tellers (teller-hours times each group's ``cost_per_hour``) plus lobby
-        managers (opening hours times ``lobby.cost_per_hour``). Overtime after
+        managers (manager-hours of their plan times ``lobby.cost_per_hour``). Overtime after
         closing and fixed costs (lounge, distraction, display) are not included;
         see :meth:`fixed_cost`.
         """
-        hours = self.closing - self.opening
         tellers = sum(self.teller_hours(g) * c.cost_per_hour for g, c in self.counters.items())
-        return tellers + self.lobby.managers * hours * self.lobby.cost_per_hour
+        return tellers + self.manager_hours() * self.lobby.cost_per_hour
 
     def fixed_cost(self) -> float:
         """Daily running cost of the lounge, distraction and wait display, currency units."""
@@ -792,14 +849,8 @@ def _check_scenario(s: Scenario) -> None:
                 f"counters.{gname}.business: unknown business types {sorted(unknown)}; "
                 f"allowed: {sorted(names_b)}"
             )
-        if isinstance(c.tellers, list):
-            for block in c.tellers:
-                if not s.opening <= block.start < s.closing:
-                    raise ValueError(
-                        f"counters.{gname}.tellers: shift block start "
-                        f"{_clock_text(block.start)} must be within opening hours "
-                        f"[{_clock_text(s.opening)}, {_clock_text(s.closing)})"
-                    )
+        _check_plan_hours(c.tellers, f"counters.{gname}.tellers", s.opening, s.closing)
+    _check_plan_hours(s.lobby.managers, "lobby.managers", s.opening, s.closing)
     # every (segment, business) with positive mix must be served by a staffed group
     for sname, seg in s.segments.items():
         if seg.share <= 0:

@@ -202,18 +202,40 @@ class DayRun:
     no_slips: bool = False
 
 
-def _greetings(arrive: NDArray[np.float64], managers: int, minutes: float) -> NDArray[np.bool_]:
-    """Which customers find a free lobby manager (a loss system: nobody waits to be greeted)."""
+def _greetings(
+    arrive: NDArray[np.float64], on_duty: NDArray[np.int64], minutes: float
+) -> NDArray[np.bool_]:
+    """Which customers find a free lobby manager (a loss system: nobody waits to be greeted).
+
+    ``arrive`` is each customer's time in the lobby (minutes, non-decreasing) and
+    ``on_duty[i]`` the number of managers on duty then. Managers ``0..on_duty[i]-1``
+    are eligible; one going off duty finishes the greeting in hand (its busy time is
+    kept) and greets nobody new until back on duty.
+    """
     greeted = np.zeros(arrive.size, dtype=bool)
-    if managers <= 0:
+    most = int(on_duty.max(initial=0))
+    if most <= 0:
         return greeted
-    free = [0.0] * managers
-    for i, t in enumerate(arrive.tolist()):
-        k = min(range(managers), key=free.__getitem__)
+    free = [0.0] * most
+    for i, (t, n) in enumerate(zip(arrive.tolist(), on_duty.tolist(), strict=True)):
+        if n <= 0:
+            continue
+        k = min(range(n), key=free.__getitem__)
         if free[k] <= t:
             free[k] = t + minutes
             greeted[i] = True
     return greeted
+
+
+def _on_duty(scenario: Scenario, minutes: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Lobby managers on duty at each time (minutes from opening), from the shift plan."""
+    plan = scenario.lobby.managers
+    if isinstance(plan, int):
+        return np.full(minutes.size, plan, dtype=np.int64)
+    starts = np.array([(b.start - scenario.opening) * 60.0 for b in plan])
+    counts = np.array([b.count for b in plan], dtype=np.int64)
+    block = np.searchsorted(starts, minutes, side="right") - 1
+    return np.where(block >= 0, counts[np.maximum(block, 0)], 0)
 
 
 def _shift_events(scenario: Scenario) -> tuple[list[str], list[str], list[tuple[float, int, bool]]]:
@@ -277,7 +299,8 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
         pre += s.entrance.minutes
     greeted = np.zeros(n, dtype=bool)
     if "welcome" in journey:
-        greeted = _greetings(draws.arrival + pre, s.lobby.managers, s.lobby.greeting_minutes)
+        lobby_time = draws.arrival + pre
+        greeted = _greetings(lobby_time, _on_duty(s, lobby_time), s.lobby.greeting_minutes)
         pre += np.where(greeted, s.lobby.greeting_minutes, MOMENT)
     if "information" in journey:
         pre += s.hall.ticket_minutes
