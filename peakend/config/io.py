@@ -23,7 +23,9 @@ def deep_merge(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str,
     """Merge nested mapping ``changes`` into ``base``, returning a new dict.
 
     Mappings are merged key by key, recursively; any other value (numbers,
-    strings, lists) in ``changes`` replaces the one in ``base``.
+    strings, lists) in ``changes`` replaces the one in ``base``. Every mapping in
+    the result is a plain ``dict``. This is how a policy changes a scenario
+    (``Scenario.model_validate(deep_merge(scenario.model_dump(), changes))``).
 
     Parameters
     ----------
@@ -42,13 +44,30 @@ def deep_merge(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str,
     >>> deep_merge({"a": {"b": 1, "c": 2}}, {"a": {"c": 3}})
     {'a': {'b': 1, 'c': 3}}
     """
-    out: dict[str, Any] = copy.deepcopy(dict(base))
+    out = _plain_copy(base)
+    _merge_into(out, changes)
+    return out
+
+
+def _plain_copy(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep copy of a nested mapping, every mapping in it made a plain dict."""
+    return {
+        k: _plain_copy(v) if isinstance(v, Mapping) else copy.deepcopy(v)
+        for k, v in mapping.items()
+    }
+
+
+def _merge_into(out: dict[str, Any], changes: Mapping[str, Any]) -> None:
+    """Merge ``changes`` into the plain nested dict ``out`` in place (``out`` is a copy)."""
     for key, value in changes.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = deep_merge(out[key], value)
+        if isinstance(value, Mapping):
+            current = out.get(key)
+            if isinstance(current, dict):
+                _merge_into(current, value)
+            else:
+                out[key] = _plain_copy(value)
         else:
             out[key] = copy.deepcopy(value)
-    return out
 
 
 def load_scenario(name_or_path: str | os.PathLike[str]) -> Scenario:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import re
@@ -12,6 +11,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from peakend.config.io import deep_merge
 
 if TYPE_CHECKING:  # pragma: no cover
     from peakend.config import Scenario
@@ -31,39 +32,6 @@ POLICY_FILE_KEYS = frozenset({"description", "changes", "compose"})
 
 class PolicyError(ValueError):
     """A policy is malformed or does not give a valid scenario; the message names the field."""
-
-
-def deep_merge(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge nested ``changes`` into a copy of ``base``.
-
-    Tables (mappings) are merged key by key, recursively; any other value in
-    ``changes`` (numbers, strings, lists) replaces the value in ``base``.
-    Neither argument is modified.
-
-    Parameters
-    ----------
-    base : Mapping
-        The nested dictionary to start from (e.g. ``scenario.model_dump()``).
-    changes : Mapping
-        A nested partial dictionary.
-
-    Returns
-    -------
-    dict
-        A new nested dictionary.
-
-    Examples
-    --------
-    >>> deep_merge({"a": {"x": 1, "y": 2}, "b": 3}, {"a": {"y": 5}})
-    {'a': {'x': 1, 'y': 5}, 'b': 3}
-    """
-    out: dict[str, Any] = {k: copy.deepcopy(v) for k, v in base.items()}
-    for key, value in changes.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = deep_merge({}, value) if isinstance(value, Mapping) else copy.deepcopy(value)
-    return out
 
 
 def _check_plain(value: Any, where: str) -> Any:
