@@ -356,6 +356,33 @@ def test_two_workers_bit_identical_to_serial(scenario, serial):
     assert par == serial
 
 
+def test_three_workers_bit_identical_to_serial(scenario, serial):
+    # this process and two spawned workers share the chunks
+    par = pe.run(scenario, POLICIES, replications=8, seed=5, workers=3, progress=False)
+    assert np.array_equal(par.values, serial.values, equal_nan=True)
+
+
+def test_chunk_scores_and_aggregates_days_together_as_if_alone(scenario):
+    """A chunk mixing policies, one with another memory rule, gives each task's values."""
+    from peakend.experiment import simulate_replication
+    from peakend.experiment._run import simulate_chunk
+
+    other_rule = Policy("mean_memory", {"memory": {"rule": "mean"}})
+    texts = [p.apply(scenario).model_dump_json() for p in (*POLICIES[:2], other_rule)]
+    rules = ("end", "peak_end", "mean", "integral")
+    tasks = [
+        {"policy": p, "replication": r, "seed": 5, "scenario": texts[p], "rules": rules,
+         "labels": rules, "keep_journeys": False, "survey": r == 1}
+        for p in range(3) for r in range(3)
+    ]
+    together = simulate_chunk(tasks)
+    for task, res in zip(tasks, together, strict=True):
+        alone = simulate_replication(task)
+        assert (res["policy"], res["replication"]) == (task["policy"], task["replication"])
+        assert res["metrics"] == alone["metrics"] and res["segments"] == alone["segments"]
+        assert np.array_equal(res["values"], alone["values"], equal_nan=True)
+
+
 class ReverseExecutor(cf.Executor):
     """Completes futures in reverse submission order, from a background thread."""
 

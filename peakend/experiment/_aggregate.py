@@ -16,6 +16,7 @@ __all__ = [
     "METRIC_DESCRIPTIONS",
     "SURVEY_PREFIX",
     "aggregate",
+    "aggregate_days",
     "metric_names",
     "survey_metric_names",
 ]
@@ -63,6 +64,9 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
 }
 
 
+_BASE_INDEX = {name: i for i, name in enumerate(BASE_METRICS)}
+
+
 def remembered_metric(label: str) -> str:
     """Metric name of the remembered value under a memory rule label."""
     return f"remembered[{label}]"
@@ -84,49 +88,42 @@ def metric_names(rule_labels: Sequence[str], survey: bool = False) -> tuple[str,
     return names + survey_metric_names() if survey else names
 
 
-def _group_means(
-    values: np.ndarray, counts: np.ndarray, groups: np.ndarray, n_groups: int
-) -> np.ndarray:
-    """Column means of the finite ``values`` where ``counts`` is True: overall, then per group.
+def _bin_sums(values: np.ndarray, bins: np.ndarray, n_bins: int) -> np.ndarray:
+    """Sum each row of ``values`` (k x customers) into bins: k x n_bins.
 
-    ``values`` and ``counts`` are (customers x k); the result is (1 + n_groups) x k,
-    NaN where nobody counts. Sums use ``einsum`` (a plain loop, no BLAS threads), so
-    the result does not depend on the machine's thread settings.
+    ``bins`` (2 x customers) gives every customer two bins (its day's "all" bin and
+    its segment's bin). One ``bincount`` adds the values in customer order: each sum
+    is the plain left-to-right sum (no pairwise or BLAS summation), the same as the
+    ``einsum`` against a one-hot matrix this replaced, and independent of how many
+    days are aggregated together or of the machine's thread settings.
     """
-    use = counts & np.isfinite(values)
-    filled = np.where(use, values, 0.0)
-    weight = use.astype(np.float64)
-    onehot = (groups[:, None] == np.arange(n_groups)[None, :]).astype(np.float64)
-    sums = np.vstack([filled.sum(axis=0), np.einsum("ng,nk->gk", onehot, filled)])
-    n = np.vstack([weight.sum(axis=0), np.einsum("ng,nk->gk", onehot, weight)])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, sums / n, np.nan)
+    k, n = values.shape
+    index = (np.arange(k, dtype=np.intp)[:, None, None] * n_bins + bins[None, :, :]).reshape(-1)
+    weights = np.broadcast_to(values[:, None, :], (k, 2, n)).reshape(-1)
+    return np.bincount(index, weights=weights, minlength=k * n_bins).reshape(k, n_bins)
 
 
-def _quantile_sorted(xs: np.ndarray, q: float) -> float:
-    """Quantile of a sorted 1-d array, linear interpolation (numpy's default method)."""
-    n = xs.shape[0]
-    if n == 0:
-        return float("nan")
+def _bin_quantile(x: np.ndarray, bins: np.ndarray, n_bins: int, q: float) -> np.ndarray:
+    """Quantile ``q`` of the ``x`` in each bin (``bins``: 2 x len(x)); NaN for an empty bin.
+
+    Linear interpolation between order statistics (numpy's default method), from
+    one sort by value and a stable sort by bin.
+    """
+    by_value = np.argsort(x, kind="stable")
+    xs = np.concatenate([x[by_value], x[by_value]])
+    flat_bins = bins[:, by_value].reshape(-1)
+    xs = xs[np.argsort(flat_bins, kind="stable")]  # by bin, then value
+    n = np.bincount(flat_bins, minlength=n_bins)
+    starts = np.cumsum(n) - n
     pos = q * (n - 1)
-    lo = int(np.floor(pos))
-    hi = min(lo + 1, n - 1)
-    return float(xs[lo] + (pos - lo) * (xs[hi] - xs[lo]))
-
-
-def _group_quantile(
-    x: np.ndarray, groups: np.ndarray, mask: np.ndarray, n_groups: int, q: float
-) -> np.ndarray:
-    """Quantile ``q`` of ``x[mask]`` overall and per group code (NaN for an empty group)."""
-    xv, gv = x[mask], groups[mask]
-    out = np.full(n_groups + 1, np.nan)
-    out[0] = _quantile_sorted(np.sort(xv), q)
-    order = np.lexsort((xv, gv))
-    xs, gs = xv[order], gv[order]
-    bounds = np.searchsorted(gs, np.arange(n_groups + 1))
-    for k in range(n_groups):
-        out[k + 1] = _quantile_sorted(xs[bounds[k] : bounds[k + 1]], q)
-    return out
+    lo = np.floor(pos)
+    hi = np.minimum(lo + 1, n - 1)
+    ok = n > 0
+    if not xs.size:
+        return np.full(n_bins, np.nan)
+    low = xs[np.where(ok, starts + lo.astype(np.intp), 0)]
+    high = xs[np.where(ok, starts + hi.astype(np.intp), 0)]
+    return np.where(ok, low + (pos - lo) * (high - low), np.nan)
 
 
 def aggregate(
@@ -163,48 +160,93 @@ def aggregate(
     values : ndarray of float64, shape (n_segments, n_metrics)
         One row per segment; see :data:`METRIC_DESCRIPTIONS`.
     """
-    c: Mapping[str, Any] = journeys.customers
-    labels = tuple(remembered)
-    metrics = metric_names(labels, survey)
-    segments = (ALL, *journeys.segments)
-    n_seg = len(journeys.segments)
-    seg = np.asarray(c["segment"], dtype=np.int64)
-    balked = np.asarray(c["balked"], dtype=bool)
-    reneged = np.asarray(c["reneged"], dtype=bool)
-    wait = np.asarray(c["wait"], dtype=np.float64)
-    gifts = np.asarray(c["gift_cost"], dtype=np.float64)
-    everyone = np.ones(seg.shape, dtype=bool)
-    joined = ~balked
-    # every mean in one pass: values (customers x k), who counts (customers x k)
-    means: list[tuple[str, np.ndarray, np.ndarray]] = [
-        (remembered_metric(lab), np.asarray(remembered[lab], dtype=np.float64), everyone)
-        for lab in labels
-    ]
-    means += [
-        ("wait_mean", wait, joined),
-        ("perceived_wait_mean", np.asarray(c["perceived_wait"], dtype=np.float64), joined),
-        ("abandonment_rate", (balked | reneged).astype(np.float64), everyone),
-        ("slips_mean", np.asarray(c["slips"], dtype=np.float64), joined),
-    ]
-    columns = dict(zip([m[0] for m in means], _group_means(
-        np.column_stack([m[1] for m in means]), np.column_stack([m[2] for m in means]),
-        seg, n_seg).T, strict=True))
-    columns["wait_p90"] = _group_quantile(wait, seg, joined, n_seg, 0.9)
-    counts = np.bincount(seg, minlength=n_seg).astype(np.float64)
-    columns["n_customers"] = np.concatenate([[float(seg.shape[0])], counts])
-    columns["gift_cost"] = np.concatenate(
-        [[float(gifts.sum())], np.bincount(seg, weights=gifts, minlength=n_seg)]
-    )
-    columns["staff_cost"] = np.full(n_seg + 1, float(staff_cost))
-    columns["fixed_cost"] = np.full(n_seg + 1, float(fixed_cost))
-    columns["cost"] = np.full(n_seg + 1, float(staff_cost) + float(fixed_cost)
-                              + float(gifts.sum()))
-    if survey:
-        from peakend.metrics import segment_survey_metrics
+    return aggregate_days(
+        [journeys], [remembered], staff_costs=[staff_cost], fixed_costs=[fixed_cost],
+        survey=survey,
+    )[0]
 
-        table = segment_survey_metrics(journeys)
-        for name in survey_metric_names():
-            key = name[len(SURVEY_PREFIX):]
-            columns[name] = np.array([float(table[s][key]) for s in segments])
-    out = np.stack([columns[m] for m in metrics], axis=1)
-    return segments, metrics, np.ascontiguousarray(out, dtype=np.float64)
+
+def aggregate_days(
+    days: Sequence[Journeys],
+    remembered: Sequence[Mapping[str, np.ndarray]],
+    *,
+    staff_costs: Sequence[float],
+    fixed_costs: Sequence[float],
+    survey: bool = False,
+) -> list[tuple[tuple[str, ...], tuple[str, ...], np.ndarray]]:
+    """:func:`aggregate` for several days at once (the same rules), one result per day.
+
+    The days are reduced together, in a few array passes, so the fixed cost of
+    each numpy call is paid once per batch rather than once per day; every
+    value is the same as aggregating each day alone.
+    """
+    if not days:
+        return []
+    labels = tuple(remembered[0])
+    metrics = metric_names(labels, survey)
+    n_rules = len(labels)
+    n_days = len(days)
+    customers = [d.customers for d in days]
+    sizes = [c["segment"].shape[0] for c in customers]
+    widths = [len(d.segments) + 1 for d in days]  # "all" then the segments
+    first_bin = np.cumsum([0, *widths[:-1]])
+    n_bins = int(sum(widths))
+
+    def column(name: str, dtype: Any = np.float64) -> np.ndarray:
+        return np.concatenate([np.asarray(c[name], dtype=dtype) for c in customers])
+
+    seg = column("segment", np.intp)
+    day_bin = np.repeat(first_bin, sizes)
+    bins = np.stack([day_bin, day_bin + 1 + seg])  # each customer: its day, its segment
+    balked = column("balked", bool)
+    joined = ~balked
+    wait = column("wait")
+    gifts = column("gift_cost")
+    # every mean in one pass: one row per metric, the remembered values first, then
+    # wait, perceived wait, abandonment and slips (the same order as the metrics)
+    rows = np.empty((n_rules + 4, seg.shape[0]))
+    for i, lab in enumerate(labels):
+        np.concatenate([np.asarray(r[lab], dtype=np.float64) for r in remembered],
+                       out=rows[i])
+    rows[n_rules] = wait
+    rows[n_rules + 1] = column("perceived_wait")
+    rows[n_rules + 2] = balked | column("reneged", bool)
+    rows[n_rules + 3] = column("slips")
+    use = np.isfinite(rows)
+    use[n_rules : n_rules + 2] &= joined  # waits: of those who joined the queue
+    use[n_rules + 3] &= joined  # slips: likewise
+    rows[~use] = 0.0
+    sums = _bin_sums(rows, bins, n_bins)
+    counts = _bin_sums(use.astype(np.float64), bins, n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(counts > 0, sums / counts, np.nan)
+    out = np.empty((n_bins, len(metrics)))
+    out[:, :n_rules] = means[:n_rules].T
+    base = {name: n_rules + i for i, name in enumerate(BASE_METRICS)}
+    out[:, base["wait_mean"]] = means[n_rules]
+    out[:, base["wait_p90"]] = _bin_quantile(wait[joined], bins[:, joined], n_bins, 0.9)
+    out[:, base["perceived_wait_mean"]] = means[n_rules + 1]
+    out[:, base["abandonment_rate"]] = means[n_rules + 2]
+    out[:, base["slips_mean"]] = means[n_rules + 3]
+    out[:, base["n_customers"]] = np.bincount(bins.reshape(-1), minlength=n_bins)
+    out[:, base["gift_cost"]] = np.bincount(
+        bins.reshape(-1), weights=np.concatenate([gifts, gifts]), minlength=n_bins)
+    results = []
+    for d in range(n_days):
+        lo = int(first_bin[d])
+        block = out[lo : lo + widths[d]]  # a view; copied below
+        gift_total = float(np.asarray(customers[d]["gift_cost"], dtype=np.float64).sum())
+        block[0, base["gift_cost"]] = gift_total  # the day's total as summed before
+        block[:, base["staff_cost"]] = float(staff_costs[d])
+        block[:, base["fixed_cost"]] = float(fixed_costs[d])
+        block[:, base["cost"]] = float(staff_costs[d]) + float(fixed_costs[d]) + gift_total
+        segments = (ALL, *days[d].segments)
+        if survey:
+            from peakend.metrics import segment_survey_metrics
+
+            table = segment_survey_metrics(days[d])
+            for name in survey_metric_names():
+                key = name[len(SURVEY_PREFIX):]
+                block[:, metrics.index(name)] = [float(table[s][key]) for s in segments]
+        results.append((segments, metrics, block.copy()))
+    return results

@@ -9,6 +9,7 @@ import importlib
 import json
 import multiprocessing
 import os
+import queue
 import tempfile
 import threading
 import warnings
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from peakend.experiment._aggregate import ALL, aggregate, metric_names
+from peakend.experiment._aggregate import ALL, aggregate_days, metric_names
 from peakend.experiment._policy import Policy, policies_from
 from peakend.experiment._results import Results
 
@@ -84,6 +85,14 @@ def _scenario_from_json(text: str) -> Scenario:
     return scenario
 
 
+@functools.lru_cache(maxsize=16)
+def _scenario_rule_label(text: str) -> str:
+    """Label of the memory rule of a scenario (JSON text): its ``remembered`` column."""
+    rule = _scenario_from_json(text).memory
+    memory = importlib.import_module("peakend.memory")
+    return str(memory.get_rule(rule.rule, **rule.params).label)
+
+
 def simulate_replication(task: Mapping[str, Any]) -> dict[str, Any]:
     """Simulate and aggregate one (policy, replication); runs in a worker.
 
@@ -94,7 +103,8 @@ def simulate_replication(task: Mapping[str, Any]) -> dict[str, Any]:
     ----------
     task : Mapping
         ``policy`` (index), ``replication``, ``seed``, ``scenario`` (JSON
-        text), ``rules`` (names or rule objects), ``keep_journeys``.
+        text), ``rules`` (names or rule objects), ``labels`` (their labels),
+        ``keep_journeys`` and optionally ``survey``.
 
     Returns
     -------
@@ -103,9 +113,12 @@ def simulate_replication(task: Mapping[str, Any]) -> dict[str, Any]:
         (float64, segments x metrics), ``journeys`` (or None) and ``warnings``
         (``(module, class name, message)`` of each warning the simulation issued).
     """
+    return simulate_chunk([task])[0]
+
+
+def _simulate_day(task: Mapping[str, Any]) -> tuple[Journeys, list[warnings.WarningMessage]]:
     scenario = _scenario_from_json(task["scenario"])
     simulate = importlib.import_module("peakend.sim").simulate
-    score_many = importlib.import_module("peakend.memory").score_many
     # warnings (e.g. an overloaded day) are returned as data and summarised once per
     # policy by run(), instead of being printed by every worker for every day.
     # catch_warnings swaps process-wide state, so threads (a threaded Dask worker)
@@ -115,28 +128,82 @@ def simulate_replication(task: Mapping[str, Any]) -> dict[str, Any]:
         journeys: Journeys = simulate(
             scenario, replication_seed(task["seed"], task["replication"])
         )
-    scored = score_many(
-        journeys.episodes["affect"], journeys.offsets, list(task["rules"]),
-        durations=journeys.durations,
-    )
-    remembered = {lab: scored[lab] for lab in task["labels"]}
-    fixed = getattr(scenario, "fixed_cost", None)
-    segments, metrics, values = aggregate(
-        journeys, remembered, staff_cost=float(scenario.staff_cost()),
-        fixed_cost=float(fixed()) if callable(fixed) else 0.0,
-        survey=bool(task.get("survey", False)),
-    )
-    return {
-        "policy": int(task["policy"]),
-        "replication": int(task["replication"]),
-        "segments": list(segments),
-        "metrics": list(metrics),
-        "values": values,
-        "journeys": journeys if task["keep_journeys"] else None,
-        "warnings": [
-            (w.category.__module__, w.category.__qualname__, str(w.message)) for w in caught
-        ],
-    }
+    return journeys, caught
+
+
+def _remembered(
+    days: Sequence[Journeys], rules: Sequence[Any], labels: Sequence[str], own: str
+) -> list[dict[str, np.ndarray]]:
+    """Remembered values per day under each rule, scoring the days together.
+
+    ``simulate`` has already scored the scenario's own memory rule (label ``own``):
+    its ``remembered`` column, ``memory.score`` of the same affect, offsets and
+    durations, is reused rather than scored a second time. Memory rules score each
+    journey on its own, so scoring several days in one call gives the same values.
+    """
+    rest = [rule for rule, lab in zip(rules, labels, strict=True) if lab != own]
+    sizes = np.array([d.n_customers for d in days])
+    scored: dict[str, np.ndarray] = {}
+    if rest:
+        lengths = np.concatenate([d.lengths for d in days])
+        offsets = np.zeros(lengths.size + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        score_many = importlib.import_module("peakend.memory").score_many
+        scored = score_many(
+            np.concatenate([d.episodes["affect"] for d in days]), offsets, list(rest),
+            durations=np.concatenate([d.durations for d in days]),
+        )
+    cuts = np.cumsum(sizes)[:-1]
+    per_day: list[dict[str, np.ndarray]] = [{} for _ in days]
+    for lab in labels:
+        parts = (
+            [d.customers["remembered"] for d in days] if lab == own
+            else np.split(scored[lab], cuts)
+        )
+        for out, part in zip(per_day, parts, strict=True):
+            out[lab] = part
+    return per_day
+
+
+def simulate_chunk(tasks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Run several tasks (one round trip to a worker): simulate, then score and aggregate.
+
+    The days are simulated one by one, then scored and reduced to per-segment
+    aggregates together (a few array passes for the whole chunk instead of per
+    day); the values are the same as for each task alone.
+    """
+    simulated = [_simulate_day(t) for t in tasks]
+    results: list[dict[str, Any] | None] = [None] * len(tasks)
+    # tasks of one run share rules and options; group anyway, to be safe with any input
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for i, t in enumerate(tasks):
+        key = (tuple(t["labels"]), bool(t.get("survey", False)),
+               _scenario_rule_label(t["scenario"]))
+        groups.setdefault(key, []).append(i)
+    for (labels, survey, own), members in groups.items():
+        days = [simulated[i][0] for i in members]
+        remembered = _remembered(days, tasks[members[0]]["rules"], labels, own)
+        scenarios = [_scenario_from_json(tasks[i]["scenario"]) for i in members]
+        fixed = [getattr(sc, "fixed_cost", None) for sc in scenarios]
+        reduced = aggregate_days(
+            days, remembered, staff_costs=[float(sc.staff_cost()) for sc in scenarios],
+            fixed_costs=[float(f()) if callable(f) else 0.0 for f in fixed], survey=survey,
+        )
+        for i, (segments, metrics, values) in zip(members, reduced, strict=True):
+            task, (journeys, caught) = tasks[i], simulated[i]
+            results[i] = {
+                "policy": int(task["policy"]),
+                "replication": int(task["replication"]),
+                "segments": list(segments),
+                "metrics": list(metrics),
+                "values": values,
+                "journeys": journeys if task["keep_journeys"] else None,
+                "warnings": [
+                    (w.category.__module__, w.category.__qualname__, str(w.message))
+                    for w in caught
+                ],
+            }
+    return [r for r in results if r is not None]
 
 
 # --------------------------------------------------------------------------- checkpoints
@@ -286,19 +353,15 @@ class Checkpoint:
 
 
 # --------------------------------------------------------------------------- execution
-def simulate_chunk(tasks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Run :func:`simulate_replication` for several tasks (one round trip to a worker)."""
-    return [simulate_replication(t) for t in tasks]
-
-
 def _chunks(tasks: Sequence[Mapping[str, Any]], n_workers: int) -> list[list[Mapping[str, Any]]]:
-    """Split tasks into chunks: about 4 per worker, at most 16 tasks each.
+    """Split tasks into chunks: about 8 per process, at most 8 tasks each.
 
-    Simulated days take milliseconds, so one round trip per day would cost a
-    noticeable share; chunks keep that small while a killed run still loses
-    at most one chunk per worker.
+    A simulated day takes a few milliseconds, so one round trip per day would cost
+    a noticeable share; chunks of up to 8 days (about 40 ms) make that negligible
+    while keeping the processes' finishing times close together (the last chunks
+    bound the wait at the end), and a killed run loses little (see :func:`run`).
     """
-    size = max(1, min(16, -(-len(tasks) // (4 * max(1, n_workers)))))
+    size = max(1, min(8, -(-len(tasks) // (8 * max(1, n_workers)))))
     return [list(tasks[i : i + size]) for i in range(0, len(tasks), size)]
 
 
@@ -314,14 +377,19 @@ def _execute(
     if executor is not None:
         n = workers or getattr(executor, "_max_workers", None) or os.cpu_count() or 1
         _drain(executor, _chunks(tasks, n), on_result)
-    elif workers is not None and workers > 1:
-        context = multiprocessing.get_context("spawn")
-        workers = min(workers, len(tasks))  # no idle processes for a small run
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            _drain(pool, _chunks(tasks, workers), on_result, steal=True)
-    else:
-        for task in tasks:
-            on_result(simulate_replication(task))
+        return
+    chunks = _chunks(tasks, workers or 1)
+    # this process is one of the ``workers``: it spawns workers - 1 others (no idle
+    # processes for a small run) and simulates alongside them
+    spawned = min((workers or 1) - 1, len(chunks) - 1)
+    if spawned < 1:
+        for chunk in chunks:
+            for res in simulate_chunk(chunk):
+                on_result(res)
+        return
+    context = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=spawned, mp_context=context) as pool:
+        _drain(pool, chunks, on_result, share=True)
 
 
 def _drain(
@@ -329,30 +397,42 @@ def _drain(
     chunks: Sequence[Sequence[Mapping[str, Any]]],
     on_result: Callable[[dict[str, Any]], None],
     *,
-    steal: bool = False,
+    share: bool = False,
 ) -> None:
-    """Submit every chunk and hand each result to ``on_result`` as it completes.
+    """Submit every chunk and hand each result to ``on_result`` (in this thread) as it completes.
 
-    With ``steal=True`` (fresh worker processes), this process works too while the
-    workers are still starting (importing numpy, SimPy, pydantic...): it takes
+    With ``share=True`` (a pool of fresh processes) this process works too: it takes
     not-yet-started chunks from the end of the queue (cancelling them in the pool)
-    until the first worker result arrives. Results are ordered later by (policy,
+    while the workers take them from the front, so it computes while the workers are
+    still starting (importing numpy, SciPy, SimPy, pydantic) and all the way to the
+    end; between two of its own chunks it hands on the workers' finished results, so
+    checkpoints are written as work completes. Results are ordered later by (policy,
     replication), so who computed what does not change them.
     """
+    finished: queue.SimpleQueue[cf.Future[list[dict[str, Any]]]] = queue.SimpleQueue()
     futures = [executor.submit(simulate_chunk, [dict(t) for t in chunk]) for chunk in chunks]
-    try:
-        if steal:
-            last = len(futures) - 1
-            while last > 0 and not any(
-                f.done() and not f.cancelled() for f in futures[:last]
-            ):
-                if futures[last].cancel():
-                    for res in simulate_chunk(chunks[last]):
-                        on_result(res)
-                last -= 1
-        for fut in cf.as_completed([f for f in futures if not f.cancelled()]):
+    for fut in futures:  # called once per future: when it completes or is cancelled
+        fut.add_done_callback(finished.put)
+    outstanding = len(futures)
+
+    def hand_on(fut: cf.Future[list[dict[str, Any]]]) -> None:
+        nonlocal outstanding
+        outstanding -= 1
+        if not fut.cancelled():
             for res in fut.result():
                 on_result(res)
+
+    try:
+        if share:
+            for last in range(len(futures) - 1, 0, -1):
+                while not finished.empty():
+                    hand_on(finished.get())
+                if not futures[last].cancel():  # started: so are all before it
+                    break
+                for res in simulate_chunk(chunks[last]):
+                    on_result(res)
+        while outstanding:
+            hand_on(finished.get())
     except BaseException:
         for fut in futures:
             fut.cancel()
@@ -420,8 +500,11 @@ def run(
     seed : int, default 0
         Root seed, >= 0.
     workers : int, optional
-        Number of worker processes (a ``ProcessPoolExecutor`` with the
-        ``spawn`` start method). ``None`` or 1 runs in this process.
+        Number of processes to simulate in: this one and ``workers - 1``
+        worker processes (a ``ProcessPoolExecutor`` with the ``spawn`` start
+        method) that take replications from the other end of the queue, so
+        that this process computes while they start. ``None`` or 1 runs in
+        this process only.
     executor : concurrent.futures.Executor, optional
         Any executor to run the replications on instead, for example a Dask
         ``distributed.Client(...).get_executor()``. Overrides ``workers``.
@@ -431,7 +514,12 @@ def run(
         Directory in which every finished (policy, replication) is written
         atomically. Calling again with the same arguments resumes: finished
         work is loaded, not re-simulated; a run killed at any moment loses only
-        the replications in flight. A checkpoint made with a different
+        the replications in flight. Replications go in chunks of up to 8 days
+        (one round trip to a worker; scored and aggregated together) and are
+        written when their chunk is done: in flight are the chunk each process
+        is computing, one chunk queued per worker process, and the workers'
+        results that arrived while this process was computing its own chunk
+        (written as soon as it finishes). A checkpoint made with a different
         scenario, policies, seed, rules or library version is refused with
         :class:`CheckpointError`. More replications than before is allowed.
     rules : sequence of str or rule objects, default ("peak_end", "mean", "integral", "end")
