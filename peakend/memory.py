@@ -32,15 +32,20 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import functools
+import importlib
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "AUTO_MIN_EPISODES",
+    "ENGINES",
     "RULES",
     "BestWorstEnd",
     "End",
@@ -76,9 +81,16 @@ def _as_real_array(x: ArrayLike, argument: str) -> NDArray[Any]:
 
 
 def _validate(
-    affect: ArrayLike, offsets: ArrayLike, durations: ArrayLike | None
+    affect: ArrayLike,
+    offsets: ArrayLike,
+    durations: ArrayLike | None,
+    kernels: ModuleType | None = None,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.int64], FloatArray | None]:
-    """Check the CSR input; return affect (float32/64), offsets (int64), durations (float64)."""
+    """Check the CSR input; return affect (float32/64), offsets (int64), durations (float64).
+
+    With ``kernels`` (the numba engine) the scans over offsets and durations are
+    single compiled passes; the checks and their messages are the same.
+    """
     a = _as_real_array(affect, "affect")
     if a.dtype != np.float32 and a.dtype != np.float64:
         a = a.astype(np.float64)
@@ -97,9 +109,13 @@ def _validate(
         raise ValueError(f"offsets must start at 0, got offsets[0] = {o[0]}")
     if o[-1] != a.size:
         raise ValueError(f"offsets must end at len(affect) = {a.size}, got offsets[-1] = {o[-1]}")
-    lengths = np.diff(o)
-    if lengths.size and lengths.min() < 0:
-        i = int(np.argmax(lengths < 0))
+    if kernels is not None:
+        o = np.ascontiguousarray(o)
+        i = int(kernels.first_decrease(o))
+    else:
+        lengths = np.diff(o)
+        i = int(np.argmax(lengths < 0)) if lengths.size and lengths.min() < 0 else -1
+    if i >= 0:
         raise ValueError(
             f"offsets must be non-decreasing, got offsets[{i + 1}] = {o[i + 1]} "
             f"< offsets[{i}] = {o[i]}"
@@ -113,12 +129,28 @@ def _validate(
                 f"got length {draw.size}"
             )
         d = draw.astype(np.float64, copy=False)
-        if d.size and not (d.min() > 0 and np.isfinite(d.max())):
+        if kernels is not None:
+            d = np.ascontiguousarray(d)
+            bad = int(kernels.first_bad_duration(d))
+        elif d.size and not (d.min() > 0 and np.isfinite(d.max())):
             bad = int(np.argmax(~(np.isfinite(d) & (d > 0))))
+        else:
+            bad = -1
+        if bad >= 0:
             raise ValueError(
                 f"durations must be finite and > 0 (minutes), got durations[{bad}] = {d[bad]}"
             )
     return a, o, d
+
+
+def _raise_if_not_finite(affect: NDArray[np.floating[Any]], base: int = 0) -> None:
+    """Raise the ValueError for the first NaN or inf in ``affect`` (at ``base + i``), if any."""
+    bad = ~np.isfinite(affect)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"affect must be finite (no NaN or inf), got affect[{base + i}] = {affect[i]}"
+        )
 
 
 class _Batch:
@@ -198,13 +230,7 @@ class _Batch:
                 return
         elif np.isfinite(np.add.reduce(self.affect, dtype=np.float64)):
             return
-        bad = ~np.isfinite(self.affect)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise ValueError(
-                f"affect must be finite (no NaN or inf), "
-                f"got affect[{self.base + i}] = {self.affect[i]}"
-            )
+        _raise_if_not_finite(self.affect, self.base)
 
     # -- shared passes (per leading journey) ---------------------------------------------
 
@@ -525,10 +551,15 @@ class MemoryRule(abc.ABC):
         """Score a block of journeys from the shared passes in ``batch``."""
 
     def __call__(
-        self, affect: ArrayLike, offsets: ArrayLike, *, durations: ArrayLike | None = None
+        self,
+        affect: ArrayLike,
+        offsets: ArrayLike,
+        *,
+        durations: ArrayLike | None = None,
+        engine: str = "auto",
     ) -> FloatArray:
         """Score journeys with this rule; see :func:`score`."""
-        return score(affect, offsets, durations=durations, rule=self)
+        return score(affect, offsets, durations=durations, rule=self, engine=engine)
 
 
 @dataclass(frozen=True)
@@ -855,17 +886,133 @@ def _score_block(batch: _Batch, rules: list[MemoryRule], needs: set[str]) -> dic
     return values
 
 
+#: Valid values of the ``engine`` argument of :func:`score` and :func:`score_many`.
+ENGINES = ("auto", "numpy", "numba")
+
+_FAST_EXTRA = 'pip install "peakend[fast]"'
+_PEAK_RULES = frozenset({"peak_end", "weighted_peak_end", "best_worst_end", "peak"})
+
+
+@functools.cache
+def _load_kernels() -> tuple[ModuleType | None, ImportError | None]:
+    """Import the compiled kernels once per process: ``(module, None)`` or ``(None, error)``."""
+    try:
+        return importlib.import_module("peakend._kernels"), None
+    except ImportError as exc:
+        return None, exc
+
+
+#: ``engine="auto"`` scores calls with fewer episodes than this with NumPy: for them the
+#: compiled engine saves at most milliseconds, while importing numba and loading its
+#: cached kernels costs about a second once per process (e.g. per experiment worker).
+AUTO_MIN_EPISODES = 1 << 16
+
+
+def _engine_kernels(engine: str, n_episodes: int) -> ModuleType | None:
+    """Return the kernels module for ``engine``, or None for the NumPy engine."""
+    if not isinstance(engine, str) or engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; valid engines: {', '.join(ENGINES)}")
+    if engine == "numpy" or (engine == "auto" and n_episodes < AUTO_MIN_EPISODES):
+        return None
+    kernels, error = _load_kernels()
+    if kernels is None and engine == "numba":
+        raise ImportError(
+            f"engine='numba' needs the optional dependency numba ({error}); "
+            f"install it with: {_FAST_EXTRA}"
+        ) from error
+    return kernels
+
+
+def _kernel_flags(rules: list[MemoryRule], has_d: bool) -> tuple[bool, bool, bool, bool]:
+    """Shared passes the kernel must make: extremes, sums, areas, reverse times."""
+
+    def uses_area(rule: MemoryRule) -> bool:  # integral, time-weighted mean, recency at 0
+        return isinstance(rule, Integral | TimeWeightedMean) or (
+            isinstance(rule, Recency) and rule.decay == 0.0
+        )
+
+    extrema = any(rule.name in _PEAK_RULES for rule in rules)
+    sums = any(
+        isinstance(rule, Mean)
+        or (isinstance(rule, WeightedPeakEnd) and rule.w_mean != 0.0)
+        or (not has_d and uses_area(rule))
+        for rule in rules
+    )
+    areas = has_d and any(uses_area(rule) for rule in rules)
+    times = has_d and any(
+        (isinstance(rule, Trend) and rule.horizon != 0.0)
+        or (isinstance(rule, Recency) and rule.decay != 0.0)
+        or getattr(rule, "end_window", None) is not None
+        for rule in rules
+    )
+    return extrema, sums, areas, times
+
+
+def _score_compiled(
+    kernels: ModuleType,
+    a: NDArray[np.floating[Any]],
+    o: NDArray[np.int64],
+    d: FloatArray | None,
+    rules: list[MemoryRule],
+) -> list[FloatArray]:
+    """Score unique rules with the numba kernels; one row of values per rule."""
+    codes = np.empty(len(rules), dtype=np.int64)
+    params = np.full((len(rules), 4), np.nan)
+    decays: list[float] = []
+    sum_part = 0.0
+    for k, rule in enumerate(rules):
+        codes[k] = kernels.RULE_CODES[rule.name]
+        if isinstance(rule, PeakEnd | End):
+            params[k, 0] = np.nan if rule.end_window is None else rule.end_window
+        elif isinstance(rule, WeightedPeakEnd):
+            params[k, :3] = rule.w_peak, rule.w_end, rule.w_mean
+            params[k, 3] = np.nan if rule.end_window is None else rule.end_window
+        elif isinstance(rule, BestWorstEnd):
+            params[k, :3] = rule.w_best, rule.w_worst, rule.w_end
+            params[k, 3] = np.nan if rule.end_window is None else rule.end_window
+        elif isinstance(rule, Trend):
+            params[k, :2] = rule.part, rule.horizon
+            if rule.horizon != 0.0 and sum_part == 0.0:
+                # as in the NumPy engine, the first trend's split sums give the plain sums
+                sum_part = rule.part
+        elif isinstance(rule, Recency):
+            params[k, :3] = rule.decay, len(decays), math.expm1(-rule.decay)
+            if rule.decay != 0.0 and d is None:
+                decays.append(rule.decay)
+    if decays:
+        # the NumPy engine's tables of q**r and expm1(-decay * n), computed by NumPy
+        steps = np.arange(int(np.diff(o).max()) + 1)
+        rec_num = np.exp(-np.array(decays)[:, None] * steps[None, :-1])
+        rec_den = np.expm1(-np.array(decays)[:, None] * steps[None, :].astype(np.float64))
+    else:
+        rec_num = rec_den = np.zeros((1, 1))
+    flags = _kernel_flags(rules, d is not None)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        values, suspect = kernels.run(a, o, d, codes, params, flags, sum_part, rec_num, rec_den)
+    if suspect:  # a NaN or inf, or a finite affect whose check value overflowed
+        _raise_if_not_finite(a)
+    return list(values)
+
+
 def _score_rules(
     affect: ArrayLike,
     offsets: ArrayLike,
     rules: list[MemoryRule],
     durations: ArrayLike | None,
+    engine: str = "auto",
 ) -> dict[str, FloatArray]:
-    a, o, d = _validate(affect, offsets, durations)
+    kernels = _engine_kernels(engine, int(np.size(affect)))
+    a, o, d = _validate(affect, offsets, durations, kernels)
     n = o.size - 1
     labels = list(dict.fromkeys(rule.label for rule in rules))
     if a.size == 0:
         return {label: np.full(n, np.nan) for label in labels}
+    if kernels is not None:
+        first: dict[str, MemoryRule] = {}
+        for rule in rules:
+            first.setdefault(rule.label, rule)
+        rows = _score_compiled(kernels, a, o, d, list(first.values()))
+        return dict(zip(labels, rows, strict=True))
     needs: set[str] = set()
     for rule in rules:
         needs |= rule._needs(d is not None)
@@ -896,6 +1043,7 @@ def score(
     *,
     durations: ArrayLike | None = None,
     rule: str | MemoryRule = "peak_end",
+    engine: str = "auto",
     **params: Any,
 ) -> FloatArray:
     """Score ragged journeys with one memory rule.
@@ -912,6 +1060,14 @@ def score(
         Episode durations in minutes, finite and > 0. Default: one minute each.
     rule : str or MemoryRule, default "peak_end"
         Rule name (see :data:`RULES`) or rule object.
+    engine : {"auto", "numpy", "numba"}, default "auto"
+        ``"numpy"``: vectorized NumPy (always available). ``"numba"``: one
+        compiled, multi-threaded pass per journey (needs the ``fast`` extra,
+        ``pip install "peakend[fast]"``; compiled on first use and cached on
+        disk). ``"auto"``: numba when it can be imported and the call has at
+        least :data:`AUTO_MIN_EPISODES` episodes, else NumPy. Both engines
+        give the same values (bit for bit except where durations enter the
+        windowed end, trend and recency: see the memory-rules reference).
     **params
         Parameters of the rule (e.g. ``end_window=3.0`` for peak-end).
 
@@ -924,8 +1080,10 @@ def score(
     Raises
     ------
     ValueError
-        Malformed ``affect``, ``offsets`` or ``durations``; unknown rule or
-        parameter; parameter out of range.
+        Malformed ``affect``, ``offsets`` or ``durations``; unknown rule,
+        parameter or engine; parameter out of range.
+    ImportError
+        ``engine="numba"`` without numba installed.
 
     Examples
     --------
@@ -934,7 +1092,7 @@ def score(
     [-7.5, nan, -4.5]
     """
     chosen = get_rule(rule, **params)
-    return _score_rules(affect, offsets, [chosen], durations)[chosen.label]
+    return _score_rules(affect, offsets, [chosen], durations, engine)[chosen.label]
 
 
 def score_many(
@@ -943,6 +1101,7 @@ def score_many(
     rules: Iterable[str | MemoryRule],
     *,
     durations: ArrayLike | None = None,
+    engine: str = "auto",
 ) -> dict[str, FloatArray]:
     """Score ragged journeys with several memory rules, sharing the common passes.
 
@@ -951,7 +1110,7 @@ def score_many(
 
     Parameters
     ----------
-    affect, offsets, durations
+    affect, offsets, durations, engine
         As for :func:`score`.
     rules : iterable of str or MemoryRule
         Rule names (default parameters) and/or rule objects.
@@ -971,4 +1130,4 @@ def score_many(
     >>> {k: v.tolist() for k, v in out.items()}
     {'peak_end': [-7.5], 'weighted_peak_end(w_peak=1.0, w_end=0.0)': [-8.0]}
     """
-    return _score_rules(affect, offsets, _resolve(rules), durations)
+    return _score_rules(affect, offsets, _resolve(rules), durations, engine)

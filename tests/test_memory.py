@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import math
+import sys
 import tracemalloc
 from collections.abc import Callable
 from functools import partial
@@ -14,6 +16,19 @@ import pytest
 import peakend as pe
 from peakend import memory
 from peakend.memory import RULES, MemoryRule, get_rule, score, score_many
+
+HAS_NUMBA = importlib.util.find_spec("numba") is not None
+#: both engines; numba is in the test extra, so CI always runs its cases
+ENGINES = [
+    "numpy",
+    pytest.param("numba", marks=pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed")),
+]
+engines = pytest.mark.parametrize("engine", ENGINES)
+
+
+def with_engine(engine: str) -> tuple[Callable[..., np.ndarray], Callable[..., dict]]:
+    """``score`` and ``score_many`` bound to one engine."""
+    return partial(memory.score, engine=engine), partial(memory.score_many, engine=engine)
 
 EXPECTED_RULES = {
     "peak_end",
@@ -45,7 +60,9 @@ def test_public_api_names() -> None:
 # -- conventions ---------------------------------------------------------------------------
 
 
-def test_empty_journeys_score_nan_not_a_neighbours_value() -> None:
+@engines
+def test_empty_journeys_score_nan_not_a_neighbours_value(engine: str) -> None:
+    score = with_engine(engine)[0]
     # reduceat would return the next row's first value (9.0) for the empty rows
     affect = np.array([-2.0, -4.0, 9.0, 5.0, 1.0])
     offsets = np.array([0, 0, 2, 2, 5, 5])
@@ -57,13 +74,17 @@ def test_empty_journeys_score_nan_not_a_neighbours_value() -> None:
     np.testing.assert_array_equal(score(affect, offsets, rule="end")[[1, 3]], [-4.0, 1.0])
 
 
-def test_all_empty_and_no_journeys() -> None:
+@engines
+def test_all_empty_and_no_journeys(engine: str) -> None:
+    score, score_many = with_engine(engine)
     assert score(np.array([]), np.array([0])).shape == (0,)
     got = score_many(np.array([], dtype=np.float32), np.array([0, 0, 0]), list(RULES))
     assert all(v.shape == (2,) and np.isnan(v).all() for v in got.values())
 
 
-def test_length_one_journeys_score_their_value() -> None:
+@engines
+def test_length_one_journeys_score_their_value(engine: str) -> None:
+    score = with_engine(engine)[0]
     affect = np.array([3.5, -7.25, 0.0])
     offsets = np.arange(4)
     d = np.array([2.0, 0.5, 4.0])
@@ -77,14 +98,18 @@ def test_length_one_journeys_score_their_value() -> None:
     np.testing.assert_allclose(score(affect, offsets, durations=d, rule="integral"), affect * d)
 
 
-def test_peak_tie_goes_to_the_negative() -> None:
+@engines
+def test_peak_tie_goes_to_the_negative(engine: str) -> None:
+    score = with_engine(engine)[0]
     affect = np.array([8.0, -8.0, 2.0, -3.0, 3.0, 0.0, 5.0, -4.9, 0.0, 0.0])
     offsets = np.array([0, 3, 6, 8, 10])
     np.testing.assert_array_equal(score(affect, offsets, rule="peak"), [-8.0, -3.0, 5.0, 0.0])
     np.testing.assert_allclose(score(affect, offsets), [-3.0, -1.5, 0.05, 0.0], atol=1e-15)
 
 
-def test_float32_and_float64_agree() -> None:
+@engines
+def test_float32_and_float64_agree(engine: str) -> None:
+    score = with_engine(engine)[0]
     rng = np.random.default_rng(1)
     offsets = np.concatenate([[0], np.cumsum(rng.geometric(0.2, 300) - 1)])
     a32 = rng.uniform(-10, 10, offsets[-1]).astype(np.float32)
@@ -97,7 +122,9 @@ def test_float32_and_float64_agree() -> None:
             np.testing.assert_allclose(r32, r64, rtol=1e-12, atol=1e-12, err_msg=rule)
 
 
-def test_integer_affect_and_offsets_of_any_integer_type() -> None:
+@engines
+def test_integer_affect_and_offsets_of_any_integer_type(engine: str) -> None:
+    score = with_engine(engine)[0]
     got = score(np.array([-2, -8, -7]), np.array([0, 3], dtype=np.int32))
     np.testing.assert_array_equal(got, [-7.5])
     got = score([-2, -8, -7], np.array([0, 3], dtype=np.uint16))
@@ -206,14 +233,20 @@ A = np.array([1.0, 2.0, 3.0])
         (np.array([1.0, 2.0, -np.inf]), np.array([0, 3]), r"affect must be finite.*affect\[2\]"),
     ],
 )
-def test_bad_inputs_name_the_argument(affect: np.ndarray, offsets: np.ndarray, match: str) -> None:
+@engines
+def test_bad_inputs_name_the_argument(
+    affect: np.ndarray, offsets: np.ndarray, match: str, engine: str
+) -> None:
+    score = with_engine(engine)[0]
     with pytest.raises(ValueError, match=match):
         score(affect, offsets)
 
 
 @pytest.mark.parametrize("rule", sorted(RULES))
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-def test_non_finite_affect_is_caught_by_every_rule(rule: str, bad: float) -> None:
+@engines
+def test_non_finite_affect_is_caught_by_every_rule(rule: str, bad: float, engine: str) -> None:
+    score = with_engine(engine)[0]
     a = np.array([1.0, 2.0, 3.0, 4.0])
     a[1] = bad
     with pytest.raises(ValueError, match=r"affect must be finite.*affect\[1\]"):
@@ -222,7 +255,9 @@ def test_non_finite_affect_is_caught_by_every_rule(rule: str, bad: float) -> Non
         score(a.astype(np.float32), np.array([0, 2, 4]), durations=np.ones(4), rule=rule)
 
 
-def test_finite_but_huge_affect_is_not_rejected() -> None:
+@engines
+def test_finite_but_huge_affect_is_not_rejected(engine: str) -> None:
+    score = with_engine(engine)[0]
     # the sum overflows, the values do not: the shortcut check must fall back to an exact one
     a = np.array([1e308, 1e308])
     assert np.isfinite(score(a, [0, 2], rule="peak")).all()
@@ -241,7 +276,9 @@ def test_finite_but_huge_affect_is_not_rejected() -> None:
         (np.array([1.0, np.inf, 1.0]), r"durations must be finite and > 0.*durations\[1\]"),
     ],
 )
-def test_bad_durations(durations: np.ndarray, match: str) -> None:
+@engines
+def test_bad_durations(durations: np.ndarray, match: str, engine: str) -> None:
+    score = with_engine(engine)[0]
     with pytest.raises(ValueError, match=match):
         score(A, np.array([0, 3]), durations=durations)
 
@@ -323,13 +360,120 @@ def test_peak_end_keeps_at_most_two_affect_sized_temporaries(dtype: type, blocke
     memory.BLOCK_EPISODES = saved if blocked else 1 << 40
     try:
         # default: extrema by reduceat and the end gather, no episode-sized temporary at all
-        peak = _peak_traced(lambda: score(affect, offsets))
+        peak = _peak_traced(lambda: score(affect, offsets, engine="numpy"))
         assert peak <= 12 * per_journey, peak / float_episode
         # windowed end: reverse time plus the overlap weights, two temporaries
         for dur in (None, d):
-            peak = _peak_traced(partial(score, affect, offsets, durations=dur, end_window=3.0))
+            call = partial(score, affect, offsets, durations=dur, end_window=3.0, engine="numpy")
+            peak = _peak_traced(call)
             assert peak <= 2 * float_episode + 12 * per_journey, peak / float_episode
             if blocked:  # block-sized temporaries only
                 assert peak <= 0.5 * float_episode + 12 * per_journey, peak / float_episode
     finally:
         memory.BLOCK_EPISODES = saved
+
+
+# -- engines --------------------------------------------------------------------------------
+
+
+def test_unknown_engine_lists_valid_ones() -> None:
+    with pytest.raises(
+        ValueError, match=r"unknown engine 'cuda'; valid engines: auto, numpy, numba"
+    ):
+        score(A, [0, 3], engine="cuda")
+    with pytest.raises(ValueError, match=r"valid engines"):
+        score_many(A, [0, 3], ["mean"], engine=None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"valid engines"):
+        get_rule("peak")(A, [0, 3], engine="NumPy")
+
+
+def large_input(n_journeys: int = 12_000) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(5)
+    offsets = np.concatenate([[0], np.cumsum(rng.geometric(1 / 9, n_journeys) - 1)])
+    assert offsets[-1] >= memory.AUTO_MIN_EPISODES
+    return rng.uniform(-10, 10, offsets[-1]), offsets
+
+
+def test_without_numba_numba_engine_names_the_extra_and_auto_uses_numpy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    affect, offsets = large_input()
+    want = score(affect, offsets, engine="numpy")
+    try:
+        with monkeypatch.context() as mp:
+            mp.setitem(sys.modules, "numba", None)  # import numba raises ImportError
+            mp.delitem(sys.modules, "peakend._kernels", raising=False)
+            memory._load_kernels.cache_clear()
+            with pytest.raises(ImportError, match=r'pip install "peakend\[fast\]"'):
+                score(affect, offsets, engine="numba")
+            np.testing.assert_array_equal(score(affect, offsets), want)  # auto: NumPy
+            np.testing.assert_array_equal(score(affect, offsets, engine="numpy"), want)
+    finally:
+        memory._load_kernels.cache_clear()
+
+
+def test_auto_uses_numpy_for_small_calls_and_numba_for_large_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[int] = []
+    real = memory._load_kernels
+
+    def spy() -> tuple:
+        calls.append(1)
+        return real()
+
+    monkeypatch.setattr(memory, "_load_kernels", spy)
+    score(A, [0, 3])
+    assert calls == []  # numba is not even imported for a small call
+    affect, offsets = large_input()
+    got = score(affect, offsets)
+    assert calls == [1]
+    np.testing.assert_array_equal(got, score(affect, offsets, engine="numpy"))
+
+
+@pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed")
+def test_numba_engine_from_threads_is_deterministic() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    affect, offsets = large_input(30_000)
+    d = np.random.default_rng(6).uniform(0.5, 3, affect.size)
+    rules = [get_rule(r) for r in RULES] + [get_rule("end", end_window=2.0)]
+    want = score_many(affect, offsets, rules, durations=d, engine="numba")
+
+    def job(_: int) -> dict:
+        return score_many(affect, offsets, rules, durations=d, engine="numba")
+
+    with ThreadPoolExecutor(4) as pool:
+        for got in pool.map(job, range(8)):
+            for label in want:
+                np.testing.assert_array_equal(got[label], want[label])
+
+
+@pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed")
+def test_numba_engine_long_journeys_and_large_offsets() -> None:
+    # journeys longer than one pairwise-summation block (128) and than a chunk of work
+    rng = np.random.default_rng(7)
+    offsets = np.concatenate([[0], np.cumsum(rng.integers(0, 3000, 40))])
+    for dtype in (np.float32, np.float64):
+        affect = rng.uniform(-10, 10, offsets[-1]).astype(dtype)
+        for rule in RULES:
+            np.testing.assert_array_equal(
+                score(affect, offsets, rule=rule, engine="numba"),
+                score(affect, offsets, rule=rule, engine="numpy"),
+                err_msg=rule,
+            )
+
+
+@pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_numba_engine_allocates_only_the_results(dtype: type) -> None:
+    rng = np.random.default_rng(0)
+    offsets = np.concatenate([[0], np.cumsum(rng.geometric(1 / 40, 50_000) - 1)])
+    affect = rng.uniform(-10, 10, offsets[-1]).astype(dtype)
+    d = rng.uniform(0.5, 2.0, offsets[-1])
+    results = 8 * 50_000
+    widened = 8 * affect.size if dtype == np.float32 else 0  # float32 is widened once
+    for dur in (None, d):
+        call = partial(score_many, affect, offsets, list(RULES), durations=dur, engine="numba")
+        call()  # compile or load the kernels outside the traced call
+        assert _peak_traced(call) <= widened + 12 * results

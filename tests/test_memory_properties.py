@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,11 @@ from peakend import memory
 from peakend.memory import RULES, get_rule, score, score_many
 
 ALL_RULES = list(RULES)
+HAS_NUMBA = importlib.util.find_spec("numba") is not None
+ENGINES = [
+    "numpy",
+    pytest.param("numba", marks=pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed")),
+]
 # magnitudes that create ties between +x and -x and between equal extrema
 TIE_VALUES = [-8.0, 8.0, -3.0, 3.0, 0.0, -1.0, 1.0, -10.0, 10.0]
 
@@ -73,11 +79,14 @@ def close(got: np.ndarray, want: np.ndarray, tol: float = 1e-9) -> None:
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol, equal_nan=True)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("rule", ALL_RULES)
 @given(data=ragged(), params=st.data())
-def test_matches_plain_loop_reference(rule: str, data: dict[str, Any], params: Any) -> None:
+def test_matches_plain_loop_reference(
+    rule: str, engine: str, data: dict[str, Any], params: Any
+) -> None:
     p = params.draw(PARAMS[rule])
-    got = score(**data, rule=rule, **p)
+    got = score(**data, rule=rule, engine=engine, **p)
     want = reference_score(data["affect"], data["offsets"], data["durations"], rule, **p)
     close(got, want)
     lengths = np.diff(data["offsets"])
@@ -93,6 +102,33 @@ def test_score_many_equals_separate_calls(data: dict[str, Any], params: Any) -> 
     for r in rules:
         # equal up to rounding: shared passes may sum in a different order
         close(together[r.label], score(**data, rule=r), 1e-12)
+
+
+def uses_episode_times(rule: Any) -> bool:
+    """Rules whose value uses per-episode times summed from the durations."""
+    return (
+        getattr(rule, "end_window", None) is not None
+        or (rule.name == "trend" and rule.horizon != 0)
+        or (rule.name == "recency" and rule.decay != 0)
+    )
+
+
+@pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed")
+@given(data=ragged(), params=st.data())
+def test_numba_engine_equals_numpy_engine(data: dict[str, Any], params: Any) -> None:
+    """Bit for bit, except rules that sum episode times from durations (1e-12 there)."""
+    rules = [get_rule(r, **params.draw(PARAMS[r])) for r in ALL_RULES]
+    rules += [get_rule(r, **params.draw(PARAMS[r])) for r in ALL_RULES]
+    args = (data["affect"], data["offsets"], rules)
+    fast = score_many(*args, durations=data["durations"], engine="numba")
+    slow = score_many(*args, durations=data["durations"], engine="numpy")
+    assert list(fast) == list(slow)
+    for r in rules:
+        assert fast[r.label].dtype == np.float64
+        if data["durations"] is not None and uses_episode_times(r):
+            close(fast[r.label], slow[r.label], 1e-12)
+        else:
+            np.testing.assert_array_equal(fast[r.label], slow[r.label], err_msg=r.label)
 
 
 @given(
