@@ -149,9 +149,12 @@ def _remembered(
         offsets = np.zeros(lengths.size + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         score_many = importlib.import_module("peakend.memory").score_many
+        # engine="numpy": the engine "auto" would pick depends on the call's size,
+        # hence on how days are chunked (which depends on the number of workers); the
+        # NumPy engine gives every journey the same bits whatever the chunk
         scored = score_many(
             np.concatenate([d.episodes["affect"] for d in days]), offsets, list(rest),
-            durations=np.concatenate([d.durations for d in days]),
+            durations=np.concatenate([d.durations for d in days]), engine="numpy",
         )
     cuts = np.cumsum(sizes)[:-1]
     per_day: list[dict[str, np.ndarray]] = [{} for _ in days]
