@@ -175,3 +175,29 @@ def test_bad_advice_settings_name_the_field(changes, field):
 def test_advice_must_follow_service_in_the_journey():
     with pytest.raises(ValidationError, match="journey order"):
         advice_branch(journey=["waiting", "advice", "service"])
+
+
+def test_senior_relationship_manager_helps_vips_only_under_crn():
+    """The built-in `senior_rm` policy: better advice at the VIP window.
+
+    Paired over the same days, VIPs' integral of affect rises significantly; gold and
+    ordinary customers, who never see the VIP window, are bit for bit unchanged.
+    """
+    from scipy import stats
+
+    branch = load_scenario("default_branch")
+    builtin = {p.name: p for p in pe.experiment.load_policies("default_branch")}
+    res = pe.run(branch, [builtin["baseline"], builtin["senior_rm"]], replications=20,
+                 seed=11, rules=["peak_end", "integral"], progress=False)
+    frame = res.to_pandas()
+    def values(policy: str, segment: str, metric: str) -> np.ndarray:
+        m = ((frame["policy"] == policy) & (frame["segment"] == segment)
+             & (frame["metric"] == metric))
+        return frame[m].sort_values("replication")["value"].to_numpy()
+    diff = values("senior_rm", "vip", "remembered[integral]") - values(
+        "baseline", "vip", "remembered[integral]")
+    assert stats.ttest_1samp(diff, 0.0, alternative="greater").pvalue < 0.01
+    for segment in ("gold", "ordinary"):
+        for metric in ("remembered[peak_end]", "remembered[integral]", "wait_mean"):
+            np.testing.assert_array_equal(values("senior_rm", segment, metric),
+                                          values("baseline", segment, metric))
