@@ -749,7 +749,10 @@ def pareto_frontier(cost: Sequence[float] | np.ndarray,
 
     A policy is on the frontier when no other policy costs at most as much and
     gives a strictly higher value, or costs strictly less for at least the same
-    value.
+    value: the same definition as :func:`peakend.stats.pareto_efficient`, which
+    marks the ``pareto`` column of the experiment tables (so the plot and the
+    tables always agree; exact duplicates are all on the frontier, options with
+    an infinite cost or value never are).
 
     Parameters
     ----------
@@ -774,14 +777,11 @@ def pareto_frontier(cost: Sequence[float] | np.ndarray,
         raise ValueError(f"cost, value: must be 1-D of equal length, got {c.shape}, {v.shape}")
     if np.isnan(c).any() or np.isnan(v).any():
         raise ValueError("cost, value: must not contain NaN")
-    order = np.lexsort((-v, c))  # by cost, then best value first
-    front: list[int] = []
-    best = -np.inf
-    for i in order:
-        if v[i] > best:
-            front.append(int(i))
-            best = v[i]
-    return np.asarray(front, dtype=np.int64)
+    from peakend.stats import pareto_efficient
+
+    front = np.flatnonzero(pareto_efficient(c, v))
+    order = np.lexsort((-v[front], c[front]))  # by cost, then best value first
+    return np.asarray(front[order], dtype=np.int64)
 
 
 def cost_value_pareto(

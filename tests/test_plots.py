@@ -6,10 +6,12 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from matplotlib.collections import PolyCollection
 from matplotlib.patches import PathPatch
 
-from peakend import plots
+from peakend import plots, stats
 from peakend.journeys import Journeys
 
 TOUCHPOINTS = ["entrance", "waiting", "counter", "farewell"]
@@ -296,10 +298,23 @@ def test_pareto_frontier_by_hand():
     value = [-1.0, 0.5, -1.5, 0.2, -2.0]
     # 120 is beaten by 100 (cheaper, better); (150, 0.2) by (150, 0.5)
     assert plots.pareto_frontier(cost, value).tolist() == [4, 0, 1]
-    # equal points are both kept once: the first of the tie
-    assert plots.pareto_frontier([1.0, 1.0], [2.0, 2.0]).tolist() == [0]
+    # exact duplicates are both on the frontier, as in stats.pareto_efficient
+    assert plots.pareto_frontier([1.0, 1.0], [2.0, 2.0]).tolist() == [0, 1]
+    # an infinite cost is never efficient
+    assert plots.pareto_frontier([np.inf, 2.0], [5.0, 1.0]).tolist() == [1]
     with pytest.raises(ValueError, match="NaN"):
         plots.pareto_frontier([1.0], [np.nan])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(-3, 3)), min_size=1, max_size=12))
+def test_pareto_frontier_agrees_with_the_tables(points):
+    """The plotted frontier is exactly the set the experiment tables mark as efficient."""
+    cost = np.array([p[0] for p in points], dtype=float)
+    value = np.array([p[1] for p in points], dtype=float)
+    front = plots.pareto_frontier(cost, value)
+    assert sorted(front.tolist()) == np.flatnonzero(stats.pareto_efficient(cost, value)).tolist()
+    assert np.all(np.diff(cost[front]) >= 0)
 
 
 def test_cost_value_pareto_highlights_frontier():

@@ -554,7 +554,10 @@ def random_branch(draw) -> Scenario:
             ]
         },
         "segments": segments,
-        "business_types": {b: {"service": draw(_DISTS)} for b in bus},
+        "business_types": {
+            b: {"service": draw(_DISTS), "advice_share": draw(st.sampled_from([0.0, 0.5]))}
+            for b in bus
+        },
         "counters": counters,
         "lobby": {"managers": draw(st.integers(0, 1))},
         "lounge": {"enabled": draw(st.booleans())},
@@ -584,6 +587,11 @@ def test_invariants_hold_for_random_branches(scenario, seed):
             scale=vf.scale,
         ),
     )
+    # the advice episode, if any, is the end of the counter time, right after the service
+    adv = np.flatnonzero(e["touchpoint"] == d.touchpoints.index("advice"))
+    assert np.all(e["touchpoint"][adv - 1] == d.touchpoints.index("service"))
+    assert np.array_equal(e["start"][adv], e["end"][adv - 1])
+    assert np.array_equal(e["end"][adv], c["service_end"][d.episode_customer[adv]])
     # a teller serves one customer at a time
     for k in np.unique(c["counter"][served]):
         m = c["counter"] == k

@@ -66,6 +66,7 @@ TOUCHPOINTS: tuple[str, ...] = (
     "lounge",
     "waiting",
     "service",
+    "advice",
     "farewell",
     "abandonment",
 )
@@ -78,6 +79,7 @@ LEVEL_TOUCHPOINTS: tuple[str, ...] = (
     "information",
     "lounge",
     "service",
+    "advice",
     "farewell",
 )
 #: Memory rule names understood by :func:`peakend.memory.get_rule`.
@@ -95,7 +97,7 @@ MEMORY_RULES: tuple[str, ...] = (
 )
 
 JourneyTouchpoint = Literal[
-    "entrance", "welcome", "information", "lounge", "waiting", "service", "farewell"
+    "entrance", "welcome", "information", "lounge", "waiting", "service", "advice", "farewell"
 ]
 _DEFAULT_JOURNEY: tuple[JourneyTouchpoint, ...] = (
     "entrance",
@@ -104,9 +106,12 @@ _DEFAULT_JOURNEY: tuple[JourneyTouchpoint, ...] = (
     "lounge",
     "waiting",
     "service",
+    "advice",
     "farewell",
 )
-LevelTouchpoint = Literal["entrance", "welcome", "information", "lounge", "service", "farewell"]
+LevelTouchpoint = Literal[
+    "entrance", "welcome", "information", "lounge", "service", "advice", "farewell"
+]
 
 _SHARE_TOLERANCE = 1e-6
 _CLOCK = re.compile(r"^\s*(\d{1,4}):([0-5]\d)\s*$")
@@ -349,6 +354,14 @@ class BusinessType(Model):
         lt=1,
         description="share of this business diverted to e-channels (never comes), 0-1 (< 1)",
     )
+    advice_share: float = Field(
+        0.0,
+        ge=0,
+        le=0.9,
+        description="share of the counter service time spent on professional advice, 0-0.9: "
+        "the last part of the service becomes an 'advice' episode (when 'advice' is in the "
+        "journey) rated on the teller's advice quality; 0: no advice episode",
+    )
 
 
 # --------------------------------------------------------------------------- counters
@@ -421,10 +434,10 @@ def max_count(plan: int | list[ShiftBlock]) -> int:
 
 
 class Quality(Model):
-    """Teller quality (attitude, advice): normal across tellers, clipped to 0-10."""
+    """A teller level (service or advice): one draw per teller, normal, clipped to 0-10."""
 
-    mean: float = Field(6.0, ge=0, le=10, description="mean teller quality level, 0-10")
-    sd: float = Field(0.0, ge=0, le=5, description="sd of quality between tellers, points (0-5)")
+    mean: float = Field(6.0, ge=0, le=10, description="mean teller level, 0-10")
+    sd: float = Field(0.0, ge=0, le=5, description="sd of the level between tellers, points (0-5)")
 
 
 class CounterGroup(Model):
@@ -459,7 +472,16 @@ class CounterGroup(Model):
     cost_per_hour: float = Field(
         0.0, ge=0, le=1e6, description="staff cost, currency units per teller-hour"
     )
-    quality: Quality = Field(default_factory=Quality, description="teller quality distribution")
+    quality: Quality = Field(
+        default_factory=Quality,
+        description="teller service quality (staff attitude, correct and quick service): the "
+        "level of the 'service' episode, drawn once per teller and day",
+    )
+    advice: Quality = Field(
+        default_factory=Quality,
+        description="teller advice quality (professional advice): the level of the 'advice' "
+        "episode, drawn once per teller and day, independently of 'quality'",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> CounterGroup:

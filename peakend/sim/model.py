@@ -46,8 +46,13 @@ MOMENT = 0.05
 # customer states during the run
 _NEW, _WAITING, _SERVING, _BALKED, _RENEGED = 0, 1, 2, 3, 4
 
-# columns of the per-customer experience noise matrix
-_NOISE = {name: i for i, name in enumerate(LEVEL_TOUCHPOINTS)}
+# columns of the per-customer experience noise matrix; the advice episode's noise has its
+# own stream (drawn only when some business includes advice), so that adding advice left
+# every other draw as it was
+_NOISE_TOUCHPOINTS = tuple(t for t in LEVEL_TOUCHPOINTS if t != "advice")
+_NOISE = {name: i for i, name in enumerate(_NOISE_TOUCHPOINTS)}
+# columns of the per-segment expectation table
+_LEVEL = {name: i for i, name in enumerate(LEVEL_TOUCHPOINTS)}
 _TP = {name: i for i, name in enumerate(TOUCHPOINTS)}
 
 
@@ -76,8 +81,11 @@ class DayDraws:
     appointment: NDArray[np.bool_]
     service: NDArray[np.float64]  # minutes
     patience: NDArray[np.float64]  # minutes, inf: never reneges
-    noise: NDArray[np.float64]  # (n, len(LEVEL_TOUCHPOINTS)) points
+    noise: NDArray[np.float64]  # (n, len(_NOISE_TOUCHPOINTS)) points
     quality: dict[str, NDArray[np.float64]]  # per counter group, per teller, 0-10
+    # the advice episode: None when no business type includes advice
+    advice_noise: NDArray[np.float64] | None  # (n,) points
+    advice: dict[str, NDArray[np.float64]]  # per counter group, per teller, 0-10
 
 
 def draw_day(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> DayDraws:
@@ -142,8 +150,16 @@ def draw_day(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> DayD
                 patience[m] = ppf(dist, u_patience[m])
 
     sd = np.array([scenario.segments[s].noise_sd for s in seg_names])
-    noise = stream(root, "experience").standard_normal((n, len(LEVEL_TOUCHPOINTS)))
+    noise = stream(root, "experience").standard_normal((n, len(_NOISE_TOUCHPOINTS)))
     noise *= sd[seg][:, None]
+    advice_noise = None
+    advice: dict[str, NDArray[np.float64]] = {}
+    if any(b.advice_share > 0 for b in scenario.business_types.values()):
+        advice_noise = stream(root, "advice").standard_normal(n) * sd[seg]
+        for g, c in scenario.counters.items():
+            rng = stream(root, "advice_tellers", name_key(g))
+            q = rng.normal(c.advice.mean, c.advice.sd, size=c.max_tellers())
+            advice[g] = np.clip(q, 0.0, 10.0)
 
     quality = {}
     for g, c in scenario.counters.items():
@@ -163,6 +179,8 @@ def draw_day(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> DayD
             patience=patience,
             noise=noise,
             quality=quality,
+            advice_noise=advice_noise,
+            advice=advice,
         )
     return DayDraws(
         arrival=times[idx],
@@ -174,6 +192,8 @@ def draw_day(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> DayD
         patience=patience[idx],
         noise=noise[idx],
         quality=quality,
+        advice_noise=None if advice_noise is None else advice_noise[idx],
+        advice=advice,
     )
 
 
@@ -704,6 +724,14 @@ def build_journeys(
     has[_TP["lounge"]] = lounge & ~balked
     has[_TP["waiting"]] = ~balked
     has[_TP["service"]] = served
+    if "advice" in journey and draws.advice_noise is not None:
+        share_bus = np.array([b.advice_share for b in s.business_types.values()])
+        advice_share = share_bus[draws.business.astype(np.int64)]
+        has[_TP["advice"]] = served & (advice_share > 0)
+        # the advice is the last part of the service: [split, end]
+        split = end - advice_share * (end - start)
+    else:
+        split = end
     has[_TP["farewell"]] = served & ("farewell" in journey)
     has[_TP["abandonment"]] = balked | reneged
     # episodes before touchpoint k in each journey (column by column: numpy is slow
@@ -732,7 +760,7 @@ def build_journeys(
 
     def expect(name: str) -> NDArray[np.float64]:
         """Each customer's expectation level for a touchpoint (its segment's)."""
-        out: NDArray[np.float64] = expect_table[:, _NOISE[name]][seg]
+        out: NDArray[np.float64] = expect_table[:, _LEVEL[name]][seg]
         return out
 
     noise = draws.noise
@@ -788,7 +816,12 @@ def build_journeys(
         # the serving teller's quality
         quality = np.concatenate([np.zeros(1), *(draws.quality[g] for g in s.counters)])
         q = quality[teller + 1]  # teller -1 (not served) reads the leading 0
-        put("service", start, end, level(q, "service"), expect("service"))
+        put("service", start, split, level(q, "service"), expect("service"))
+    if needed[_TP["advice"]]:
+        assert draws.advice_noise is not None  # has[advice] is all False without it
+        adv = np.concatenate([np.zeros(1), *(draws.advice[g] for g in s.counters)])
+        q = np.clip(adv[teller + 1] + draws.advice_noise, 0.0, 10.0)
+        put("advice", split, end, q, expect("advice"))
     # farewell
     fw = [s.segments[x].farewell for x in seg_names]
     fw_on = np.array([f.enabled for f in fw])[seg]

@@ -35,6 +35,8 @@ STREAMS: dict[str, int] = {
     "patience": 3,
     "experience": 4,
     "tellers": 5,
+    "advice": 6,
+    "advice_tellers": 7,
 }
 
 
