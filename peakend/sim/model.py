@@ -873,7 +873,9 @@ def build_journeys(
         dtype=np.float64,
     )
     durations = ep_end - ep_start
-    remembered = memory.score(aff, offsets, durations=durations, rule=rule)
+    # the NumPy engine always: "auto" would pick by the call's size and by whether numba
+    # is installed, and the remembered column must have the same bits everywhere
+    remembered = memory.score(aff, offsets, durations=durations, rule=rule, engine="numpy")
 
     if "farewell" in journey:
         departure = np.where(served, end + fw_minutes, ab0 + s.abandonment.minutes)
