@@ -14,9 +14,11 @@ depend on the number of threads.
 
 The kernels reproduce the NumPy engine operation by operation: sums follow
 NumPy's pairwise summation as used by ``np.add.reduceat`` (first element,
-then the pairwise sum of the rest), the peak is taken over the same integer
-views of the bit patterns, and the tables of the windowed end and of recency
-without durations are the NumPy engine's own. Where the NumPy engine derives
+then the pairwise sum of the rest), the extremes are those of the NumPy
+engine's integer reductions over the bit patterns (computed in floating point
+from the sign bits: the same values, signed zeros included), and the tables
+of the windowed end and of recency without durations are the NumPy engine's
+own. Where the NumPy engine derives
 per-episode times from a cumulative sum across many journeys (durations given:
 the windowed end, trend and recency) the kernels restart it at each journey,
 which changes the last bits only. See ``docs/reference/memory-rules.md``.
@@ -199,8 +201,6 @@ def _windowed_end(
 @njit(cache=True, parallel=True)
 def _score_chunks(
     a: Any,
-    skey: Any,
-    ukey: Any,
     offsets: Any,
     d: Any,
     has_d: bool,
@@ -243,24 +243,26 @@ def _score_chunks(
             peak = 0.0
             check = 0.0
             if need_extrema:
-                # the NumPy engine's integer max-reductions over the bit patterns,
-                # then the episodes that hold them (equal keys are equal bits)
-                hs = skey[lo]
-                us = ukey[lo]
-                for j in range(lo + 1, hi):
-                    hs = max(hs, skey[j])
-                    us = max(us, ukey[j])
-                ih = lo
-                while skey[ih] != hs:
-                    ih += 1
-                il = lo
-                while ukey[il] != us:
-                    il += 1
-                high = np.float64(a[ih])
-                low = np.float64(a[il])
+                # the NumPy engine's extremes (integer max-reductions over the bit
+                # patterns) in floating point: the largest value with the sign bit
+                # clear and the most negative value with it set; without the former
+                # high is the most negative value, without the latter low is the largest
+                top = -np.inf
+                bottom = np.inf
+                n_clear = 0
+                finite = 0.0
+                for j in range(lo, hi):
+                    x = np.float64(a[j])
+                    negative = math.copysign(1.0, x) < 0.0
+                    top = max(top, -np.inf if negative else x)
+                    bottom = min(bottom, x if negative else np.inf)
+                    n_clear += 0 if negative else 1
+                    finite += x - x  # NaN if x is NaN or inf
+                high = top if n_clear > 0 else bottom
+                low = bottom if n_clear < n else top
                 ext = high + low
                 peak = low if ext <= 0 else high
-                check = ext
+                check = finite
             total_affect = 0.0
             if not need_sum:
                 pass
@@ -483,8 +485,6 @@ def run(
         try:
             _score_chunks(
                 a,
-                a.view(np.int64),
-                a.view(np.uint64),
                 offsets,
                 d,
                 has_d,
