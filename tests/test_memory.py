@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import math
+import os
 import sys
 import tracemalloc
 from collections.abc import Callable
@@ -18,6 +19,12 @@ from peakend import memory
 from peakend.memory import RULES, MemoryRule, get_rule, score, score_many
 
 HAS_NUMBA = importlib.util.find_spec("numba") is not None
+
+
+def test_ci_runs_the_compiled_engine_tests():
+    """The numba tests skip only where numba is missing; CI installs it (the test extra)."""
+    if os.environ.get("CI"):
+        assert HAS_NUMBA, 'CI must install ".[test]", which includes numba'
 #: both engines; numba is in the test extra, so CI always runs its cases
 ENGINES = [
     "numpy",
