@@ -198,6 +198,17 @@ def _windowed_end(
     return _segment_sum(buf, 0, n) / min(window, total)
 
 
+@njit(cache=True)
+def _end(
+    a: Any, d: Any, has_d: bool, lo: int, hi: int, total: float, window: float, r: Any,
+    buf: Any, last: float,
+) -> float:  # pragma: no cover - compiled
+    """Return the end of one journey: its last affect, or the windowed end if ``window`` is set."""
+    if math.isnan(window):
+        return last
+    return _windowed_end(a, d, has_d, lo, hi, total, window, r, buf)
+
+
 @njit(cache=True, parallel=True)
 def _score_chunks(
     a: Any,
@@ -305,20 +316,14 @@ def _score_chunks(
                 v = 0.0
                 end = last
                 if code == PEAK_END or code == END:
-                    if math.isnan(p0):
-                        end = last
-                    else:
-                        end = _windowed_end(a, d, has_d, lo, hi, total, p0, r, buf)
+                    end = _end(a, d, has_d, lo, hi, total, p0, r, buf, last)
                     if code == END:
                         v = end
                     else:
                         v = peak + end
                         v *= 0.5
                 elif code == WEIGHTED_PEAK_END or code == BEST_WORST_END:
-                    if math.isnan(p3):
-                        end = last
-                    else:
-                        end = _windowed_end(a, d, has_d, lo, hi, total, p3, r, buf)
+                    end = _end(a, d, has_d, lo, hi, total, p3, r, buf, last)
                     if code == WEIGHTED_PEAK_END:
                         v = p0 * peak + p1 * end
                         if p2 != 0.0:
