@@ -204,6 +204,35 @@ def test_same_seed_same_bits_and_seed_sequences(branch):
         simulate(branch, seed=-1)
 
 
+@pytest.mark.parametrize("name", ["default_branch", "gold_card_paradox", "vip_contrast"])
+def test_simulate_validated_is_simulate_without_the_revalidation(name):
+    """run's workers parse each scenario once from JSON and skip the per-day re-validation."""
+    from peakend.sim.model import simulate_validated
+
+    scenario = load_scenario(name)
+    parsed = Scenario.model_validate_json(scenario.model_dump_json())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OverloadWarning)
+        for seed in (0, 3):
+            a, b = simulate(scenario, seed=seed), simulate_validated(parsed, seed)
+            assert a.meta == b.meta
+            for table in ("customers", "episodes", "queue"):
+                for col, values in getattr(a, table).items():
+                    np.testing.assert_array_equal(values, getattr(b, table)[col], err_msg=col)
+
+
+def test_simulate_validated_warns_at_its_caller():
+    from peakend.sim.model import simulate_validated
+
+    overloaded = mmc(3.0, 0.5, 1, 2)
+    with pytest.warns(OverloadWarning) as caught:
+        simulate_validated(overloaded, 1)
+    assert caught[0].filename == __file__
+    with pytest.warns(OverloadWarning) as caught:
+        simulate(overloaded, 1)
+    assert caught[0].filename == __file__
+
+
 def test_common_random_numbers_across_staffing(branch):
     base = simulate(branch, seed=21)
     more = simulate(variant(branch, {"counters": {"general": {"tellers": 6}}}), seed=21)
