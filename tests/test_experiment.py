@@ -6,6 +6,7 @@ two-hour day) so that the whole file stays within about a minute on 2 cores.
 
 import concurrent.futures as cf
 import json
+import multiprocessing
 import re
 import signal
 import subprocess
@@ -362,6 +363,55 @@ def test_three_workers_bit_identical_to_serial(scenario, serial):
     assert np.array_equal(par.values, serial.values, equal_nan=True)
 
 
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_workers_bit_identical_to_serial_with_either_start_method(
+    scenario, serial, method, monkeypatch
+):
+    import peakend.experiment._run as run_module
+
+    if method not in multiprocessing.get_all_start_methods():  # fork: POSIX only
+        pytest.skip(f"start method {method!r} is not available on {sys.platform}")
+    monkeypatch.setattr(run_module, "_start_method", lambda: method)
+    par = pe.run(scenario, POLICIES, replications=8, seed=5, workers=2, progress=False)
+    assert np.array_equal(par.values, serial.values, equal_nan=True)
+
+
+def test_start_method_forks_only_without_other_threads():
+    from peakend.experiment._run import _start_method
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    other.start()
+    try:
+        assert _start_method() == "spawn"  # another thread could hold a lock at fork
+    finally:
+        release.set()
+        other.join()
+    alone = _start_method()
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        assert alone == "fork"
+    else:  # threads left by other tests (Dask), or not Linux
+        assert alone == "spawn"
+
+
+def test_progress_bar_starts_after_the_workers(scenario, monkeypatch):
+    """tqdm's monitor thread must not exist yet when run picks the start method."""
+    import peakend.experiment._run as run_module
+
+    real = run_module._start_method
+    seen = []
+
+    def spy():
+        seen.append(threading.active_count())
+        return real()
+
+    monkeypatch.setattr(run_module, "_start_method", spy)
+    before = threading.active_count()
+    res = pe.run(scenario, POLICIES[:1], replications=4, seed=5, workers=2, progress=True)
+    assert seen == [before]
+    assert res.values.shape[:2] == (1, 4)
+
+
 def test_chunk_scores_and_aggregates_days_together_as_if_alone(scenario):
     """A chunk mixing policies, one with another memory rule, gives each task's values."""
     from peakend.experiment import simulate_replication
@@ -454,41 +504,42 @@ def test_run_argument_errors(scenario):
 
 # --------------------------------------------------------------------------- checkpoints
 def count_simulations(monkeypatch):
-    import peakend.sim
+    """Count the days run simulates (in this process: workers=None)."""
+    import peakend.sim.model
 
     calls = []
-    real = peakend.sim.simulate
+    real = peakend.sim.model.simulate_validated
 
-    def counting(scenario, seed=0):
+    def counting(scenario, seed=0, **kwargs):
         calls.append(seed)
-        return real(scenario, seed)
+        return real(scenario, seed, **kwargs)
 
-    monkeypatch.setattr(peakend.sim, "simulate", counting)
+    monkeypatch.setattr(peakend.sim.model, "simulate_validated", counting)
     return calls
 
 
 def test_checkpoint_resume_after_exception_and_extension(scenario, tmp_path, monkeypatch):
-    import peakend.sim
+    import peakend.sim.model
 
     ck = tmp_path / "ck"
-    real = peakend.sim.simulate
+    real = peakend.sim.model.simulate_validated
     calls = []
 
-    def failing(sc, seed=0):
+    def failing(sc, seed=0, **kwargs):
         calls.append(seed)
         if len(calls) == 7:
             raise RuntimeError("simulated crash")
-        return real(sc, seed)
+        return real(sc, seed, **kwargs)
 
-    monkeypatch.setattr(peakend.sim, "simulate", failing)
+    monkeypatch.setattr(peakend.sim.model, "simulate_validated", failing)
     with pytest.raises(RuntimeError, match="simulated crash"):
         pe.run(scenario, POLICIES, replications=4, seed=5, checkpoint=ck, progress=False)
     assert len(list((ck / "done").glob("p*.npz"))) == 6
-    monkeypatch.setattr(peakend.sim, "simulate", real)
+    monkeypatch.setattr(peakend.sim.model, "simulate_validated", real)
     resumed_calls = count_simulations(monkeypatch)
     res = pe.run(scenario, POLICIES, replications=4, seed=5, checkpoint=ck, progress=False)
     assert len(resumed_calls) == 12 - 6
-    monkeypatch.setattr(peakend.sim, "simulate", real)
+    monkeypatch.setattr(peakend.sim.model, "simulate_validated", real)
     fresh = pe.run(scenario, POLICIES, replications=4, seed=5, progress=False)
     assert res == fresh
     # more replications reuse the finished ones

@@ -10,6 +10,7 @@ import json
 import multiprocessing
 import os
 import queue
+import sys
 import tempfile
 import threading
 import warnings
@@ -116,19 +117,28 @@ def simulate_replication(task: Mapping[str, Any]) -> dict[str, Any]:
     return simulate_chunk([task])[0]
 
 
-def _simulate_day(task: Mapping[str, Any]) -> tuple[Journeys, list[warnings.WarningMessage]]:
-    scenario = _scenario_from_json(task["scenario"])
-    simulate = importlib.import_module("peakend.sim").simulate
+def _simulate_days(
+    tasks: Sequence[Mapping[str, Any]],
+) -> list[tuple[Journeys, list[warnings.WarningMessage]]]:
+    """Simulate the tasks' days one by one; each with the warnings it issued."""
+    # the scenario was validated when parsed from JSON (cached per text) and is not
+    # changed here, so simulate's per-call re-validation is skipped: same bits
+    simulate = importlib.import_module("peakend.sim.model").simulate_validated
+    out = []
     # warnings (e.g. an overloaded day) are returned as data and summarised once per
     # policy by run(), instead of being printed by every worker for every day.
     # catch_warnings swaps process-wide state, so threads (a threaded Dask worker)
     # take turns; SimPy holds the GIL anyway.
     with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        journeys: Journeys = simulate(
-            scenario, replication_seed(task["seed"], task["replication"])
-        )
-    return journeys, caught
+        for task in tasks:
+            before = len(caught)
+            journeys: Journeys = simulate(
+                _scenario_from_json(task["scenario"]),
+                replication_seed(task["seed"], task["replication"]),
+            )
+            out.append((journeys, caught[before:]))
+    return out
 
 
 def _remembered(
@@ -175,7 +185,7 @@ def simulate_chunk(tasks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     aggregates together (a few array passes for the whole chunk instead of per
     day); the values are the same as for each task alone.
     """
-    simulated = [_simulate_day(t) for t in tasks]
+    simulated = _simulate_days(tasks)
     results: list[dict[str, Any] | None] = [None] * len(tasks)
     # tasks of one run share rules and options; group anyway, to be safe with any input
     groups: dict[tuple[Any, ...], list[int]] = {}
@@ -374,25 +384,55 @@ def _execute(
     workers: int | None,
     executor: cf.Executor | None,
     on_result: Callable[[dict[str, Any]], None],
+    on_start: Callable[[], None] = lambda: None,
 ) -> None:
+    """Run the tasks; ``on_start`` is called once work has started (processes launched)."""
     if not tasks:
+        on_start()
         return
     if executor is not None:
         n = workers or getattr(executor, "_max_workers", None) or os.cpu_count() or 1
-        _drain(executor, _chunks(tasks, n), on_result)
+        _drain(executor, _chunks(tasks, n), on_result, on_start=on_start)
         return
     chunks = _chunks(tasks, workers or 1)
-    # this process is one of the ``workers``: it spawns workers - 1 others (no idle
+    # this process is one of the ``workers``: it starts workers - 1 others (no idle
     # processes for a small run) and simulates alongside them
     spawned = min((workers or 1) - 1, len(chunks) - 1)
     if spawned < 1:
+        on_start()
         for chunk in chunks:
             for res in simulate_chunk(chunk):
                 on_result(res)
         return
-    context = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=spawned, mp_context=context) as pool:
-        _drain(pool, chunks, on_result, share=True)
+    context = multiprocessing.get_context(_start_method())
+    pool = cf.ProcessPoolExecutor(max_workers=spawned, mp_context=context)
+    try:
+        _share(pool, chunks, on_result, n_workers=spawned, on_start=on_start)
+    finally:
+        # every chunk is done or the run failed: no need to wait for a worker still
+        # starting (this process may have done the whole of a small run)
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _start_method() -> str:
+    """How :func:`run` starts its worker processes: ``"fork"`` where that is safe, else ``"spawn"``.
+
+    ``fork`` on Linux when this process runs no other Python thread: a forked
+    worker starts in milliseconds with everything already imported, where a
+    spawned one starts a fresh interpreter and imports NumPy, pydantic, SimPy and
+    peakend (about 0.35 s here); with one thread, no lock can be left held by
+    another thread, and the workers run only peakend's simulation. Otherwise (a
+    Jupyter kernel, a Dask client or a progress-bar thread running; macOS, whose
+    system libraries are not fork-safe; Windows) ``spawn``. Either way the
+    results are the same, bit for bit.
+    """
+    if (
+        sys.platform.startswith("linux")
+        and threading.active_count() == 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    ):
+        return "fork"
+    return "spawn"
 
 
 def _drain(
@@ -400,44 +440,80 @@ def _drain(
     chunks: Sequence[Sequence[Mapping[str, Any]]],
     on_result: Callable[[dict[str, Any]], None],
     *,
-    share: bool = False,
+    on_start: Callable[[], None] = lambda: None,
 ) -> None:
-    """Submit every chunk and hand each result to ``on_result`` (in this thread) as it completes.
-
-    With ``share=True`` (a pool of fresh processes) this process works too: it takes
-    not-yet-started chunks from the end of the queue (cancelling them in the pool)
-    while the workers take them from the front, so it computes while the workers are
-    still starting (importing numpy, SciPy, SimPy, pydantic) and all the way to the
-    end; between two of its own chunks it hands on the workers' finished results, so
-    checkpoints are written as work completes. Results are ordered later by (policy,
-    replication), so who computed what does not change them.
-    """
+    """Submit every chunk and hand each result to ``on_result`` (in this thread) as it completes."""
     finished: queue.SimpleQueue[cf.Future[list[dict[str, Any]]]] = queue.SimpleQueue()
     futures = [executor.submit(simulate_chunk, [dict(t) for t in chunk]) for chunk in chunks]
+    on_start()
     for fut in futures:  # called once per future: when it completes or is cancelled
         fut.add_done_callback(finished.put)
-    outstanding = len(futures)
-
-    def hand_on(fut: cf.Future[list[dict[str, Any]]]) -> None:
-        nonlocal outstanding
-        outstanding -= 1
-        if not fut.cancelled():
-            for res in fut.result():
-                on_result(res)
-
     try:
-        if share:
-            for last in range(len(futures) - 1, 0, -1):
-                while not finished.empty():
-                    hand_on(finished.get())
-                if not futures[last].cancel():  # started: so are all before it
-                    break
-                for res in simulate_chunk(chunks[last]):
-                    on_result(res)
-        while outstanding:
-            hand_on(finished.get())
+        for _ in futures:
+            for res in finished.get().result():
+                on_result(res)
     except BaseException:
         for fut in futures:
+            fut.cancel()
+        raise
+
+
+def _worker_ready() -> int:
+    """Return at once: a worker's answer to this first call shows that it has started."""
+    return os.getpid()
+
+
+def _share(
+    pool: cf.Executor,
+    chunks: Sequence[Sequence[Mapping[str, Any]]],
+    on_result: Callable[[dict[str, Any]], None],
+    *,
+    n_workers: int,
+    on_start: Callable[[], None] = lambda: None,
+) -> None:
+    """Compute the chunks in this process and in a pool of ``n_workers`` fresh processes.
+
+    The pool takes chunks from the front, this process from the back. Chunks go to
+    the pool only once a worker has started (answered an empty first call), then at
+    most two per worker at a time (one computing, one queued), topped up between two
+    of this process's own chunks. So this process computes while the workers start
+    (a spawned worker imports NumPy, pydantic, SimPy and peakend: about 0.35 s), a
+    run shorter than that is done by this process alone instead of waiting for them,
+    and at the end no worker holds more than two chunks. The workers' results are
+    handed to ``on_result`` (in this thread) between two of this process's chunks,
+    so checkpoints are written as work completes. Results are ordered later by
+    (policy, replication), so who computed what does not change them.
+    """
+    finished: queue.SimpleQueue[cf.Future[list[dict[str, Any]]]] = queue.SimpleQueue()
+    ready = pool.submit(_worker_ready)
+    on_start()  # the pool has launched its workers by now
+    lo, hi = 0, len(chunks)  # chunks[lo:hi] are not taken yet
+    given: set[cf.Future[list[dict[str, Any]]]] = set()  # at the pool, not handed on
+
+    def hand_on(fut: cf.Future[list[dict[str, Any]]]) -> None:
+        given.discard(fut)
+        for res in fut.result():
+            on_result(res)
+
+    try:
+        while lo < hi:
+            while not finished.empty():
+                hand_on(finished.get())
+            if ready.done():
+                ready.result()  # a worker that could not start raises here
+                while len(given) < 2 * n_workers and lo < hi:
+                    fut = pool.submit(simulate_chunk, [dict(t) for t in chunks[lo]])
+                    given.add(fut)
+                    fut.add_done_callback(finished.put)
+                    lo += 1
+            if lo < hi:
+                hi -= 1
+                for res in simulate_chunk(chunks[hi]):
+                    on_result(res)
+        while given:
+            hand_on(finished.get())
+    except BaseException:
+        for fut in given:
             fut.cancel()
         raise
 
@@ -504,10 +580,12 @@ def run(
         Root seed, >= 0.
     workers : int, optional
         Number of processes to simulate in: this one and ``workers - 1``
-        worker processes (a ``ProcessPoolExecutor`` with the ``spawn`` start
-        method) that take replications from the other end of the queue, so
-        that this process computes while they start. ``None`` or 1 runs in
-        this process only.
+        worker processes (a ``ProcessPoolExecutor``) that take replications
+        from the other end of the queue, so that this process computes while
+        they start. They are started with ``fork`` on Linux when this process
+        runs no other thread (milliseconds), else with ``spawn`` (a fresh
+        interpreter: about 0.35 s, e.g. in Jupyter); results do not depend on
+        it. ``None`` or 1 runs in this process only.
     executor : concurrent.futures.Executor, optional
         Any executor to run the replications on instead, for example a Dask
         ``distributed.Client(...).get_executor()``. Overrides ``workers``.
@@ -607,7 +685,13 @@ def run(
                 "survey": bool(survey),
             })
 
-    bar = _progress_bar(n_pol * replications, len(results), progress)
+    bar: Any = _NoProgress()
+
+    def on_start() -> None:
+        # the bar is made once the worker processes are running: tqdm starts a
+        # monitor thread, and a process with a second thread does not fork them
+        nonlocal bar
+        bar = _progress_bar(n_pol * replications, len(results), progress)
 
     def on_result(res: dict[str, Any]) -> None:
         if store is not None:
@@ -616,7 +700,8 @@ def run(
         bar.update(1)
 
     try:
-        _execute(todo, workers=workers, executor=executor, on_result=on_result)
+        _execute(todo, workers=workers, executor=executor, on_result=on_result,
+                 on_start=on_start)
     finally:
         bar.close()
     _summarise_warnings(results, policy_list, replications)
