@@ -412,6 +412,29 @@ def test_progress_bar_starts_after_the_workers(scenario, monkeypatch):
     assert res.values.shape[:2] == (1, 4)
 
 
+@pytest.mark.parametrize(("workers", "method"), [(None, None), (2, "fork"), (2, "spawn")])
+def test_run_leaves_no_thread_behind(scenario, workers, method, monkeypatch):
+    """A thread left by a run (tqdm's monitor, the pool's manager) would make later runs spawn.
+
+    Only a spawned worker that had not started when the run ended is not waited for:
+    the pool's thread then ends with it, within its start-up time.
+    """
+    import peakend.experiment._run as run_module
+
+    if method is not None:
+        monkeypatch.setattr(run_module, "_start_method", lambda: method)
+    before = set(threading.enumerate())
+    for _ in range(2):
+        pe.run(scenario, POLICIES[:1], replications=16, seed=5, workers=workers, progress=True)
+        left = set(threading.enumerate()) - before
+        if method == "spawn":
+            for thread in left:
+                thread.join(timeout=60)
+            assert not any(t.is_alive() for t in left)
+        else:
+            assert not left
+
+
 def test_chunk_scores_and_aggregates_days_together_as_if_alone(scenario):
     """A chunk mixing policies, one with another memory rule, gives each task's values."""
     from peakend.experiment import simulate_replication

@@ -404,14 +404,10 @@ def _execute(
             for res in simulate_chunk(chunk):
                 on_result(res)
         return
-    context = multiprocessing.get_context(_start_method())
+    method = _start_method()
+    context = multiprocessing.get_context(method)
     pool = cf.ProcessPoolExecutor(max_workers=spawned, mp_context=context)
-    try:
-        _share(pool, chunks, on_result, n_workers=spawned, on_start=on_start)
-    finally:
-        # every chunk is done or the run failed: no need to wait for a worker still
-        # starting (this process may have done the whole of a small run)
-        pool.shutdown(wait=False, cancel_futures=True)
+    _share(pool, chunks, on_result, n_workers=spawned, on_start=on_start, forked=method == "fork")
 
 
 def _start_method() -> str:
@@ -470,8 +466,9 @@ def _share(
     *,
     n_workers: int,
     on_start: Callable[[], None] = lambda: None,
+    forked: bool = False,
 ) -> None:
-    """Compute the chunks in this process and in a pool of ``n_workers`` fresh processes.
+    """Compute the chunks here and in a pool of ``n_workers`` fresh processes; shut it down.
 
     The pool takes chunks from the front, this process from the back. Chunks go to
     the pool only once a worker has started (answered an empty first call), then at
@@ -483,6 +480,11 @@ def _share(
     handed to ``on_result`` (in this thread) between two of this process's chunks,
     so checkpoints are written as work completes. Results are ordered later by
     (policy, replication), so who computed what does not change them.
+
+    At the end the pool is shut down and its processes and thread are waited for,
+    except spawned workers that have not started yet (``forked=False`` and no
+    answer to the first call): they are left to exit by themselves, which takes
+    their start-up time, rather than this process waiting for them.
     """
     finished: queue.SimpleQueue[cf.Future[list[dict[str, Any]]]] = queue.SimpleQueue()
     ready = pool.submit(_worker_ready)
@@ -516,6 +518,10 @@ def _share(
         for fut in given:
             fut.cancel()
         raise
+    finally:
+        # waiting joins the pool's thread too: a thread left running would make the
+        # next run spawn instead of fork (see _start_method)
+        pool.shutdown(wait=forked or ready.done(), cancel_futures=True)
 
 
 class _NoProgress:
@@ -535,7 +541,10 @@ def _progress_bar(total: int, initial: int, enabled: bool) -> Any:
         return _NoProgress()
     from tqdm.auto import tqdm
 
-    return tqdm(
+    # without tqdm's monitor thread (it only tunes the refresh of bars updated rarely):
+    # a thread left running would make every later run spawn its workers, not fork
+    quiet = type("PeakendProgress", (tqdm,), {"monitor_interval": 0})
+    return quiet(
         total=total, initial=initial, disable=not enabled, desc="peakend run", unit="day",
         leave=False, dynamic_ncols=True,
     )
