@@ -1,29 +1,35 @@
-"""Scaling and overhead of ``peakend.run``.
+"""Scaling and overhead of ``peakend.run``, measured in interleaved pairs.
 
-Measures, on the built-in ``default_branch`` (a full 8-hour day, about 240 customers),
-for the first ``--policies`` policies of its built-in set (default 1; the set has 9)
-and ``--replications`` replications (default 200):
+Issue 4's targets, on the built-in ``default_branch`` (a full 8-hour day, about 240
+customers) with ``--replications`` replications (default 200) of one policy at a time:
 
-* **overhead** (target of issue 4: <= 10 %): ``run(..., workers=None, progress=False)``
-  against a plain loop calling ``pe.simulate`` for the same policies and replications;
-  also against a loop that also scores the four default memory rules.
-* **speed-up** (target: >= 1.8x): ``run`` with ``--workers`` processes (default 2:
-  this process and one spawned worker, start-up included) against ``run`` in process.
+* **overhead** (target <= 10 %): ``run(..., workers=None, progress=False)`` against a
+  plain loop calling ``pe.simulate`` for the same days. Also reported: a loop that
+  also scores the four default memory rules day by day, and what ``run`` spends
+  besides simulating (the time inside its ``simulate`` calls is summed).
+* **speed-up** (target >= 1.8x): ``run`` with ``--workers`` processes (default 2:
+  this process and one worker process, start-up included) against ``run`` in
+  process. The workers start the way ``run`` starts them here (``fork`` in a
+  single-threaded script on Linux); the same run with ``spawn`` (what a Jupyter
+  kernel, which has threads, gets) is timed too.
 * **machine ceiling**: how much faster ``--workers`` independent ``simulate`` loops
-  (separate processes, no executor, start-up excluded) run side by side than one
-  alone. On free cores this is 2.00; on a shared or SMT machine less, and no
-  parallel ``run`` can beat it by more than its start-up allows.
+  (separate processes, started together once all have imported; their start-up is
+  not timed) run side by side than one alone. On free cores this is 2.00; on a
+  shared or SMT machine less, and no parallel ``run`` can beat it by more than its
+  start-up allows.
 
-The machine is shared, so every measurement is taken ``--repeats`` times in rounds:
-each round runs every case once (in alternating order), so a case and the case it is
-compared with see about the same load. Both targets are reported as ratios within a
-round (the median over rounds) and as ratios of the fastest times (best of rounds),
-with wall and CPU times and the load average (``os.getloadavg()``) of each round.
+The machine is shared and its speed drifts by 10-20 % within minutes, more than the
+overhead being measured. So the cases are timed in ``--pairs`` short blocks (about 1 s
+each); a block times every case once, in an order that alternates, on the next policy
+of the built-in set, and every ratio is taken *within* a block, where the cases saw
+about the same machine. Reported: the median of the per-block ratios with a
+distribution-free 95 % confidence interval (binomial order statistics), the range, and
+the ratio of the best times.
 
 Run (from the repository root)::
 
-    python benchmarks/bench_experiment.py                              # 1 policy x 200
-    python benchmarks/bench_experiment.py --policies 9 --repeats 3     # 1800 days
+    python benchmarks/bench_experiment.py                 # 22 blocks of 200 days, ~3 min
+    python benchmarks/bench_experiment.py --pairs 6       # a quick look
 """
 
 from __future__ import annotations
@@ -33,18 +39,21 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 import peakend as pe
+import peakend.experiment._run as run_module
+import peakend.sim.model as sim_model
 from peakend.experiment import DEFAULT_RULES, load_policies, replication_seed
 from peakend.memory import score_many
 
@@ -62,165 +71,194 @@ def _first_day(_: int) -> int:
     return os.getpid()
 
 
-def worker_startup(n: int) -> tuple[float, float]:
-    """Wall and CPU seconds until ``n`` fresh spawn workers have each simulated a short day."""
-    context = multiprocessing.get_context("spawn")
-    c0, t0 = cpu_seconds(), time.perf_counter()
+def worker_startup(n: int, method: str) -> float:
+    """Wall seconds until ``n`` fresh workers started with ``method`` have each simulated a day."""
+    context = multiprocessing.get_context(method)
+    t0 = time.perf_counter()
     with cf.ProcessPoolExecutor(max_workers=n, mp_context=context) as pool:
         list(pool.map(_first_day, range(n)))
-        wall = time.perf_counter() - t0
-    return wall, cpu_seconds() - c0
+        return time.perf_counter() - t0
 
 
 _LOOP = """
-import time, warnings, peakend as pe
+import sys, time, warnings, peakend as pe
 from peakend.experiment import replication_seed
 warnings.simplefilter("ignore")
 s = pe.load_scenario("default_branch"); pe.simulate(s, 0)
-c, t = time.process_time(), time.perf_counter()
+print("ready", flush=True); sys.stdin.readline()
+t = time.perf_counter()
 for r in range({days}): pe.simulate(s, replication_seed(0, r))
-print(time.perf_counter() - t, time.process_time() - c)
+print(time.perf_counter() - t, flush=True)
 """
 
 
-def side_by_side(n: int, days: int) -> tuple[float, float]:
-    """Wall and CPU seconds of the slowest of ``n`` simulate loops run at once.
-
-    Each loop runs in its own process; their start-up is not timed.
-    """
+def side_by_side(n: int, days: int) -> float:
+    """Wall seconds of the slowest of ``n`` simulate loops (own processes) started together."""
     code = _LOOP.format(days=days)
-    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-             for _ in range(n)]
-    times = [tuple(map(float, p.communicate()[0].split())) for p in procs]
-    return max(t[0] for t in times), max(t[1] for t in times)
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True) for _ in range(n)]
+    for p in procs:  # every process has imported and warmed up
+        assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    return max(float(p.communicate()[0]) for p in procs)
 
 
-def cpu_seconds() -> float:
-    """User + system CPU time of this process and of its finished children, seconds."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+def median_ci(x: Sequence[float] | np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Median and a distribution-free confidence interval for it (order statistics).
 
-
-def timed(fn: Callable[[], Any]) -> tuple[float, float]:
-    """Wall time and CPU time (this process and its workers) of one call, seconds."""
-    c0, t0 = cpu_seconds(), time.perf_counter()
-    out = fn()
-    if isinstance(out, tuple):  # a case timed in its own processes
-        return out
-    return time.perf_counter() - t0, cpu_seconds() - c0
+    The interval ``[x_(j), x_(n+1-j)]`` covers the population median with probability
+    ``1 - 2 P(B <= j - 1)``, B ~ Binomial(n, 1/2); ``j`` is the largest with coverage
+    >= ``level`` (for n < 6 there is none at 95 %: the range is returned).
+    """
+    xs = np.sort(np.asarray(x, dtype=float))
+    n = xs.size
+    j = int(stats.binom.ppf((1 - level) / 2, n, 0.5))  # smallest k with P(B <= k) >= a/2
+    if j < 1:
+        return float(np.median(xs)), float(xs[0]), float(xs[-1])
+    return float(np.median(xs)), float(xs[j - 1]), float(xs[n - j])
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replications", type=int, default=200)
-    parser.add_argument("--policies", type=int, default=1,
-                        help="first N policies of the built-in default_branch set (1-9)")
-    parser.add_argument("--repeats", type=int, default=3, help="rounds of every case")
+    parser.add_argument("--replications", type=int, default=200,
+                        help="simulated days per block (replications of one policy)")
+    parser.add_argument("--pairs", type=int, default=22,
+                        help="blocks; each times every case once, on the next policy")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")  # overloaded policies warn; not what is measured
 
     scenario = pe.load_scenario("default_branch")
-    policies = load_policies("default_branch", scenario)[: args.policies]
+    policies = load_policies("default_branch", scenario)
     applied = [p.apply(scenario) for p in policies]
-    reps = args.replications
-    days = reps * len(policies)
-    per_process = max(1, days // args.workers)
+    reps, n = args.replications, args.workers
+    per_process = max(1, reps // n)
+    policy = {"i": 0}  # the block's policy
 
     def plain_loop() -> None:
-        for sc in applied:
-            for r in range(reps):
-                pe.simulate(sc, replication_seed(0, r))
+        sc = applied[policy["i"]]
+        for r in range(reps):
+            pe.simulate(sc, replication_seed(0, r))
 
     def scored_loop() -> None:
-        for sc in applied:
-            for r in range(reps):
-                j = pe.simulate(sc, replication_seed(0, r))
-                score_many(j.episodes["affect"], j.offsets, DEFAULT_RULES,
-                           durations=j.durations)
+        sc = applied[policy["i"]]
+        for r in range(reps):
+            j = pe.simulate(sc, replication_seed(0, r))
+            score_many(j.episodes["affect"], j.offsets, DEFAULT_RULES, durations=j.durations)
+
+    inside: list[float] = []  # per block: seconds inside run's simulate calls
 
     def run_serial() -> None:
-        pe.run(scenario, policies, replications=reps, seed=0, progress=False)
+        real = sim_model.simulate_validated
+        spent = [0.0]
+
+        def timed_simulate(*a: Any, **k: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return real(*a, **k)
+            finally:
+                spent[0] += time.perf_counter() - t
+
+        sim_model.simulate_validated = timed_simulate
+        try:
+            pe.run(scenario, policies[policy["i"]], replications=reps, progress=False)
+        finally:
+            sim_model.simulate_validated = real
+        inside.append(spent[0])
 
     def run_parallel() -> None:
-        pe.run(scenario, policies, replications=reps, seed=0, workers=args.workers,
-               progress=False)
+        pe.run(scenario, policies[policy["i"]], replications=reps, workers=n, progress=False)
+
+    def run_parallel_spawn() -> None:
+        real = run_module._start_method
+        run_module._start_method = lambda: "spawn"
+        try:
+            run_parallel()
+        finally:
+            run_module._start_method = real
 
     # warm up imports and caches (not timed)
-    pe.run(scenario, policies[:1], replications=2, progress=False)
-    par = f"run, {args.workers} workers"
+    pe.run(scenario, policies[0], replications=2, progress=False)
+    method = run_module._start_method()
+    par, par_spawn = f"run, {n} workers ({method})", f"run, {n} workers (spawn)"
+    alone, together = f"1 simulate loop alone ({per_process} days)", \
+        f"{n} simulate loops side by side ({per_process} days each)"
     cases: dict[str, Callable[[], Any]] = {
         "plain simulate loop": plain_loop,
         "simulate + score loop": scored_loop,
         "run, in process": run_serial,
         par: run_parallel,
-        f"1 simulate loop alone ({per_process} days)": lambda: side_by_side(1, per_process),
-        f"{args.workers} simulate loops side by side": lambda: side_by_side(
-            args.workers, per_process),
+        par_spawn: run_parallel_spawn,
+        alone: lambda: side_by_side(1, per_process),
+        together: lambda: side_by_side(n, per_process),
     }
+    if par == par_spawn:  # run spawns here anyway: time it once
+        del cases[par_spawn]
     names = list(cases)
-    alone, together = names[4], names[5]
-    wall: dict[str, list[float]] = {k: [] for k in cases}
-    cpu: dict[str, list[float]] = {k: [] for k in cases}
-    loads: list[tuple[float, float]] = []
-    for i in range(args.repeats):
-        load0 = os.getloadavg()[0]
+    wall: dict[str, list[float]] = {k: [] for k in names}
+    load0 = os.getloadavg()[0]
+    for i in range(args.pairs):
+        policy["i"] = i % len(policies)
         for name in names if i % 2 == 0 else names[::-1]:
-            w, c = timed(cases[name])
-            wall[name].append(w)
-            cpu[name].append(c)
-        loads.append((load0, os.getloadavg()[0]))
+            t0 = time.perf_counter()
+            out = cases[name]()
+            wall[name].append(out if isinstance(out, float) else time.perf_counter() - t0)
+            for thread in threading.enumerate():  # a spawned worker still starting (not
+                if thread is not threading.main_thread():  # waited for) must not make
+                    thread.join()  # the next case spawn (see run's _start_method)
+    load1 = os.getloadavg()[0]
+    startup = min(worker_startup(n - 1 or 1, method) for _ in range(3))
+    spawn_up = min(worker_startup(n - 1 or 1, "spawn") for _ in range(3))
 
-    def ratio(a: str, b: str, times: dict[str, list[float]]) -> tuple[float, float]:
-        """(median of per-round a/b, best a / best b)."""
-        per_round = [x / y for x, y in zip(times[a], times[b], strict=True)]
-        return statistics.median(per_round), min(times[a]) / min(times[b])
+    def ratios(a: str, b: str) -> np.ndarray:
+        return np.asarray(wall[a]) / np.asarray(wall[b])
 
-    startup, startup_cpu = min(worker_startup(args.workers - 1 or 1) for _ in range(2))
+    def describe(r: np.ndarray, fmt: str, best: float | None = None) -> str:
+        med, lo, hi = median_ci(r)
+        text = (f"median {fmt.format(med)} (95 % CI {fmt.format(lo)} to {fmt.format(hi)}), "
+                f"range {fmt.format(r.min())} to {fmt.format(r.max())}")
+        return text if best is None else f"{text}; best/best {fmt.format(best)}"
 
-    print(f"# bench_experiment: default_branch, {len(policies)} policies x {reps} replications "
-          f"= {days} days; {args.repeats} rounds")
+    print(f"# bench_experiment: default_branch, {args.pairs} blocks of {reps} days (policies of "
+          f"the built-in set in turn); {n} workers")
     print(f"# {platform.platform()}, Python {platform.python_version()}, numpy {np.__version__},"
-          f" {os.cpu_count()} CPUs; load average (1 min) at the start / end of each round: "
-          + ", ".join(f"{a:.2f}/{b:.2f}" for a, b in loads))
-    print("| case | best wall (s) | median wall (s) | ms per day (best) "
-          "| best CPU, all processes (s) |")
-    print("|---|---|---|---|---|")
+          f" {os.cpu_count()} CPUs; load average (1 min) {load0:.2f} at the start, "
+          f"{load1:.2f} at the end")
+    print("| case | median wall (s) | best wall (s) | ms per day (median) |")
+    print("|---|---|---|---|")
     for name in names:
-        n = per_process if name in (alone, together) else days
-        print(f"| {name} | {min(wall[name]):.2f} | {statistics.median(wall[name]):.2f} "
-              f"| {1000 * min(wall[name]) / n:.2f} | {min(cpu[name]):.2f} |")
-    over_med, over_best = ratio("run, in process", "plain simulate loop", wall)
-    over_cpu_med, over_cpu_best = ratio("run, in process", "plain simulate loop", cpu)
-    sc_med, sc_best = ratio("run, in process", "simulate + score loop", wall)
-    sp_med, sp_best = ratio(par, "run, in process", wall)
-    ce_med, ce_best = ratio(together, alone, wall)
-    n = args.workers
+        days = per_process if name in (alone, together) else reps
+        print(f"| {name} | {statistics.median(wall[name]):.3f} | {min(wall[name]):.3f} "
+              f"| {1000 * statistics.median(wall[name]) / days:.2f} |")
     print()
-    print(f"overhead of run over the plain simulate loop (target <= 10 %): "
-          f"{100 * (over_med - 1):.1f} % median of rounds, {100 * (over_best - 1):.1f} % "
-          f"best/best; CPU time: {100 * (over_cpu_med - 1):.1f} % median, "
-          f"{100 * (over_cpu_best - 1):.1f} % best/best")
-    print(f"overhead of run over the simulate + score loop: {100 * (sc_med - 1):.1f} % median, "
-          f"{100 * (sc_best - 1):.1f} % best/best")
-    print(f"speed-up with {n} workers (target >= 1.8x): {1 / sp_med:.2f}x median of rounds, "
-          f"{1 / sp_best:.2f}x best/best; per round: "
-          + ", ".join(f"{s / p:.2f}" for s, p in zip(wall["run, in process"], wall[par],
-                                                     strict=True)))
-    print(f"machine ceiling: {n} simulate loops side by side ran {n / ce_med:.2f}x as fast as "
-          f"one (median of rounds), {n / ce_best:.2f}x best/best; per round: "
-          + ", ".join(f"{n * a / t:.2f}" for a, t in zip(wall[alone], wall[together],
-                                                       strict=True))
-          + " (2.00 = free cores)")
-    print(f"start-up of {n - 1 or 1} fresh spawn worker(s) until their first day is done "
-          f"(imports, SciPy, first-use caches): {startup:.2f} s wall, {startup_cpu:.2f} s CPU")
-    serial = min(wall["run, in process"])
+    over = ratios("run, in process", "plain simulate loop") - 1
+    best_over = min(wall["run, in process"]) / min(wall["plain simulate loop"]) - 1
+    print("overhead of run over the plain simulate loop (target <= 10 %): "
+          + describe(100 * over, "{:.1f} %", 100 * best_over))
+    scored = ratios("run, in process", "simulate + score loop") - 1
+    best_scored = min(wall["run, in process"]) / min(wall["simulate + score loop"]) - 1
+    print("overhead of run over the simulate + score loop: "
+          + describe(100 * scored, "{:.1f} %", 100 * best_scored))
+    besides = np.asarray(wall["run, in process"]) / np.asarray(inside) - 1
+    print("what run spends besides its simulate calls, over the time in them: "
+          + describe(100 * besides, "{:.1f} %"))
+    for case in dict.fromkeys((par, par_spawn)):
+        sp = ratios("run, in process", case)
+        print(f"speed-up, {case} (target >= 1.8x): "
+              + describe(sp, "{:.2f}x", min(wall["run, in process"]) / min(wall[case]))
+              + f"; blocks >= 1.8x: {int((sp >= 1.8).sum())} of {sp.size}")
+    ceiling = n * ratios(alone, together)
+    print(f"machine ceiling, {n} simulate loops side by side against one (2.00 = free cores): "
+          + describe(ceiling, "{:.2f}x", n * min(wall[alone]) / min(wall[together])))
+    print(f"start-up of {n - 1 or 1} worker(s) until their first day is done (best of 3): "
+          f"{method} {startup:.3f} s, spawn {spawn_up:.3f} s (imports, first-use caches)")
+    serial = statistics.median(wall["run, in process"])
     bound = n * serial / (serial + (n - 1) * startup)
-    print(f"best possible speed-up on {n} free cores with this start-up "
-          f"({n} x T / (T + {n - 1} x start-up), T = in-process time): {bound:.2f}x")
-    print(f"CPU time of the parallel run over the in-process run: "
-          f"{min(cpu[par]) / min(cpu['run, in process']):.2f} (best/best; includes start-up)")
+    print(f"best possible speed-up on {n} free cores with the {method} start-up "
+          f"({n} T / (T + {n - 1} start-up), T = median in-process time): {bound:.2f}x")
 
 
 if __name__ == "__main__":
