@@ -28,8 +28,8 @@ the ratio of the best times.
 
 Run (from the repository root)::
 
-    python benchmarks/bench_experiment.py                 # 22 blocks of 200 days, ~3 min
-    python benchmarks/bench_experiment.py --pairs 6       # a quick look
+    python benchmarks/bench_experiment.py                          # about 5 min
+    python benchmarks/bench_experiment.py --blocks 6 --set-blocks 2  # a quick look
 """
 
 from __future__ import annotations
@@ -49,7 +49,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 import peakend as pe
 import peakend.experiment._run as run_module
@@ -113,6 +112,8 @@ def median_ci(x: Sequence[float] | np.ndarray, level: float = 0.95) -> tuple[flo
     ``1 - 2 P(B <= j - 1)``, B ~ Binomial(n, 1/2); ``j`` is the largest with coverage
     >= ``level`` (for n < 6 there is none at 95 %: the range is returned).
     """
+    from scipy import stats  # here: a spawned worker re-imports this module, and pays for it
+
     xs = np.sort(np.asarray(x, dtype=float))
     n = xs.size
     j = int(stats.binom.ppf((1 - level) / 2, n, 0.5))  # smallest k with P(B <= k) >= a/2
@@ -121,12 +122,49 @@ def median_ci(x: Sequence[float] | np.ndarray, level: float = 0.95) -> tuple[flo
     return float(np.median(xs)), float(xs[j - 1]), float(xs[n - j])
 
 
+def timed_blocks(cases: dict[str, Callable[[int], Any]], blocks: int) -> dict[str, list[float]]:
+    """Wall seconds of every case in each of ``blocks`` blocks (order alternating per block).
+
+    A case gets the block's index; a case that times itself returns its seconds.
+    """
+    names = list(cases)
+    wall: dict[str, list[float]] = {k: [] for k in names}
+    for i in range(blocks):
+        for name in names if i % 2 == 0 else names[::-1]:
+            t0 = time.perf_counter()
+            out = cases[name](i)
+            wall[name].append(out if isinstance(out, float) else time.perf_counter() - t0)
+            for thread in threading.enumerate():  # a spawned worker still starting (not
+                if thread is not threading.main_thread():  # waited for) must not make
+                    thread.join()  # the next case spawn (see run's _start_method)
+    return wall
+
+
+def describe(r: np.ndarray, fmt: str, best: float | None = None) -> str:
+    """Median of per-block ratios with its 95 % CI and range (and best/best)."""
+    med, lo, hi = median_ci(r)
+    text = (f"median {fmt.format(med)} (95 % CI {fmt.format(lo)} to {fmt.format(hi)}), "
+            f"range {fmt.format(r.min())} to {fmt.format(r.max())}")
+    return text if best is None else f"{text}; best/best {fmt.format(best)}"
+
+
+def table(wall: dict[str, list[float]], days: dict[str, int]) -> None:
+    """Print the cases' median and best wall times as a Markdown table."""
+    print("| case | median wall (s) | best wall (s) | ms per day (median) |")
+    print("|---|---|---|---|")
+    for name, times in wall.items():
+        print(f"| {name} | {statistics.median(times):.3f} | {min(times):.3f} "
+              f"| {1000 * statistics.median(times) / days[name]:.2f} |")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=200,
-                        help="simulated days per block (replications of one policy)")
-    parser.add_argument("--pairs", type=int, default=22,
-                        help="blocks; each times every case once, on the next policy")
+                        help="replications per policy (simulated days per policy)")
+    parser.add_argument("--blocks", type=int, default=16,
+                        help="blocks of one policy each (part 1: overhead, small runs)")
+    parser.add_argument("--set-blocks", type=int, default=6,
+                        help="blocks of the whole built-in policy set (part 2: speed-up)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")  # overloaded policies warn; not what is measured
@@ -136,22 +174,21 @@ def main(argv: list[str] | None = None) -> None:
     applied = [p.apply(scenario) for p in policies]
     reps, n = args.replications, args.workers
     per_process = max(1, reps // n)
-    policy = {"i": 0}  # the block's policy
 
-    def plain_loop() -> None:
-        sc = applied[policy["i"]]
+    def plain_loop(i: int) -> None:
+        sc = applied[i % len(policies)]
         for r in range(reps):
             pe.simulate(sc, replication_seed(0, r))
 
-    def scored_loop() -> None:
-        sc = applied[policy["i"]]
+    def scored_loop(i: int) -> None:
+        sc = applied[i % len(policies)]
         for r in range(reps):
             j = pe.simulate(sc, replication_seed(0, r))
             score_many(j.episodes["affect"], j.offsets, DEFAULT_RULES, durations=j.durations)
 
     inside: list[float] = []  # per block: seconds inside run's simulate calls
 
-    def run_serial() -> None:
+    def run_serial(i: int) -> None:
         real = sim_model.simulate_validated
         spent = [0.0]
 
@@ -164,19 +201,20 @@ def main(argv: list[str] | None = None) -> None:
 
         sim_model.simulate_validated = timed_simulate
         try:
-            pe.run(scenario, policies[policy["i"]], replications=reps, progress=False)
+            pe.run(scenario, policies[i % len(policies)], replications=reps, progress=False)
         finally:
             sim_model.simulate_validated = real
         inside.append(spent[0])
 
-    def run_parallel() -> None:
-        pe.run(scenario, policies[policy["i"]], replications=reps, workers=n, progress=False)
+    def run_workers(i: int, which: Any = None) -> None:
+        pe.run(scenario, policies[i % len(policies)] if which is None else which,
+               replications=reps, workers=n, progress=False)
 
-    def run_parallel_spawn() -> None:
+    def spawned(fn: Callable[[], None]) -> None:
         real = run_module._start_method
         run_module._start_method = lambda: "spawn"
         try:
-            run_parallel()
+            fn()
         finally:
             run_module._start_method = real
 
@@ -186,79 +224,94 @@ def main(argv: list[str] | None = None) -> None:
     par, par_spawn = f"run, {n} workers ({method})", f"run, {n} workers (spawn)"
     alone, together = f"1 simulate loop alone ({per_process} days)", \
         f"{n} simulate loops side by side ({per_process} days each)"
-    cases: dict[str, Callable[[], Any]] = {
+    load0 = os.getloadavg()[0]
+
+    # ---- part 1: one policy (200 days) per block
+    cases: dict[str, Callable[[int], Any]] = {
         "plain simulate loop": plain_loop,
         "simulate + score loop": scored_loop,
         "run, in process": run_serial,
-        par: run_parallel,
-        par_spawn: run_parallel_spawn,
-        alone: lambda: side_by_side(1, per_process),
-        together: lambda: side_by_side(n, per_process),
+        par: run_workers,
+        par_spawn: lambda i: spawned(lambda: run_workers(i)),
+        alone: lambda i: side_by_side(1, per_process),
+        together: lambda i: side_by_side(n, per_process),
     }
     if par == par_spawn:  # run spawns here anyway: time it once
         del cases[par_spawn]
-    names = list(cases)
-    wall: dict[str, list[float]] = {k: [] for k in names}
-    load0 = os.getloadavg()[0]
-    for i in range(args.pairs):
-        policy["i"] = i % len(policies)
-        for name in names if i % 2 == 0 else names[::-1]:
-            t0 = time.perf_counter()
-            out = cases[name]()
-            wall[name].append(out if isinstance(out, float) else time.perf_counter() - t0)
-            for thread in threading.enumerate():  # a spawned worker still starting (not
-                if thread is not threading.main_thread():  # waited for) must not make
-                    thread.join()  # the next case spawn (see run's _start_method)
+    wall = timed_blocks(cases, args.blocks)
     load1 = os.getloadavg()[0]
+
+    # ---- part 2: the whole policy set per block
+    n_days = len(policies) * reps
+    set_serial = f"run, in process ({len(policies)} policies)"
+    set_par = f"run, {n} workers ({method}, {len(policies)} policies)"
+    set_cases: dict[str, Callable[[int], Any]] = {
+        set_serial: lambda i: pe.run(scenario, policies, replications=reps, progress=False),
+        set_par: lambda i: run_workers(i, policies),
+        alone: lambda i: side_by_side(1, per_process),
+        together: lambda i: side_by_side(n, per_process),
+    }
+    set_wall = timed_blocks(set_cases, args.set_blocks)
+    load2 = os.getloadavg()[0]
     startup = min(worker_startup(n - 1 or 1, method) for _ in range(3))
     spawn_up = min(worker_startup(n - 1 or 1, "spawn") for _ in range(3))
 
-    def ratios(a: str, b: str) -> np.ndarray:
-        return np.asarray(wall[a]) / np.asarray(wall[b])
+    def ratios(times: dict[str, list[float]], a: str, b: str) -> np.ndarray:
+        return np.asarray(times[a]) / np.asarray(times[b])
 
-    def describe(r: np.ndarray, fmt: str, best: float | None = None) -> str:
-        med, lo, hi = median_ci(r)
-        text = (f"median {fmt.format(med)} (95 % CI {fmt.format(lo)} to {fmt.format(hi)}), "
-                f"range {fmt.format(r.min())} to {fmt.format(r.max())}")
-        return text if best is None else f"{text}; best/best {fmt.format(best)}"
+    def best(times: dict[str, list[float]], a: str, b: str) -> float:
+        return min(times[a]) / min(times[b])
 
-    print(f"# bench_experiment: default_branch, {args.pairs} blocks of {reps} days (policies of "
-          f"the built-in set in turn); {n} workers")
+    print(f"# bench_experiment: default_branch, {n} workers; part 1: {args.blocks} blocks of "
+          f"{reps} days (one policy of the built-in set per block, in turn); part 2: "
+          f"{args.set_blocks} blocks of the whole set ({len(policies)} policies x {reps} = "
+          f"{n_days} days)")
     print(f"# {platform.platform()}, Python {platform.python_version()}, numpy {np.__version__},"
-          f" {os.cpu_count()} CPUs; load average (1 min) {load0:.2f} at the start, "
-          f"{load1:.2f} at the end")
-    print("| case | median wall (s) | best wall (s) | ms per day (median) |")
-    print("|---|---|---|---|")
-    for name in names:
-        days = per_process if name in (alone, together) else reps
-        print(f"| {name} | {statistics.median(wall[name]):.3f} | {min(wall[name]):.3f} "
-              f"| {1000 * statistics.median(wall[name]) / days:.2f} |")
+          f" {os.cpu_count()} CPUs; load average (1 min) {load0:.2f} at the start, {load1:.2f} "
+          f"after part 1, {load2:.2f} at the end")
     print()
-    over = ratios("run, in process", "plain simulate loop") - 1
-    best_over = min(wall["run, in process"]) / min(wall["plain simulate loop"]) - 1
-    print("overhead of run over the plain simulate loop (target <= 10 %): "
-          + describe(100 * over, "{:.1f} %", 100 * best_over))
-    scored = ratios("run, in process", "simulate + score loop") - 1
-    best_scored = min(wall["run, in process"]) / min(wall["simulate + score loop"]) - 1
-    print("overhead of run over the simulate + score loop: "
-          + describe(100 * scored, "{:.1f} %", 100 * best_scored))
-    besides = np.asarray(wall["run, in process"]) / np.asarray(inside) - 1
+    print(f"Part 1: one policy, {reps} days per block")
+    print()
+    table(wall, {k: per_process if k in (alone, together) else reps for k in wall})
+    print()
+    over = 100 * (ratios(wall, "run, in process", "plain simulate loop") - 1)
+    print("overhead of run over the plain simulate loop (target <= 10 %): " + describe(
+        over, "{:.1f} %", 100 * (best(wall, "run, in process", "plain simulate loop") - 1)))
+    scored = 100 * (ratios(wall, "run, in process", "simulate + score loop") - 1)
+    print("overhead of run over the simulate + score loop: " + describe(
+        scored, "{:.1f} %", 100 * (best(wall, "run, in process", "simulate + score loop") - 1)))
+    besides = 100 * (np.asarray(wall["run, in process"]) / np.asarray(inside) - 1)
     print("what run spends besides its simulate calls, over the time in them: "
-          + describe(100 * besides, "{:.1f} %"))
+          + describe(besides, "{:.1f} %"))
+    ceiling = n * ratios(wall, alone, together)
     for case in dict.fromkeys((par, par_spawn)):
-        sp = ratios("run, in process", case)
-        print(f"speed-up, {case} (target >= 1.8x): "
-              + describe(sp, "{:.2f}x", min(wall["run, in process"]) / min(wall[case]))
-              + f"; blocks >= 1.8x: {int((sp >= 1.8).sum())} of {sp.size}")
-    ceiling = n * ratios(alone, together)
+        sp = ratios(wall, "run, in process", case)
+        print(f"speed-up, {case}, {reps} days (target >= 1.8x): "
+              + describe(sp, "{:.2f}x", best(wall, "run, in process", case))
+              + f"; blocks >= 1.8x: {int((sp >= 1.8).sum())} of {sp.size}; "
+              f"over the block's machine ceiling: {describe(sp / ceiling, '{:.2f}')}")
     print(f"machine ceiling, {n} simulate loops side by side against one (2.00 = free cores): "
-          + describe(ceiling, "{:.2f}x", n * min(wall[alone]) / min(wall[together])))
+          + describe(ceiling, "{:.2f}x", n * best(wall, alone, together)))
+    print()
+    print(f"Part 2: the whole policy set, {n_days} days per block")
+    print()
+    table(set_wall, {k: per_process if k in (alone, together) else n_days for k in set_wall})
+    print()
+    sp = ratios(set_wall, set_serial, set_par)
+    set_ceiling = n * ratios(set_wall, alone, together)
+    print(f"speed-up, {set_par} (target >= 1.8x): "
+          + describe(sp, "{:.2f}x", best(set_wall, set_serial, set_par))
+          + f"; blocks >= 1.8x: {int((sp >= 1.8).sum())} of {sp.size}; over the block's "
+          f"machine ceiling: {describe(sp / set_ceiling, '{:.2f}')}")
+    print("machine ceiling in the same blocks: "
+          + describe(set_ceiling, "{:.2f}x", n * best(set_wall, alone, together)))
+    print()
     print(f"start-up of {n - 1 or 1} worker(s) until their first day is done (best of 3): "
           f"{method} {startup:.3f} s, spawn {spawn_up:.3f} s (imports, first-use caches)")
     serial = statistics.median(wall["run, in process"])
     bound = n * serial / (serial + (n - 1) * startup)
-    print(f"best possible speed-up on {n} free cores with the {method} start-up "
-          f"({n} T / (T + {n - 1} start-up), T = median in-process time): {bound:.2f}x")
+    print(f"best possible speed-up of a {reps}-day run on {n} free cores with the {method} "
+          f"start-up ({n} T / (T + {n - 1} start-up), T = median in-process time): {bound:.2f}x")
 
 
 if __name__ == "__main__":

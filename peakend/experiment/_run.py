@@ -6,6 +6,7 @@ import concurrent.futures as cf
 import functools
 import hashlib
 import importlib
+import itertools
 import json
 import multiprocessing
 import os
@@ -367,15 +368,34 @@ class Checkpoint:
 
 # --------------------------------------------------------------------------- execution
 def _chunks(tasks: Sequence[Mapping[str, Any]], n_workers: int) -> list[list[Mapping[str, Any]]]:
-    """Split tasks into chunks: about 8 per process, at most 8 tasks each.
+    """Split tasks into chunks of at most 8, about 8 per process, smaller where processes meet.
 
     A simulated day takes a few milliseconds, so one round trip per day would cost
-    a noticeable share; chunks of up to 8 days (about 40 ms) make that negligible
-    while keeping the processes' finishing times close together (the last chunks
-    bound the wait at the end), and a killed run loses little (see :func:`run`).
+    a noticeable share; chunks of up to 8 days (about 40 ms) make that negligible,
+    and a killed run loses little (see :func:`run`). With several processes the
+    worker pool takes chunks from the front and this process from the back
+    (:func:`_share`); they meet where the pool has done ``(n_workers - 1) /
+    n_workers`` of the work. Towards that point the chunks shrink to one day, so
+    that whoever finishes first waits for at most a day's simulation, not for a
+    whole chunk.
     """
-    size = max(1, min(8, -(-len(tasks) // (8 * max(1, n_workers)))))
-    return [list(tasks[i : i + size]) for i in range(0, len(tasks), size)]
+    n = len(tasks)
+    size = max(1, min(8, -(-n // (8 * max(1, n_workers)))))
+    if n_workers <= 1 or size == 1:
+        return [list(tasks[i : i + size]) for i in range(0, n, size)]
+
+    def tapered(length: int) -> list[int]:
+        """Chunk sizes covering ``length`` tasks, shrinking to 1 towards the end."""
+        sizes = []
+        while length > 0:
+            sizes.append(min(size, max(1, length // 4)))
+            length -= sizes[-1]
+        return sizes
+
+    meet = n * (n_workers - 1) // n_workers
+    sizes = tapered(meet) + tapered(n - meet)[::-1]
+    bounds = [0, *itertools.accumulate(sizes)]
+    return [list(tasks[a:b]) for a, b in itertools.pairwise(bounds)]
 
 
 def _execute(
@@ -501,8 +521,11 @@ def _share(
         while lo < hi:
             while not finished.empty():
                 hand_on(finished.get())
-            if ready.done():
-                ready.result()  # a worker that could not start raises here
+            # a forked worker starts in milliseconds: give it work at once; a spawned
+            # one only once it has answered (it may take longer than this whole run)
+            if forked or ready.done():
+                if ready.done():
+                    ready.result()  # a worker that could not start raises here
                 while len(given) < 2 * n_workers and lo < hi:
                     fut = pool.submit(simulate_chunk, [dict(t) for t in chunks[lo]])
                     given.add(fut)
