@@ -39,6 +39,7 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -105,6 +106,13 @@ def side_by_side(n: int, days: int) -> float:
     return max(float(p.communicate()[0]) for p in procs)
 
 
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and of its children that have been waited for."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def median_ci(x: Sequence[float] | np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
     """Median and a distribution-free confidence interval for it (order statistics).
 
@@ -163,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="replications per policy (simulated days per policy)")
     parser.add_argument("--blocks", type=int, default=16,
                         help="blocks of one policy each (part 1: overhead, small runs)")
-    parser.add_argument("--set-blocks", type=int, default=6,
+    parser.add_argument("--set-blocks", type=int, default=8,
                         help="blocks of the whole built-in policy set (part 2: speed-up)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
@@ -245,9 +253,18 @@ def main(argv: list[str] | None = None) -> None:
     n_days = len(policies) * reps
     set_serial = f"run, in process ({len(policies)} policies)"
     set_par = f"run, {n} workers ({method}, {len(policies)} policies)"
+    set_cpu: dict[str, list[float]] = {set_serial: [], set_par: []}
+
+    def with_cpu(name: str, fn: Callable[[], Any]) -> None:
+        """Run ``fn`` and record the CPU seconds of this process and its (joined) workers."""
+        c0 = cpu_seconds()
+        fn()
+        set_cpu[name].append(cpu_seconds() - c0)
+
     set_cases: dict[str, Callable[[int], Any]] = {
-        set_serial: lambda i: pe.run(scenario, policies, replications=reps, progress=False),
-        set_par: lambda i: run_workers(i, policies),
+        set_serial: lambda i: with_cpu(set_serial, lambda: pe.run(
+            scenario, policies, replications=reps, progress=False)),
+        set_par: lambda i: with_cpu(set_par, lambda: run_workers(i, policies)),
         alone: lambda i: side_by_side(1, per_process),
         together: lambda i: side_by_side(n, per_process),
     }
@@ -303,6 +320,10 @@ def main(argv: list[str] | None = None) -> None:
           + describe(sp, "{:.2f}x", best(set_wall, set_serial, set_par))
           + f"; blocks >= 1.8x: {int((sp >= 1.8).sum())} of {sp.size}; over the block's "
           f"machine ceiling: {describe(sp / set_ceiling, '{:.2f}')}")
+    cpu_ratio = np.asarray(set_cpu[set_par]) / np.asarray(set_cpu[set_serial])
+    print(f"CPU time of the {n}-worker run (all processes) over the in-process run: "
+          + describe(cpu_ratio, "{:.3f}") + f"; on {n} free cores, with every process busy "
+          f"to the end, the speed-up would be {n} / that = {n / np.median(cpu_ratio):.2f}x")
     print("machine ceiling in the same blocks: "
           + describe(set_ceiling, "{:.2f}x", n * best(set_wall, alone, together)))
     print()
