@@ -151,6 +151,7 @@ for rule in rules:
 * `03_vip_windows_and_gold_card_paradox`: windows, priority and the Delta law.
 * `04_designing_the_end`: farewell and gifts against their cost.
 * `05_when_memory_rules_disagree`: policies that win under one rule and lose under another.
+* `06_loyalty_over_visits`: how remembered visits add up to loyalty, visit after visit.
 """),
 ]
 

@@ -1,12 +1,13 @@
 """Momentary affect: the Delta law, gift utility and perceived waiting time.
 
 At every touchpoint a customer feels ``a = v(experience - expectation)``
-(DOMAIN.md section 1), on the library's affect scale of -10..10. This module
-gives the value functions ``v`` (linear, and prospect-theory style with loss
-aversion, Tversky & Kahneman 1992), a concave utility of farewell gifts, and
-the perceived length of a wait (``k * actual**p * multiplier``, Antonides,
-Verhoef & van Aalst 2002; Maister 1985). All functions are vectorized over
-numpy arrays and validate their arguments.
+(the Delta law; see its background page in the documentation), on the
+library's affect scale of -10..10. This module gives the value functions ``v``
+(linear, and prospect-theory style with loss aversion, Tversky & Kahneman
+1992), a concave utility of farewell gifts, and the perceived length of a wait
+(``k * actual**p * multiplier``, Antonides, Verhoef & van Aalst 2002; Maister
+1985). All functions are vectorized over numpy arrays and validate their
+arguments.
 
 Examples
 --------
@@ -28,7 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["AFFECT_RANGE", "gift_utility", "linear", "perceived_wait", "prospect", "value"]
 
-#: The affect scale of the library (DOMAIN.md): -10 (worst) to 10 (best).
+#: The affect scale of the library: -10 (worst) to 10 (best).
 AFFECT_RANGE: tuple[float, float] = (-10.0, 10.0)
 
 FloatArray = NDArray[np.float64]
@@ -214,7 +215,7 @@ def value(
 def gift_utility(size: ArrayLike, *, scale: float = 1.0, curvature: float = 0.5) -> FloatArray:
     """Concave utility of a farewell gift: ``scale * size**curvature``.
 
-    Diminishing marginal utility (DOMAIN.md section 5): a gift five times as
+    Diminishing marginal utility: a gift five times as
     large pleases ``5**curvature`` times as much (about 2.2 times with the
     default), and no gift gives 0.
 

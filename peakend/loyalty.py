@@ -7,7 +7,7 @@ visits that week takes the journey of one simulated customer of their own segmen
 that week (sampled at random). The journey is then *re-felt* with the member's own,
 adapted expectations:
 
-* **Adaptation** (DOMAIN.md section 5): after each visit, at every touchpoint visited,
+* **Adaptation**: after each visit, at every touchpoint visited,
   ``expectation += eta * (experience - expectation)``. A standardised pleasant
   surprise (a farewell gift, the automatic birthday SMS of seed 000) is therefore
   *habituated*: the expectation rises towards it and its affect fades towards 0.
@@ -592,7 +592,8 @@ def value_of_policy(
     discount_rate : float
         Yearly discount rate for revenue (>= 0). Default 0.
     remembered : array_like of float, optional
-        Remembered values instead of ``journeys.customers["remembered"]`` (if that column
+        Remembered values (affect points, -10..10) instead of
+        ``journeys.customers["remembered"]`` (if that column
         is all NaN, the journeys are scored with ``meta["rule"]``, default peak-end).
     baseline : Journeys, optional
         Visits under the baseline policy; adds ``retained_change`` and

@@ -460,9 +460,10 @@ def missed_promise_gap(
     Parameters
     ----------
     experience, expectation : array_like of float
-        Experience and (original) expectation, in the scenario's experience units.
+        Experience and (original) expectation, levels on the 0-10 experience scale
+        (points).
     uplift : array_like of float
-        Expectation raised by marketing (>= 0, same units); broadcast.
+        Expectation raised by marketing (>= 0, points); broadcast.
     betrayal : float, keyword-only
         How many times a point of broken promise hurts more than a point of front-line
         shortfall (>= 1). Default 3.0, the middle of the seed's "two to four times".
@@ -470,7 +471,7 @@ def missed_promise_gap(
     Returns
     -------
     ndarray of float64
-        The effective gap (experience units).
+        The effective gap (points of the 0-10 experience scale).
 
     Examples
     --------
@@ -910,7 +911,8 @@ def complaint_iceberg(
     rng : numpy.random.Generator
         Source of the complaint draws (required unless the probability is 0 or 1).
     remembered : array_like of float, optional
-        Remembered values to use instead of ``journeys.customers["remembered"]``.
+        Remembered values to use instead of ``journeys.customers["remembered"]``,
+        affect points on -10..10 (affect x minutes if scored with ``integral``).
 
     Returns
     -------
@@ -970,7 +972,8 @@ def segment_survey_metrics(
     complaint_model : ComplaintModel, optional
         Default ``ComplaintModel()``.
     remembered : array_like of float, optional
-        Remembered values to use instead of ``journeys.customers["remembered"]``.
+        Remembered values to use instead of ``journeys.customers["remembered"]``,
+        affect points on -10..10 (affect x minutes if scored with ``integral``).
 
     Returns
     -------

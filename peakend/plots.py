@@ -750,7 +750,7 @@ def pareto_frontier(cost: Sequence[float] | np.ndarray,
     A policy is on the frontier when no other policy costs at most as much and
     gives a strictly higher value, or costs strictly less for at least the same
     value: the same definition as :func:`peakend.stats.pareto_efficient`, which
-    marks the ``pareto`` column of the experiment tables (so the plot and the
+    marks the ``efficient`` column of ``Results.pareto()`` (so the plot and the
     tables always agree; exact duplicates are all on the frontier, options with
     an infinite cost or value never are).
 

@@ -344,8 +344,9 @@ class Results:
             value_difference, value_low, value_high, cost_per_point
             (currency/day per point), note``. The note says ``"dominant"``
             (better and not dearer), ``"dominated"`` (not better and not
-            cheaper), ``"not significant"`` (the value interval contains 0), or
-            ``""``; ``cost_per_point`` is NaN unless value rises at a cost.
+            cheaper), ``"not significant"`` (the value interval contains 0),
+            ``"no change"`` (neither cost nor value differs), or ``""``;
+            ``cost_per_point`` is NaN unless value rises at a cost.
         """
         b = self._baseline(baseline)
         rule = rule or self.headline_rule
@@ -629,8 +630,9 @@ class Results:
         -------
         Table
             Columns ``policy, segment, remembered, ci (half-width), wait_mean
-            (minutes), abandonment_rate, cost (currency/day)``; this is the
-            table ``peakend run`` prints.
+            (minutes), abandonment_rate, cost (currency/day)``, with
+            ``remembered`` labelled ``remembered[<rule>]``; this is the table
+            ``repr`` shows (``peakend run`` prints a wider comparison table).
         """
         rule = self.headline_rule
         cols: dict[str, list[Any]] = {k: [] for k in (

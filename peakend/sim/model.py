@@ -952,8 +952,9 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> Jour
         A validated scenario (see :func:`peakend.load_scenario`).
     seed : int or numpy.random.SeedSequence, default 0
         The day's seed. Separate streams for arrivals, customer mix, service,
-        patience, experience and teller quality are derived from it without
-        mutating it; the same seed gives the same bits, and a staffing change
+        patience, experience and teller quality (and, when some business
+        includes advice, advice noise and tellers' advice quality) are derived
+        from it without mutating it; the same seed gives the same bits, and a staffing change
         keeps the same customers (common random numbers).
 
     Returns
