@@ -10,8 +10,9 @@ customers) with ``--replications`` replications (default 200) of one policy at a
 * **speed-up** (target >= 1.8x): ``run`` with ``--workers`` processes (default 2:
   this process and one worker process, start-up included) against ``run`` in
   process. The workers start the way ``run`` starts them here (``fork`` in a
-  single-threaded script on Linux); the same run with ``spawn`` (what a Jupyter
-  kernel, which has threads, gets) is timed too.
+  single-threaded script on Linux); the same run with a fork server (what a
+  Jupyter kernel, which has threads, gets on Linux; warm after the first block)
+  is timed too.
 * **machine ceiling**: how much faster ``--workers`` independent ``simulate`` loops
   (separate processes, started together once all have imported; their start-up is
   not timed) run side by side than one alone. On free cores this is 2.00; on a
@@ -36,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
-import multiprocessing
 import os
 import platform
 import resource
@@ -73,7 +73,7 @@ def _first_day(_: int) -> int:
 
 def worker_startup(n: int, method: str) -> float:
     """Wall seconds until ``n`` fresh workers started with ``method`` have each simulated a day."""
-    context = multiprocessing.get_context(method)
+    context = run_module._context(method)
     t0 = time.perf_counter()
     with cf.ProcessPoolExecutor(max_workers=n, mp_context=context) as pool:
         list(pool.map(_first_day, range(n)))
@@ -142,9 +142,9 @@ def timed_blocks(cases: dict[str, Callable[[int], Any]], blocks: int) -> dict[st
             t0 = time.perf_counter()
             out = cases[name](i)
             wall[name].append(out if isinstance(out, float) else time.perf_counter() - t0)
-            for thread in threading.enumerate():  # a spawned worker still starting (not
+            for thread in threading.enumerate():  # a worker still starting (not
                 if thread is not threading.main_thread():  # waited for) must not make
-                    thread.join()  # the next case spawn (see run's _start_method)
+                    thread.join()  # the next case use a fork server (see _start_method)
     return wall
 
 
@@ -218,9 +218,9 @@ def main(argv: list[str] | None = None) -> None:
         pe.run(scenario, policies[i % len(policies)] if which is None else which,
                replications=reps, workers=n, progress=False)
 
-    def spawned(fn: Callable[[], None]) -> None:
+    def threaded(fn: Callable[[], None]) -> None:
         real = run_module._start_method
-        run_module._start_method = lambda: "spawn"
+        run_module._start_method = lambda: "forkserver"
         try:
             fn()
         finally:
@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> None:
     # warm up imports and caches (not timed)
     pe.run(scenario, policies[0], replications=2, progress=False)
     method = run_module._start_method()
-    par, par_spawn = f"run, {n} workers ({method})", f"run, {n} workers (spawn)"
+    par, par_server = f"run, {n} workers ({method})", f"run, {n} workers (forkserver)"
     alone, together = f"1 simulate loop alone ({per_process} days)", \
         f"{n} simulate loops side by side ({per_process} days each)"
     load0 = os.getloadavg()[0]
@@ -240,12 +240,12 @@ def main(argv: list[str] | None = None) -> None:
         "simulate + score loop": scored_loop,
         "run, in process": run_serial,
         par: run_workers,
-        par_spawn: lambda i: spawned(lambda: run_workers(i)),
+        par_server: lambda i: threaded(lambda: run_workers(i)),
         alone: lambda i: side_by_side(1, per_process),
         together: lambda i: side_by_side(n, per_process),
     }
-    if par == par_spawn:  # run spawns here anyway: time it once
-        del cases[par_spawn]
+    if par == par_server:  # run uses a fork server here anyway: time it once
+        del cases[par_server]
     wall = timed_blocks(cases, args.blocks)
     load1 = os.getloadavg()[0]
 
@@ -271,6 +271,7 @@ def main(argv: list[str] | None = None) -> None:
     set_wall = timed_blocks(set_cases, args.set_blocks)
     load2 = os.getloadavg()[0]
     startup = min(worker_startup(n - 1 or 1, method) for _ in range(3))
+    server_up = min(worker_startup(n - 1 or 1, "forkserver") for _ in range(3))
     spawn_up = min(worker_startup(n - 1 or 1, "spawn") for _ in range(3))
 
     def ratios(times: dict[str, list[float]], a: str, b: str) -> np.ndarray:
@@ -301,7 +302,7 @@ def main(argv: list[str] | None = None) -> None:
     print("what run spends besides its simulate calls, over the time in them: "
           + describe(besides, "{:.1f} %"))
     ceiling = n * ratios(wall, alone, together)
-    for case in dict.fromkeys((par, par_spawn)):
+    for case in dict.fromkeys((par, par_server)):
         sp = ratios(wall, "run, in process", case)
         print(f"speed-up, {case}, {reps} days (target >= 1.8x): "
               + describe(sp, "{:.2f}x", best(wall, "run, in process", case))
@@ -328,7 +329,8 @@ def main(argv: list[str] | None = None) -> None:
           + describe(set_ceiling, "{:.2f}x", n * best(set_wall, alone, together)))
     print()
     print(f"start-up of {n - 1 or 1} worker(s) until their first day is done (best of 3): "
-          f"{method} {startup:.3f} s, spawn {spawn_up:.3f} s (imports, first-use caches)")
+          f"{method} {startup:.3f} s, forkserver (server running) {server_up:.3f} s, "
+          f"spawn {spawn_up:.3f} s (imports, first-use caches)")
     serial = statistics.median(wall["run, in process"])
     bound = n * serial / (serial + (n - 1) * startup)
     print(f"best possible speed-up of a {reps}-day run on {n} free cores with the {method} "

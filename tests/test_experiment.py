@@ -363,13 +363,13 @@ def test_three_workers_bit_identical_to_serial(scenario, serial):
     assert np.array_equal(par.values, serial.values, equal_nan=True)
 
 
-@pytest.mark.parametrize("method", ["fork", "spawn"])
+@pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
 def test_workers_bit_identical_to_serial_with_either_start_method(
     scenario, serial, method, monkeypatch
 ):
     import peakend.experiment._run as run_module
 
-    if method not in multiprocessing.get_all_start_methods():  # fork: POSIX only
+    if method not in multiprocessing.get_all_start_methods():  # fork, forkserver: POSIX
         pytest.skip(f"start method {method!r} is not available on {sys.platform}")
     monkeypatch.setattr(run_module, "_start_method", lambda: method)
     par = pe.run(scenario, POLICIES, replications=8, seed=5, workers=2, progress=False)
@@ -382,16 +382,32 @@ def test_start_method_forks_only_without_other_threads():
     release = threading.Event()
     other = threading.Thread(target=release.wait, daemon=True)
     other.start()
-    try:
-        assert _start_method() == "spawn"  # another thread could hold a lock at fork
+    linux = sys.platform.startswith("linux")
+    try:  # another thread could hold a lock at fork: a fresh fork server forks instead
+        assert _start_method() == ("forkserver" if linux else "spawn")
     finally:
         release.set()
         other.join()
     alone = _start_method()
-    if sys.platform.startswith("linux") and threading.active_count() == 1:
-        assert alone == "fork"
-    else:  # threads left by other tests (Dask), or not Linux
+    if linux:  # threads may be left by other tests (Dask)
+        assert alone == ("fork" if threading.active_count() == 1 else "forkserver")
+    else:
         assert alone == "spawn"
+
+
+def test_fork_server_preloads_peakend_and_keeps_other_modules(monkeypatch):
+    from multiprocessing import forkserver
+
+    from peakend.experiment._run import _PRELOAD, _context
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"no fork server on {sys.platform}")
+    server = forkserver._forkserver
+    monkeypatch.setattr(server, "_preload_modules", ["__main__", "json"])
+    _context("forkserver")
+    assert server._preload_modules == ["__main__", "json", *_PRELOAD]
+    _context("forkserver")  # idempotent
+    assert server._preload_modules == ["__main__", "json", *_PRELOAD]
 
 
 def test_progress_bar_starts_after_the_workers(scenario, monkeypatch):
@@ -412,7 +428,8 @@ def test_progress_bar_starts_after_the_workers(scenario, monkeypatch):
     assert res.values.shape[:2] == (1, 4)
 
 
-@pytest.mark.parametrize(("workers", "method"), [(None, None), (2, "fork"), (2, "spawn")])
+@pytest.mark.parametrize(
+    ("workers", "method"), [(None, None), (2, "fork"), (2, "forkserver"), (2, "spawn")])
 def test_run_leaves_no_thread_behind(scenario, workers, method, monkeypatch):
     """A thread left by a run (tqdm's monitor, the pool's manager) would make later runs spawn.
 
@@ -427,7 +444,7 @@ def test_run_leaves_no_thread_behind(scenario, workers, method, monkeypatch):
     for _ in range(2):
         pe.run(scenario, POLICIES[:1], replications=16, seed=5, workers=workers, progress=True)
         left = set(threading.enumerate()) - before
-        if method == "spawn":
+        if method in ("forkserver", "spawn"):
             for thread in left:
                 thread.join(timeout=60)
             assert not any(t.is_alive() for t in left)
