@@ -5,6 +5,7 @@ two-hour day) so that the whole file stays within about a minute on 2 cores.
 """
 
 import concurrent.futures as cf
+import itertools
 import json
 import multiprocessing
 import re
@@ -374,6 +375,26 @@ def test_workers_bit_identical_to_serial_with_either_start_method(
     monkeypatch.setattr(run_module, "_start_method", lambda: method)
     par = pe.run(scenario, POLICIES, replications=8, seed=5, workers=2, progress=False)
     assert np.array_equal(par.values, serial.values, equal_nan=True)
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 40, 200, 2201])
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_chunks_cover_every_task_in_order_and_shrink_where_processes_meet(n, workers):
+    from peakend.experiment._run import _chunks
+
+    tasks = [{"i": i} for i in range(n)]
+    for shared in (False, True):
+        chunks = _chunks(tasks, workers, shared=shared)
+        assert [t for c in chunks for t in c] == tasks
+        assert all(1 <= len(c) <= 8 for c in chunks)
+        assert n == 0 or len(chunks) >= min(n, 4 * workers)  # enough to share out
+    sizes = [len(c) for c in _chunks(tasks, workers, shared=True)]
+    if workers > 1 and n >= 16 * workers:  # the pool and this process meet at one-day chunks
+        meet = n * (workers - 1) // workers
+        ends = list(itertools.accumulate(sizes))
+        k = ends.index(meet)
+        assert sizes[k] == 1 and sizes[k + 1] == 1
+        assert sizes[0] == sizes[-1] == max(sizes) == min(8, -(-n // (8 * workers)))
 
 
 def test_start_method_forks_only_without_other_threads():

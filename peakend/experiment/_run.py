@@ -367,12 +367,14 @@ class Checkpoint:
 
 
 # --------------------------------------------------------------------------- execution
-def _chunks(tasks: Sequence[Mapping[str, Any]], n_workers: int) -> list[list[Mapping[str, Any]]]:
+def _chunks(
+    tasks: Sequence[Mapping[str, Any]], n_workers: int, *, shared: bool = False
+) -> list[list[Mapping[str, Any]]]:
     """Split tasks into chunks of at most 8, about 8 per process, smaller where processes meet.
 
     A simulated day takes a few milliseconds, so one round trip per day would cost
     a noticeable share; chunks of up to 8 days (about 40 ms) make that negligible,
-    and a killed run loses little (see :func:`run`). With several processes the
+    and a killed run loses little (see :func:`run`). With ``shared=True`` the
     worker pool takes chunks from the front and this process from the back
     (:func:`_share`); they meet where the pool has done ``(n_workers - 1) /
     n_workers`` of the work. Towards that point the chunks shrink to one day, so
@@ -381,7 +383,7 @@ def _chunks(tasks: Sequence[Mapping[str, Any]], n_workers: int) -> list[list[Map
     """
     n = len(tasks)
     size = max(1, min(8, -(-n // (8 * max(1, n_workers)))))
-    if n_workers <= 1 or size == 1:
+    if not shared or n_workers <= 1 or size == 1:
         return [list(tasks[i : i + size]) for i in range(0, n, size)]
 
     def tapered(length: int) -> list[int]:
@@ -414,7 +416,7 @@ def _execute(
         n = workers or getattr(executor, "_max_workers", None) or os.cpu_count() or 1
         _drain(executor, _chunks(tasks, n), on_result, on_start=on_start)
         return
-    chunks = _chunks(tasks, workers or 1)
+    chunks = _chunks(tasks, workers or 1, shared=True)
     # this process is one of the ``workers``: it starts workers - 1 others (no idle
     # processes for a small run) and simulates alongside them
     spawned = min((workers or 1) - 1, len(chunks) - 1)
