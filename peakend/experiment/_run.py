@@ -439,8 +439,8 @@ def _start_method() -> str:
     thread no lock can be left held by another thread, and the workers run only
     peakend's simulation. ``"forkserver"`` on Linux otherwise (a Jupyter kernel, a
     Dask client or other threads are running): a fresh single-threaded server
-    process imports peakend once (:data:`_PRELOAD`, about 0.5 s, on the first run
-    of the session) and forks the workers of this and every later run from it,
+    process imports peakend once (:data:`_PRELOAD`; the first run of the session
+    waits 0.5-1 s for it) and forks the workers of this and every later run from it,
     ready in tens of milliseconds. ``"spawn"`` elsewhere (macOS, whose system
     libraries are not fork-safe, and Windows): a fresh interpreter per worker, which
     imports NumPy, pydantic, SimPy and peakend (about 0.4 s). The results do not
@@ -644,7 +644,7 @@ def run(
         from the other end of the queue, so that this process computes while
         they start. On Linux they are forked when this process runs no other
         thread (milliseconds), else (e.g. in Jupyter) forked by a fork server
-        that imports peakend once per session (about 0.5 s, on the first run);
+        that imports peakend once per session (the first run waits 0.5-1 s);
         elsewhere they are spawned (a fresh interpreter each: about 0.4 s).
         Results do not depend on it. ``None`` or 1 runs in this process only.
     executor : concurrent.futures.Executor, optional
