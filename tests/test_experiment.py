@@ -449,16 +449,30 @@ def test_progress_bar_starts_after_the_workers(scenario, monkeypatch):
     assert res.values.shape[:2] == (1, 4)
 
 
+def settle_pools_of_earlier_runs():
+    """Wait for the threads of pools that earlier tests' short runs left to shut down."""
+    import concurrent.futures.process as cf_process
+
+    for _ in range(3):  # a launch thread ends, then its shutdown thread, then the pool's
+        for thread in threading.enumerate():
+            if thread.name.startswith("peakend-") or isinstance(
+                thread, cf_process._ExecutorManagerThread
+            ) or thread.name == "QueueFeederThread":
+                thread.join(timeout=60)
+
+
 @pytest.mark.parametrize(
     ("workers", "method"), [(None, None), (2, "fork"), (2, "forkserver"), (2, "spawn")])
 def test_run_leaves_no_thread_behind(scenario, workers, method, monkeypatch):
-    """A thread left by a run (tqdm's monitor, the pool's manager) would make later runs spawn.
+    """A thread left by a run (tqdm's monitor, the pool's manager) would make later runs
+    use a fork server instead of fork.
 
-    Only a spawned worker that had not started when the run ended is not waited for:
-    the pool's thread then ends with it, within its start-up time.
+    Only a worker that is not forked and had not started when the run ended is not
+    waited for: the helper threads and the pool's threads end once it has started.
     """
     import peakend.experiment._run as run_module
 
+    settle_pools_of_earlier_runs()
     if method is not None:
         monkeypatch.setattr(run_module, "_start_method", lambda: method)
     before = set(threading.enumerate())
@@ -471,6 +485,36 @@ def test_run_leaves_no_thread_behind(scenario, workers, method, monkeypatch):
             assert not any(t.is_alive() for t in left)
         else:
             assert not left
+
+
+def test_run_computes_alone_while_its_worker_cannot_start(scenario):
+    """A worker that has not started (a fork server still importing) gets no work."""
+    from peakend.experiment._run import _chunks, _share
+
+    release = threading.Event()
+
+    class NotStarting(cf.ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):
+            release.wait()  # like launching through a fork server that is still starting
+            return super().submit(fn, *args, **kwargs)
+
+    text, rules = scenario.model_dump_json(), pe.experiment.DEFAULT_RULES
+    tasks = [{"policy": 0, "replication": r, "seed": 5, "scenario": text, "rules": rules,
+              "labels": rules, "keep_journeys": False} for r in range(6)]
+    got = []
+    pool = NotStarting(max_workers=1)
+    run_thread = threading.Thread(target=_share, args=(
+        pool, _chunks(tasks, 2, shared=True), got.append), kwargs={
+        "n_workers": 1, "method": "forkserver"})
+    try:
+        run_thread.start()
+        run_thread.join(timeout=120)  # it must not wait for the worker
+        assert not run_thread.is_alive()
+        assert sorted(r["replication"] for r in got) == list(range(6))
+    finally:
+        release.set()
+        run_thread.join()
+    settle_pools_of_earlier_runs()
 
 
 def test_chunk_scores_and_aggregates_days_together_as_if_alone(scenario):

@@ -439,9 +439,9 @@ def _start_method() -> str:
     thread no lock can be left held by another thread, and the workers run only
     peakend's simulation. ``"forkserver"`` on Linux otherwise (a Jupyter kernel, a
     Dask client or other threads are running): a fresh single-threaded server
-    process imports peakend once (:data:`_PRELOAD`; the first run of the session
-    waits 0.5-1 s for it) and forks the workers of this and every later run from it,
-    ready in tens of milliseconds. ``"spawn"`` elsewhere (macOS, whose system
+    process imports peakend once (:data:`_PRELOAD`, 0.5-1 s, while the first run
+    of the session computes) and forks the workers of this and every later run
+    from it, ready in tens of milliseconds. ``"spawn"`` elsewhere (macOS, whose system
     libraries are not fork-safe, and Windows): a fresh interpreter per worker, which
     imports NumPy, pydantic, SimPy and peakend (about 0.4 s). The results do not
     depend on it, bit for bit.
@@ -526,15 +526,35 @@ def _share(
     so checkpoints are written as work completes. Results are ordered later by
     (policy, replication), so who computed what does not change them.
 
-    At the end the pool is shut down and its processes and thread are waited for,
-    except workers that have not started yet (not forked, and no answer to the
-    first call): they are left to exit by themselves, which takes their start-up
-    time, rather than this process waiting for them.
+    A worker that is not forked is launched from a helper thread: launching blocks
+    while a fork server starts (it imports peakend first, 0.5-1 s, once per
+    session), and this process computes meanwhile. At the end the pool is shut down
+    and its processes and thread are waited for, except workers that have not
+    started yet (no answer to the first call): the helper shuts the pool down once
+    they have, rather than this process waiting for them.
     """
     forked = method == "fork"
     finished: queue.SimpleQueue[cf.Future[list[dict[str, Any]]]] = queue.SimpleQueue()
-    ready = pool.submit(_worker_ready)
-    on_start()  # the pool has launched its workers by now
+    launcher = None
+    if forked:
+        ready = pool.submit(_worker_ready)
+    else:
+        ready = cf.Future()
+        launched = threading.Event()  # the helper's submit has returned
+
+        def launch() -> None:
+            try:
+                probe = pool.submit(_worker_ready)
+            except BaseException as exc:  # handed to the run (ready.result() raises it)
+                ready.set_exception(exc)
+            else:
+                probe.add_done_callback(lambda f: _copy_outcome(f, ready))
+            finally:
+                launched.set()
+
+        launcher = threading.Thread(target=launch, name="peakend-launch", daemon=True)
+        launcher.start()
+    on_start()  # a forked pool has launched its workers by now
     if method == "forkserver":  # a running server forks a worker in milliseconds
         cf.wait([ready], timeout=0.05)
     lo, hi = 0, len(chunks)  # chunks[lo:hi] are not taken yet
@@ -570,9 +590,33 @@ def _share(
             fut.cancel()
         raise
     finally:
-        # waiting joins the pool's thread too: a thread left running would make the
-        # next run use a fork server instead of fork (see _start_method)
-        pool.shutdown(wait=forked or ready.done(), cancel_futures=True)
+        if forked or ready.done():
+            # waiting joins the pool's thread too: a thread left running would make
+            # the next run use a fork server instead of fork (see _start_method)
+            if launcher is not None:
+                launcher.join()
+            pool.shutdown(wait=True, cancel_futures=True)
+        else:  # not started yet: shut down once the launch returns, not waiting here
+            threading.Thread(
+                target=_shutdown_after, args=(launched, pool), name="peakend-shutdown",
+                daemon=True,
+            ).start()
+
+
+def _copy_outcome(source: cf.Future[Any], target: cf.Future[Any]) -> None:
+    """Give ``target`` the result or exception of the finished ``source``."""
+    if source.cancelled():
+        target.cancel()
+    elif source.exception() is not None:
+        target.set_exception(source.exception())
+    else:
+        target.set_result(source.result())
+
+
+def _shutdown_after(launched: threading.Event, pool: cf.Executor) -> None:
+    """Shut ``pool`` down (cancelling what is queued) once its launch has returned."""
+    launched.wait()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 class _NoProgress:
@@ -644,7 +688,7 @@ def run(
         from the other end of the queue, so that this process computes while
         they start. On Linux they are forked when this process runs no other
         thread (milliseconds), else (e.g. in Jupyter) forked by a fork server
-        that imports peakend once per session (the first run waits 0.5-1 s);
+        that imports peakend once per session (0.5-1 s, on the first run);
         elsewhere they are spawned (a fresh interpreter each: about 0.4 s).
         Results do not depend on it. ``None`` or 1 runs in this process only.
     executor : concurrent.futures.Executor, optional
