@@ -637,7 +637,7 @@ def _progress_bar(total: int, initial: int, enabled: bool) -> Any:
     from tqdm.auto import tqdm
 
     # without tqdm's monitor thread (it only tunes the refresh of bars updated rarely):
-    # a thread left running would make every later run spawn its workers, not fork
+    # a thread left running would make every later run use a fork server, not fork
     quiet = type("PeakendProgress", (tqdm,), {"monitor_interval": 0})
     return quiet(
         total=total, initial=initial, disable=not enabled, desc="peakend run", unit="day",
@@ -793,8 +793,8 @@ def run(
     bar: Any = _NoProgress()
 
     def on_start() -> None:
-        # the bar is made once the worker processes are running: tqdm starts a
-        # monitor thread, and a process with a second thread does not fork them
+        # the bar is made once the worker processes are running: a progress widget
+        # may start threads, and a process with a second thread does not fork them
         nonlocal bar
         bar = _progress_bar(n_pol * replications, len(results), progress)
 

@@ -954,8 +954,8 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> Jour
         The day's seed. Separate streams for arrivals, customer mix, service,
         patience, experience and teller quality (and, when some business
         includes advice, advice noise and tellers' advice quality) are derived
-        from it without mutating it; the same seed gives the same bits, and a staffing change
-        keeps the same customers (common random numbers).
+        from it without mutating it; the same seed gives the same bits, and a
+        staffing change keeps the same customers (common random numbers).
 
     Returns
     -------
