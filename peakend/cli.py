@@ -141,7 +141,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     if not path.is_file():
-        raise CliError(f"validate: file {str(path)!r} does not exist")
+        what = "is not a file" if path.exists() else "does not exist"
+        raise CliError(f"validate: {str(path)!r} {what}")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

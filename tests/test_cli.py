@@ -120,6 +120,8 @@ def test_validate_scenario(tmp_path, capsys):
     assert "invalid TOML" in one_line_error(capsys)
     assert main(["validate", str(tmp_path / "missing.toml")]) == 2
     assert "does not exist" in one_line_error(capsys)
+    assert main(["validate", str(tmp_path)]) == 2  # a directory
+    assert "is not a file" in one_line_error(capsys)
 
 
 def test_validate_policy_file(tmp_path, capsys):
