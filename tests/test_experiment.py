@@ -688,15 +688,15 @@ def test_checkpoint_with_other_arguments_is_refused(scenario, tmp_path):
 
 KILL_SCRIPT = """
 import sys, time
-import peakend as pe, peakend.sim
+import peakend as pe, peakend.sim.model
 from peakend.experiment import Policy
 sys.path.insert(0, {tests!r})
 from test_experiment import POLICIES, short_branch
-real = peakend.sim.simulate
-def slow(scenario, seed=0):
+real = peakend.sim.model.simulate_validated  # what run calls for each day
+def slow(scenario, seed=0, **kwargs):
     time.sleep(0.03)
-    return real(scenario, seed)
-peakend.sim.simulate = slow
+    return real(scenario, seed, **kwargs)
+peakend.sim.model.simulate_validated = slow
 pe.run(short_branch(), POLICIES, replications=40, seed=5, checkpoint={ck!r}, progress=False)
 print("finished")
 """
