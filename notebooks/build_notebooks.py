@@ -198,6 +198,16 @@ results = pe.run(scenario, policies, replications=20, seed=11, progress=False)
 results
 """),
     md("""
+Larger studies can use both cores: `workers=2` simulates in this kernel and one worker
+process. In a notebook the worker is forked by a fork server that loads peakend once per
+session (the first such run computes here while it starts). The results are the same,
+bit for bit:
+"""),
+    code("""
+on_two = pe.run(scenario, policies, replications=20, seed=11, progress=False, workers=2)
+assert on_two == results
+"""),
+    md("""
 ## The queue under each plan
 
 One simulated day (the same customers under every plan): the hall queue, with the
