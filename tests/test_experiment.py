@@ -517,6 +517,99 @@ def test_run_computes_alone_while_its_worker_cannot_start(scenario):
     settle_pools_of_earlier_runs()
 
 
+class FailingPool(cf.Executor):
+    """A pool whose worker fails: calls after the first ``healthy`` get ``error``.
+
+    The healthy calls run at once, in this thread (``run``'s workers are processes:
+    a worker thread's ``catch_warnings`` would catch this thread's warnings too).
+    """
+
+    def __init__(self, error, healthy=0):
+        self.error, self.healthy, self.calls = error, healthy, 0
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.calls += 1
+        fut = cf.Future()
+        if self.calls <= self.healthy:
+            fut.set_result(fn(*args, **kwargs))
+        else:
+            fut.set_exception(self.error)
+        return fut
+
+
+def chunk_tasks(scenario, n):
+    text, rules = scenario.model_dump_json(), pe.experiment.DEFAULT_RULES
+    return [{"policy": 0, "replication": r, "seed": 5, "scenario": text, "rules": rules,
+             "labels": rules, "keep_journeys": False} for r in range(n)]
+
+
+@pytest.mark.parametrize("healthy", [0, 1, 2])  # the worker fails to start / after 0, 1 chunk
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_run_finishes_here_when_its_worker_process_fails(scenario, healthy, method):
+    from concurrent.futures.process import BrokenProcessPool
+
+    from peakend.experiment._run import _chunks, _share, simulate_chunk
+
+    tasks = chunk_tasks(scenario, 40)
+    got = []
+    with pytest.warns(RuntimeWarning, match="worker process failed.*in this process"):
+        _share(FailingPool(BrokenProcessPool("worker died"), healthy),
+               _chunks(tasks, 2, shared=True), got.append, n_workers=1, method=method)
+    assert sorted(r["replication"] for r in got) == list(range(40))
+    alone = {r["replication"]: r["values"] for r in simulate_chunk(tasks)}
+    for r in got:
+        assert np.array_equal(r["values"], alone[r["replication"]], equal_nan=True)
+
+
+def test_an_error_in_a_workers_simulation_is_raised(scenario):
+    from peakend.experiment._run import _chunks, _share
+
+    with pytest.raises(ZeroDivisionError, match="in the model"):
+        _share(FailingPool(ZeroDivisionError("in the model"), healthy=1),
+               _chunks(chunk_tasks(scenario, 40), 2, shared=True), lambda r: None,
+               n_workers=1, method="fork")
+
+
+UNGUARDED_SCRIPT = """
+import warnings
+import peakend as pe
+import peakend.experiment._run as run_module
+run_module._start_method = lambda: "spawn"
+# no `if __name__ == "__main__":` guard: a spawned worker re-runs this file and fails
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    res = pe.run(pe.scenarios.mmc(1.8, 0.5, 4, 8), replications=60, seed=1, workers=2,
+                 progress=False)
+alone = pe.run(pe.scenarios.mmc(1.8, 0.5, 4, 8), replications=60, seed=1, progress=False)
+print("same" if res == alone else "differ", sum("worker process failed" in str(w.message)
+                                               for w in caught))
+"""
+
+
+def test_a_failing_worker_is_reported_at_the_line_that_called_run(scenario, monkeypatch):
+    from concurrent.futures.process import BrokenProcessPool
+
+    import peakend.experiment._run as run_module
+
+    for healthy in (0, 2):  # fails at once (no chunk given) / after a chunk (handed back)
+        monkeypatch.setattr(cf, "ProcessPoolExecutor", lambda *a, healthy=healthy, **k:
+                            FailingPool(BrokenProcessPool("worker died"), healthy))
+        monkeypatch.setattr(run_module, "_start_method", lambda: "fork")
+        with pytest.warns(RuntimeWarning, match="worker process failed") as caught:
+            pe.run(scenario, POLICIES[:1], replications=40, seed=5, workers=2, progress=False)
+        assert caught[0].filename == __file__
+
+
+@pytest.mark.slow
+def test_a_script_without_the_main_guard_still_runs(tmp_path):
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED_SCRIPT)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=300, cwd=tmp_path)
+    last = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else out.stderr[-2000:]
+    assert last == "same 1", last
+
+
 def test_chunk_scores_and_aggregates_days_together_as_if_alone(scenario):
     """A chunk mixing policies, one with another memory rule, gives each task's values."""
     from peakend.experiment import simulate_replication

@@ -532,6 +532,12 @@ def _share(
     and its processes and thread are waited for, except workers that have not
     started yet (no answer to the first call): the helper shuts the pool down once
     they have, rather than this process waiting for them.
+
+    If a worker process fails (it cannot start, e.g. a script without the
+    ``if __name__ == "__main__":`` guard under ``spawn``, or it is killed), a
+    ``RuntimeWarning`` says so and this process simulates the rest, including the
+    chunks the worker had: the results are the same. An error raised by the
+    simulation itself is raised here.
     """
     forked = method == "fork"
     finished: queue.SimpleQueue[cf.Future[list[dict[str, Any]]]] = queue.SimpleQueue()
@@ -558,11 +564,29 @@ def _share(
     if method == "forkserver":  # a running server forks a worker in milliseconds
         cf.wait([ready], timeout=0.05)
     lo, hi = 0, len(chunks)  # chunks[lo:hi] are not taken yet
-    given: set[cf.Future[list[dict[str, Any]]]] = set()  # at the pool, not handed on
+    # chunks at the pool, not handed on yet
+    given: dict[cf.Future[list[dict[str, Any]]], Sequence[Mapping[str, Any]]] = {}
+    broken: list[BaseException] = []  # why the pool cannot be used any more, if so
+
+    def give_up(exc: BaseException, depth: int = 0) -> None:
+        if not broken:
+            broken.append(exc)
+            warnings.warn(
+                f"run: a worker process failed ({type(exc).__name__}: {exc}); simulating "
+                "the rest in this process (the results are the same). In a script, put "
+                "the call under `if __name__ == \"__main__\":`",
+                RuntimeWarning,
+                stacklevel=5 + depth,  # run's caller (give_up < _share < _execute < run)
+            )
 
     def hand_on(fut: cf.Future[list[dict[str, Any]]]) -> None:
-        given.discard(fut)
-        for res in fut.result():
+        chunk = given.pop(fut)
+        if isinstance(fut.exception(), cf.BrokenExecutor):  # the worker died: do it here
+            give_up(fut.exception(), 1)  # type: ignore[arg-type]
+            results = simulate_chunk(chunk)
+        else:
+            results = fut.result()  # an error in the simulation itself is raised
+        for res in results:
             on_result(res)
 
     try:
@@ -571,12 +595,16 @@ def _share(
                 hand_on(finished.get())
             # a forked worker starts in milliseconds: give it work at once; others only
             # once they have answered (a start may take longer than this whole run)
-            if forked or ready.done():
-                if ready.done():
-                    ready.result()  # a worker that could not start raises here
-                while len(given) < 2 * n_workers and lo < hi:
-                    fut = pool.submit(simulate_chunk, [dict(t) for t in chunks[lo]])
-                    given.add(fut)
+            if not broken and (forked or ready.done()):
+                if ready.done() and ready.exception() is not None:
+                    give_up(ready.exception())  # type: ignore[arg-type]
+                while not broken and len(given) < 2 * n_workers and lo < hi:
+                    try:
+                        fut = pool.submit(simulate_chunk, [dict(t) for t in chunks[lo]])
+                    except cf.BrokenExecutor as exc:
+                        give_up(exc)
+                        break
+                    given[fut] = chunks[lo]
                     fut.add_done_callback(finished.put)
                     lo += 1
             if lo < hi:
@@ -690,7 +718,9 @@ def run(
         thread (milliseconds), else (e.g. in Jupyter) forked by a fork server
         that imports peakend once per session (0.5-1 s, on the first run);
         elsewhere they are spawned (a fresh interpreter each: about 0.4 s).
-        Results do not depend on it. ``None`` or 1 runs in this process only.
+        Results do not depend on it. If a worker process fails (it cannot
+        start, or it is killed), a ``RuntimeWarning`` says so and this process
+        does the rest. ``None`` or 1 runs in this process only.
     executor : concurrent.futures.Executor, optional
         Any executor to run the replications on instead, for example a Dask
         ``distributed.Client(...).get_executor()``. Overrides ``workers``.
@@ -732,6 +762,15 @@ def run(
         For an invalid argument (naming it), a policy that gives an invalid
         scenario (:class:`PolicyError`) or an unusable checkpoint
         (:class:`CheckpointError`).
+
+    Warns
+    -----
+    RuntimeWarning
+        If a worker process fails (``workers`` > 1); the run continues in this
+        process with the same results.
+    OverloadWarning
+        Once per policy whose simulated days were overloaded, with the number of
+        such days (likewise for any other warning the simulation issues).
     """
     if isinstance(replications, bool) or not isinstance(replications, (int, np.integer)):
         raise ValueError(f"replications must be an integer >= 1, got {replications!r}")
