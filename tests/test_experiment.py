@@ -487,6 +487,13 @@ def test_run_leaves_no_thread_behind(scenario, workers, method, monkeypatch):
             assert not left
 
 
+def chunk_tasks(scenario, n):
+    """``n`` tasks of one policy for ``simulate_chunk``, as ``run`` makes them."""
+    text, rules = scenario.model_dump_json(), pe.experiment.DEFAULT_RULES
+    return [{"policy": 0, "replication": r, "seed": 5, "scenario": text, "rules": rules,
+             "labels": rules, "keep_journeys": False} for r in range(n)]
+
+
 def test_run_computes_alone_while_its_worker_cannot_start(scenario):
     """A worker that has not started (a fork server still importing) gets no work."""
     from peakend.experiment._run import _chunks, _share
@@ -498,9 +505,7 @@ def test_run_computes_alone_while_its_worker_cannot_start(scenario):
             release.wait()  # like launching through a fork server that is still starting
             return super().submit(fn, *args, **kwargs)
 
-    text, rules = scenario.model_dump_json(), pe.experiment.DEFAULT_RULES
-    tasks = [{"policy": 0, "replication": r, "seed": 5, "scenario": text, "rules": rules,
-              "labels": rules, "keep_journeys": False} for r in range(6)]
+    tasks = chunk_tasks(scenario, 6)
     got = []
     pool = NotStarting(max_workers=1)
     run_thread = threading.Thread(target=_share, args=(
@@ -535,12 +540,6 @@ class FailingPool(cf.Executor):
         else:
             fut.set_exception(self.error)
         return fut
-
-
-def chunk_tasks(scenario, n):
-    text, rules = scenario.model_dump_json(), pe.experiment.DEFAULT_RULES
-    return [{"policy": 0, "replication": r, "seed": 5, "scenario": text, "rules": rules,
-             "labels": rules, "keep_journeys": False} for r in range(n)]
 
 
 @pytest.mark.parametrize("healthy", [0, 1, 2])  # the worker fails to start / after 0, 1 chunk

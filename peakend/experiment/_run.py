@@ -581,8 +581,9 @@ def _share(
 
     def hand_on(fut: cf.Future[list[dict[str, Any]]]) -> None:
         chunk = given.pop(fut)
-        if isinstance(fut.exception(), cf.BrokenExecutor):  # the worker died: do it here
-            give_up(fut.exception(), 1)  # type: ignore[arg-type]
+        exc = fut.exception()
+        if isinstance(exc, cf.BrokenExecutor):  # the worker died: do it here
+            give_up(exc, 1)
             results = simulate_chunk(chunk)
         else:
             results = fut.result()  # an error in the simulation itself is raised
