@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import peakend as pe
-from peakend import memory
 from peakend.memory import RULES, MemoryRule, get_rule, score, score_many
+from peakend.memory import _scoring as memory  # the module whose globals tests patch
 
 HAS_NUMBA = importlib.util.find_spec("numba") is not None
 
@@ -291,7 +291,8 @@ def test_bad_durations(durations: np.ndarray, match: str, engine: str) -> None:
 
 
 def test_unknown_rule_lists_valid_ones() -> None:
-    with pytest.raises(ValueError, match=r"unknown rule 'peak_and_end'; valid rules: peak_end, "):
+    match = r"unknown rule 'peak_and_end' \(did you mean 'peak_end'\?\); valid rules: peak_end, "
+    with pytest.raises(ValueError, match=match):
         score(A, [0, 3], rule="peak_and_end")
     with pytest.raises(ValueError, match=r"valid rules:.*recency"):
         score_many(A, [0, 3], ["mean", "median"])
@@ -300,7 +301,8 @@ def test_unknown_rule_lists_valid_ones() -> None:
 def test_unknown_parameter_lists_valid_ones() -> None:
     with pytest.raises(
         ValueError,
-        match=r"unknown parameter 'window' for rule 'peak_end'; valid parameters: end_window",
+        match=r"unknown parameter 'window' \(did you mean 'end_window'\?\) for rule 'peak_end'; "
+        r"valid parameters: end_window",
     ):
         score(A, [0, 3], window=3)
     with pytest.raises(ValueError, match=r"valid parameters: \(none\)"):
@@ -385,7 +387,7 @@ def test_peak_end_keeps_at_most_two_affect_sized_temporaries(dtype: type, blocke
 
 def test_unknown_engine_lists_valid_ones() -> None:
     with pytest.raises(
-        ValueError, match=r"unknown engine 'cuda'; valid engines: auto, numpy, numba"
+        ValueError, match=r"engine: unknown engine 'cuda'; valid engines: auto, numpy, numba"
     ):
         score(A, [0, 3], engine="cuda")
     with pytest.raises(ValueError, match=r"valid engines"):
