@@ -81,6 +81,12 @@ def _validate(
         raise ValueError(f"offsets must be an integer array, got dtype {o.dtype}")
     if o.size == 0:
         raise ValueError("offsets must have at least one entry (length n_journeys + 1)")
+    if o.dtype.kind == "u" and o.dtype.itemsize == 8 and o.max() > a.size:
+        # would wrap around in int64: name the first entry past the end of affect
+        i = int(np.argmax(o > a.size))
+        raise ValueError(
+            f"offsets must lie in [0, len(affect) = {a.size}], got offsets[{i}] = {o[i]}"
+        )
     o = o.astype(np.int64, copy=False)
     if o[0] != 0:
         raise ValueError(f"offsets must start at 0, got offsets[0] = {o[0]}")
@@ -859,13 +865,21 @@ def get_rule(name: str | MemoryRule, **params: Any) -> MemoryRule:
     Raises
     ------
     ValueError
-        Unknown rule name, unknown parameter, or a parameter out of range.
+        Unknown rule name (with the closest valid name), unknown parameter, or a
+        parameter out of range.
+    TypeError
+        ``name`` is neither a string nor a rule object.
     """
     if isinstance(name, MemoryRule):
         cls: type[MemoryRule] = type(name)
         base = name.params
     else:
-        if not isinstance(name, str) or name not in RULES:
+        if not isinstance(name, str):
+            raise TypeError(
+                f"rule must be a rule name (str) or a MemoryRule object, got "
+                f"{type(name).__name__} {name!r}; valid rule names: {', '.join(RULE_NAMES)}"
+            )
+        if name not in RULES:
             raise ValueError(
                 f"rule: unknown rule {name!r}{_suggest(name, RULE_NAMES)}; "
                 f"valid rules: {', '.join(RULE_NAMES)}"
