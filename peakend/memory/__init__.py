@@ -77,3 +77,23 @@ __all__ = [
     "score",
     "score_many",
 ]
+
+from peakend.memory._fit import (
+    FEATURE_NAMES,
+    FEATURES,
+    LinearRule,
+    MemoryFit,
+    compare_rules,
+    fit,
+    journey_features,
+)
+
+__all__ += [
+    "FEATURES",
+    "FEATURE_NAMES",
+    "LinearRule",
+    "MemoryFit",
+    "compare_rules",
+    "fit",
+    "journey_features",
+]
