@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import sys
+import types
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -204,3 +206,22 @@ def test_custom_rule_input_is_validated_like_builtin_rules(engine: str) -> None:
     match = r"affect must be finite \(no NaN or inf\), got affect\[77\] = nan"
     with pytest.raises(ValueError, match=match):
         score(affect, offsets, rule=Worst(), engine=engine)
+
+
+def test_reference_page_example_of_a_custom_rule_runs_as_documented() -> None:
+    import pathlib
+    import re
+
+    page = pathlib.Path(__file__).resolve().parents[1] / "docs/reference/memory-rules.md"
+    text = page.read_text(encoding="utf-8").split("## Writing your own rule", 1)[1]
+    block = re.findall(r"```python\n(.*?)```", text, re.DOTALL)[0]
+    module = types.ModuleType("docs_example")  # dataclasses look their module up
+    sys.modules["docs_example"] = module
+    try:
+        exec(compile(block, "memory-rules.md", "exec"), module.__dict__)
+    finally:
+        del sys.modules["docs_example"]
+    rule = module.WorstAndEnd(w=0.7)
+    affect = module.affect
+    # documented values: 0.7 * worst + 0.3 * end, by hand
+    assert score(affect, [0, 3, 8], rule=rule).tolist() == pytest.approx([-7.7, -5.9])

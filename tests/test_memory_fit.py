@@ -398,3 +398,19 @@ def test_docstring_examples_run() -> None:
     for module in (pe.memory, _scoring, _fit):
         result = doctest.testmod(module)
         assert result.failed == 0 and result.attempted > 0, module.__name__
+
+
+def test_how_to_page_example_runs_and_recovers_the_weights() -> None:
+    import pathlib
+    import re
+
+    page = pathlib.Path(__file__).resolve().parents[1] / "docs/how-to/fit-memory-rules.md"
+    block = re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.DOTALL)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(block, "how-to/fit-memory-rules.md", "exec"), namespace)
+    result = namespace["result"]
+    for term, true in (("intercept", 5.0), ("peak", 0.4), ("end", 0.3), ("mean", 0.2)):
+        assert result.ci.loc[term, "low"] <= true <= result.ci.loc[term, "high"], term
+    table = compare_rules(namespace["affect"], namespace["offsets"], namespace["ratings"],
+                          durations=namespace["durations"], folds=5, seed=1)  # fmt: skip
+    assert table.index[0] == "fitted"  # the data were made by a weighted rule of these features
