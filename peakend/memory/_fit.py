@@ -326,7 +326,7 @@ def _bootstrap(x: FloatArray, y: FloatArray, n_boot: int, rng: np.random.Generat
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MemoryFit:
     """Result of :func:`fit`: feature weights with bootstrap intervals.
 
