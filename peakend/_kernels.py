@@ -33,23 +33,24 @@ from typing import Any
 import numpy as np
 from numba import get_parallel_chunksize, njit, prange, set_parallel_chunksize
 
+from peakend.memory import RULE_NAMES
+
 __all__ = ["PEAK_END", "RULE_CODES", "first_bad_duration", "first_decrease", "run"]
 
-# rule codes (the order of peakend.memory.RULES)
-PEAK_END, WEIGHTED_PEAK_END, BEST_WORST_END, MEAN, INTEGRAL = 0, 1, 2, 3, 4
-TIME_WEIGHTED_MEAN, PEAK, END, TREND, RECENCY = 5, 6, 7, 8, 9
-RULE_CODES = {
-    "peak_end": PEAK_END,
-    "weighted_peak_end": WEIGHTED_PEAK_END,
-    "best_worst_end": BEST_WORST_END,
-    "mean": MEAN,
-    "integral": INTEGRAL,
-    "time_weighted_mean": TIME_WEIGHTED_MEAN,
-    "peak": PEAK,
-    "end": END,
-    "trend": TREND,
-    "recency": RECENCY,
-}
+#: Rule name -> kernel code: the position in :data:`peakend.memory.RULE_NAMES`.
+RULE_CODES: dict[str, int] = {name: code for code, name in enumerate(RULE_NAMES)}
+PEAK_END = RULE_CODES["peak_end"]
+WEIGHTED_PEAK_END = RULE_CODES["weighted_peak_end"]
+BEST_WORST_END = RULE_CODES["best_worst_end"]
+MEAN = RULE_CODES["mean"]
+INTEGRAL = RULE_CODES["integral"]
+TIME_WEIGHTED_MEAN = RULE_CODES["time_weighted_mean"]
+PEAK = RULE_CODES["peak"]
+END = RULE_CODES["end"]
+TREND = RULE_CODES["trend"]
+RECENCY = RULE_CODES["recency"]
+if len(RULE_CODES) != 10:  # a new built-in rule needs a kernel branch in _score_chunks
+    raise ImportError(f"peakend._kernels has no kernel for the rules {sorted(RULE_CODES)}")
 
 #: journeys per parallel work item (each item allocates its scratch buffer once)
 CHUNK_JOURNEYS = 4096

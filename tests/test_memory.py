@@ -6,6 +6,8 @@ import dataclasses
 import importlib.util
 import math
 import os
+import pathlib
+import re
 import sys
 import tracemalloc
 from collections.abc import Callable
@@ -15,8 +17,8 @@ import numpy as np
 import pytest
 
 import peakend as pe
-from peakend import memory
-from peakend.memory import RULES, MemoryRule, get_rule, score, score_many
+from peakend.memory import RULE_NAMES, RULES, MemoryRule, get_rule, score, score_many
+from peakend.memory import _scoring as memory  # the module whose globals tests patch
 
 HAS_NUMBA = importlib.util.find_spec("numba") is not None
 
@@ -37,25 +39,32 @@ def with_engine(engine: str) -> tuple[Callable[..., np.ndarray], Callable[..., d
     """``score`` and ``score_many`` bound to one engine."""
     return partial(memory.score, engine=engine), partial(memory.score_many, engine=engine)
 
-EXPECTED_RULES = {
-    "peak_end",
-    "weighted_peak_end",
-    "best_worst_end",
-    "mean",
-    "integral",
-    "time_weighted_mean",
-    "peak",
-    "end",
-    "trend",
-    "recency",
-}
+DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "reference" / "memory-rules.md"
 
 
-def test_rule_table_is_the_documented_set() -> None:
-    assert set(RULES) == EXPECTED_RULES
+def documented_rule_names() -> list[str]:
+    """Rule names in the order of the table under "## The rules" in the reference page."""
+    text = DOCS.read_text(encoding="utf-8").split("## The rules", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `([a-z_]+)`", text, flags=re.MULTILINE)
+
+
+def test_rule_names_are_the_documented_ones_in_order() -> None:
+    assert list(RULE_NAMES) == documented_rule_names()
+    assert tuple(RULES) == RULE_NAMES
     for name, cls in RULES.items():
         assert cls.name == name
         assert get_rule(name).label == name
+    from reference_memory import DEFAULTS  # the tests' independent reference
+
+    assert set(DEFAULTS) == set(RULE_NAMES)
+
+
+@pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed")
+def test_compiled_engine_codes_derive_from_the_rule_names() -> None:
+    from peakend import _kernels
+
+    assert list(_kernels.RULE_CODES) == list(RULE_NAMES)
+    assert sorted(_kernels.RULE_CODES.values()) == list(range(len(RULE_NAMES)))
 
 
 def test_public_api_names() -> None:
@@ -291,7 +300,8 @@ def test_bad_durations(durations: np.ndarray, match: str, engine: str) -> None:
 
 
 def test_unknown_rule_lists_valid_ones() -> None:
-    with pytest.raises(ValueError, match=r"unknown rule 'peak_and_end'; valid rules: peak_end, "):
+    match = r"unknown rule 'peak_and_end' \(did you mean 'peak_end'\?\); valid rules: peak_end, "
+    with pytest.raises(ValueError, match=match):
         score(A, [0, 3], rule="peak_and_end")
     with pytest.raises(ValueError, match=r"valid rules:.*recency"):
         score_many(A, [0, 3], ["mean", "median"])
@@ -300,7 +310,8 @@ def test_unknown_rule_lists_valid_ones() -> None:
 def test_unknown_parameter_lists_valid_ones() -> None:
     with pytest.raises(
         ValueError,
-        match=r"unknown parameter 'window' for rule 'peak_end'; valid parameters: end_window",
+        match=r"unknown parameter 'window' \(did you mean 'end_window'\?\) for rule 'peak_end'; "
+        r"valid parameters: end_window",
     ):
         score(A, [0, 3], window=3)
     with pytest.raises(ValueError, match=r"valid parameters: \(none\)"):
@@ -385,7 +396,7 @@ def test_peak_end_keeps_at_most_two_affect_sized_temporaries(dtype: type, blocke
 
 def test_unknown_engine_lists_valid_ones() -> None:
     with pytest.raises(
-        ValueError, match=r"unknown engine 'cuda'; valid engines: auto, numpy, numba"
+        ValueError, match=r"engine: unknown engine 'cuda'; valid engines: auto, numpy, numba"
     ):
         score(A, [0, 3], engine="cuda")
     with pytest.raises(ValueError, match=r"valid engines"):

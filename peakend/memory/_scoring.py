@@ -1,39 +1,15 @@
-"""Memory rules: from a journey's moment-by-moment affect to a remembered value.
+"""Scoring: validated ragged input, the shared passes, the rule classes, score/score_many.
 
-Journeys are ragged and stored as CSR arrays: ``affect`` holds every episode's
-momentary affect (on the -10..10 scale of the library), ``offsets`` has one more
-entry than there are journeys, and journey ``i`` is
-``affect[offsets[i]:offsets[i + 1]]``. ``durations`` (minutes, > 0), if given,
-has one entry per episode; without it every episode lasts one minute.
-
-Every rule is vectorized over journeys (``numpy.ufunc.reduceat`` over the
-journey starts, with empty journeys masked out before the reduction, because
-``reduceat`` returns the next row's first value on an empty segment). Empty
-journeys score NaN. Several rules scored in one :func:`score_many` call share
-validation and the common passes (extrema, sums, the end gather, durations).
-
-The rules, their formulas and their edge-case conventions are documented in
+The public names are re-exported by :mod:`peakend.memory`; see its docstring and
 ``docs/reference/memory-rules.md``.
-
-Examples
---------
-Redelmeier & Kahneman (1996), patients A and B, pain as negative affect:
-
->>> import numpy as np
->>> from peakend.memory import score
->>> a = np.array([-2.0, -8.0, -7.0, -2.0, -8.0, -5.0, -3.0, -1.0])
->>> score(a, np.array([0, 3, 8])).tolist()
-[-7.5, -4.5]
->>> score(a, np.array([0, 3, 8]), rule="integral").tolist()
-[-17.0, -19.0]
 """
 
 from __future__ import annotations
 
 import abc
 import dataclasses
+import difflib
 import functools
-import importlib
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -47,6 +23,7 @@ __all__ = [
     "AUTO_MIN_EPISODES",
     "ENGINES",
     "RULES",
+    "RULE_NAMES",
     "BestWorstEnd",
     "End",
     "Integral",
@@ -104,6 +81,12 @@ def _validate(
         raise ValueError(f"offsets must be an integer array, got dtype {o.dtype}")
     if o.size == 0:
         raise ValueError("offsets must have at least one entry (length n_journeys + 1)")
+    if o.dtype.kind == "u" and o.dtype.itemsize == 8 and o.max() > a.size:
+        # would wrap around in int64: name the first entry past the end of affect
+        i = int(np.argmax(o > a.size))
+        raise ValueError(
+            f"offsets must lie in [0, len(affect) = {a.size}], got offsets[{i}] = {o[i]}"
+        )
     o = o.astype(np.int64, copy=False)
     if o[0] != 0:
         raise ValueError(f"offsets must start at 0, got offsets[0] = {o[0]}")
@@ -492,12 +475,36 @@ def _range_text(meta: Any) -> str:
     return text
 
 
+def _suggest(word: object, choices: Iterable[str]) -> str:
+    """Return `` (did you mean 'x'?)`` for the closest of ``choices``, or an empty string."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 @dataclass(frozen=True)
 class MemoryRule(abc.ABC):
     """Base class of memory rules: a frozen, hashable set of validated parameters.
 
-    Subclasses set the class attribute ``name`` and implement ``_score``. Call
-    a rule object like :func:`score`: ``rule(affect, offsets, durations=None)``.
+    Call a rule object like :func:`score`: ``rule(affect, offsets, durations=None)``.
+
+    Writing your own rule: subclass it as a frozen dataclass, set the class
+    attribute ``name`` (a non-empty string not used by a built-in rule) and
+    implement ``_score(batch)``, which returns one float64 value per journey
+    of ``batch`` from the batch's shared passes (``batch.peak()``,
+    ``batch.end(window)``, ``batch.mean()``, ``batch.sum()``,
+    ``batch.last_value()``, ``batch.total_duration()``, ``batch.area()``,
+    ``batch.time_weighted_mean()``, ``batch.extremes()``,
+    ``batch.trend_slope(part)``, ``batch.recency(decay)``; or your own
+    ``reduceat`` over ``batch.affect`` at ``batch.starts``). Empty journeys
+    are set to NaN afterwards. A custom rule works with every engine and
+    input size: the compiled engine has kernels for the built-in rules only,
+    so a custom rule is always scored by its ``_score`` method (NumPy), also
+    under ``engine="numba"``, while built-in rules in the same call still use
+    the compiled pass. Fields declared with plain dataclass defaults are not
+    range-checked (check them in ``__post_init__``); see
+    ``docs/reference/memory-rules.md#writing-your-own-rule``.
     """
 
     name: ClassVar[str] = ""
@@ -505,9 +512,22 @@ class MemoryRule(abc.ABC):
     needs: ClassVar[frozenset[str]] = frozenset()
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(
+                f"memory rule class {type(self).__qualname__} must set the class attribute "
+                "'name' to a non-empty string (it labels the rule's values)"
+            )
+        builtin = RULES.get(self.name) if "RULES" in globals() else None
+        if builtin is not None and not isinstance(self, builtin):
+            raise TypeError(
+                f"memory rule class {type(self).__qualname__} uses the name {self.name!r} of "
+                f"the built-in rule {builtin.__qualname__}; choose another name"
+            )
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             meta = f.metadata
+            if "low" not in meta:  # a plain field of a user's rule: the user checks it
+                continue
             if value is None and meta.get("optional"):
                 continue
             ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(
@@ -809,6 +829,14 @@ RULES: dict[str, type[MemoryRule]] = {
     )
 }
 
+#: The built-in rule names, in their documented order: the one list of them. Everything
+#: else that names the rules (``RULES``, the compiled engine's rule codes, the docs'
+#: checks) is derived from the classes' ``name`` attributes through this tuple.
+RULE_NAMES: tuple[str, ...] = tuple(RULES)
+
+#: The built-in rule classes (exact types): the ones the compiled engine has kernels for.
+_BUILTIN_TYPES: frozenset[type[MemoryRule]] = frozenset(RULES.values())
+
 
 # --------------------------------------------------------------------------------------
 # Public functions
@@ -837,22 +865,33 @@ def get_rule(name: str | MemoryRule, **params: Any) -> MemoryRule:
     Raises
     ------
     ValueError
-        Unknown rule name, unknown parameter, or a parameter out of range.
+        Unknown rule name (with the closest valid name), unknown parameter, or a
+        parameter out of range.
+    TypeError
+        ``name`` is neither a string nor a rule object.
     """
     if isinstance(name, MemoryRule):
         cls: type[MemoryRule] = type(name)
         base = name.params
     else:
-        if not isinstance(name, str) or name not in RULES:
-            raise ValueError(f"unknown rule {name!r}; valid rules: {', '.join(RULES)}")
+        if not isinstance(name, str):
+            raise TypeError(
+                f"rule must be a rule name (str) or a MemoryRule object, got "
+                f"{type(name).__name__} {name!r}; valid rule names: {', '.join(RULE_NAMES)}"
+            )
+        if name not in RULES:
+            raise ValueError(
+                f"rule: unknown rule {name!r}{_suggest(name, RULE_NAMES)}; "
+                f"valid rules: {', '.join(RULE_NAMES)}"
+            )
         cls = RULES[name]
         base = {}
     valid = [f.name for f in dataclasses.fields(cls)]
     unknown = [p for p in params if p not in valid]
     if unknown:
         raise ValueError(
-            f"unknown parameter {unknown[0]!r} for rule {cls.name!r}; valid parameters: "
-            f"{', '.join(valid) if valid else '(none)'}"
+            f"unknown parameter {unknown[0]!r}{_suggest(unknown[0], valid)} for rule "
+            f"{cls.name!r}; valid parameters: {', '.join(valid) if valid else '(none)'}"
         )
     if isinstance(name, MemoryRule) and not params:
         return name
@@ -878,12 +917,24 @@ def _score_block(batch: _Batch, rules: list[MemoryRule], needs: set[str]) -> dic
         # trend first: its interleaved pass also yields the plain sums other rules use
         for rule in rules:
             if isinstance(rule, Trend) and rule.label not in values:
-                values[rule.label] = rule._score(batch)
+                values[rule.label] = _checked(rule, rule._score(batch), batch.n_lead)
         batch.check_finite(needs)
         for rule in rules:
             if rule.label not in values:
-                values[rule.label] = np.asarray(rule._score(batch), dtype=np.float64)
+                values[rule.label] = _checked(rule, rule._score(batch), batch.n_lead)
     return values
+
+
+def _checked(rule: MemoryRule, values: Any, n: int) -> FloatArray:
+    """Return a rule's ``_score`` values as float64; refuse any shape but one per journey."""
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.shape != (n,):
+        raise ValueError(
+            f"rule {rule.label!r}: {type(rule).__qualname__}._score returned an array of shape "
+            f"{arr.shape}; it must return one value per journey of the batch, shape ({n},) "
+            "(as many as batch.starts)"
+        )
+    return arr
 
 
 #: Valid values of the ``engine`` argument of :func:`score` and :func:`score_many`.
@@ -897,9 +948,10 @@ _PEAK_RULES = frozenset({"peak_end", "weighted_peak_end", "best_worst_end", "pea
 def _load_kernels() -> tuple[ModuleType | None, ImportError | None]:
     """Import the compiled kernels once per process: ``(module, None)`` or ``(None, error)``."""
     try:
-        return importlib.import_module("peakend._kernels"), None
+        import peakend._kernels as _kernels
     except ImportError as exc:
         return None, exc
+    return _kernels, None
 
 
 #: ``engine="auto"`` scores calls with fewer episodes than this with NumPy: for them the
@@ -911,7 +963,10 @@ AUTO_MIN_EPISODES = 1 << 16
 def _engine_kernels(engine: str, n_episodes: int) -> ModuleType | None:
     """Return the kernels module for ``engine``, or None for the NumPy engine."""
     if not isinstance(engine, str) or engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; valid engines: {', '.join(ENGINES)}")
+        raise ValueError(
+            f"engine: unknown engine {engine!r}{_suggest(engine, ENGINES)}; "
+            f"valid engines: {', '.join(ENGINES)}"
+        )
     if engine == "numpy" or (engine == "auto" and n_episodes < AUTO_MIN_EPISODES):
         return None
     kernels, error = _load_kernels()
@@ -994,25 +1049,29 @@ def _score_compiled(
     return list(values)
 
 
-def _score_rules(
-    affect: ArrayLike,
-    offsets: ArrayLike,
+def _unique_rules(rules: list[MemoryRule]) -> dict[str, MemoryRule]:
+    """Rules by label, first occurrence kept; two different rules with one label are refused."""
+    first: dict[str, MemoryRule] = {}
+    for rule in rules:
+        other = first.setdefault(rule.label, rule)
+        if other != rule:
+            raise ValueError(
+                f"rules: two different rules share the label {rule.label!r} "
+                f"({type(other).__qualname__} and {type(rule).__qualname__}); "
+                "give a custom rule a name of its own"
+            )
+    return first
+
+
+def _score_numpy(
+    a: NDArray[np.floating[Any]],
+    o: NDArray[np.int64],
+    d: FloatArray | None,
     rules: list[MemoryRule],
-    durations: ArrayLike | None,
-    engine: str = "auto",
 ) -> dict[str, FloatArray]:
-    kernels = _engine_kernels(engine, int(np.size(affect)))
-    a, o, d = _validate(affect, offsets, durations, kernels)
+    """Score unique rules with the NumPy engine (each rule's ``_score``), in blocks."""
     n = o.size - 1
-    labels = list(dict.fromkeys(rule.label for rule in rules))
-    if a.size == 0:
-        return {label: np.full(n, np.nan) for label in labels}
-    if kernels is not None:
-        first: dict[str, MemoryRule] = {}
-        for rule in rules:
-            first.setdefault(rule.label, rule)
-        rows = _score_compiled(kernels, a, o, d, list(first.values()))
-        return dict(zip(labels, rows, strict=True))
+    labels = [rule.label for rule in rules]
     needs: set[str] = set()
     for rule in rules:
         needs |= rule._needs(d is not None)
@@ -1035,6 +1094,35 @@ def _score_rules(
         for label in labels:
             batch.expand_into(values[label], out[label][j0:j1])
     return out
+
+
+def _score_rules(
+    affect: ArrayLike,
+    offsets: ArrayLike,
+    rules: list[MemoryRule],
+    durations: ArrayLike | None,
+    engine: str = "auto",
+) -> dict[str, FloatArray]:
+    unique = _unique_rules(rules)
+    compiled = [rule for rule in unique.values() if type(rule) in _BUILTIN_TYPES]
+    if not compiled and engine == "auto":
+        kernels = None  # custom rules only: nothing to compile, do not import numba
+    else:
+        kernels = _engine_kernels(engine, int(np.size(affect)))
+    a, o, d = _validate(affect, offsets, durations, kernels)
+    n = o.size - 1
+    if a.size == 0:
+        return {label: np.full(n, np.nan) for label in unique}
+    out: dict[str, FloatArray] = {}
+    rest = list(unique.values())
+    if kernels is not None and compiled:
+        rows = _score_compiled(kernels, a, o, d, compiled)
+        out.update(zip((rule.label for rule in compiled), rows, strict=True))
+        # custom rules have no kernel: their own _score method (NumPy) scores them
+        rest = [rule for rule in rest if type(rule) not in _BUILTIN_TYPES]
+    if rest:
+        out.update(_score_numpy(a, o, d, rest))
+    return {label: out[label] for label in unique}
 
 
 def score(
