@@ -23,8 +23,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     WithJsonSchema,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -880,6 +882,9 @@ class Limits(Model):
     )
 
 
+_DEFAULT_LIMITS = Limits()
+
+
 # --------------------------------------------------------------------------- scenario
 class Scenario(Model):
     """A bank-branch day: hours, demand, customers, counters and experience design.
@@ -933,7 +938,19 @@ class Scenario(Model):
         default_factory=ValueFunction, description="Delta-law value function"
     )
     memory: MemoryRule = Field(default_factory=MemoryRule, description="default memory rule")
-    limits: Limits = Field(default_factory=Limits, description="size guards")
+    limits: Limits = Field(
+        default_factory=Limits,
+        description="size guards (left out of model_dump while at their defaults)",
+    )
+
+    @model_serializer(mode="wrap")
+    def _drop_default_limits(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # default limits are not part of a scenario's identity: dumps (and the results,
+        # checkpoints and stored studies made from them) stay as they were before limits
+        data = handler(self)
+        if isinstance(data, dict) and self.limits == _DEFAULT_LIMITS:
+            data.pop("limits", None)
+        return data
 
     @model_validator(mode="after")
     def _cross_check(self) -> Scenario:
