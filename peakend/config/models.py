@@ -226,6 +226,9 @@ class Model(BaseModel):
 # --------------------------------------------------------------------------- distributions
 #: Smallest mean of an exponential, lognormal or gamma duration, minutes.
 MIN_MEAN_MINUTES = 1e-6
+#: Shortest service time, minutes (0.6 s): deterministic and empirical values, and the mean
+#: of the other kinds. Shorter services would vanish in the rounding of clock times.
+MIN_SERVICE_MINUTES = 0.01
 #: Largest coefficient of variation (sd / mean) of a lognormal duration.
 MAX_LOGNORMAL_CV = 100.0
 #: Largest coefficient of variation of a gamma duration: shape (mean / sd)**2 >= 0.1, so that
@@ -329,7 +332,7 @@ class Deterministic(Model):
     value: float = Field(
         ge=0,
         le=1e6,
-        description="the duration, minutes (>= 0; a service time must be > 0, a patience "
+        description="the duration, minutes (>= 0; a service time at least 0.01, a patience "
         "of 0 leaves at once)",
     )
 
@@ -353,8 +356,8 @@ class Empirical(Model):
     kind: Literal["empirical"] = Field("empirical", description="distribution family")
     values: list[Annotated[float, Field(ge=0, le=1e6)]] = Field(
         min_length=1,
-        description="observed durations, minutes (each 0 to 1e6, at least one; each > 0 for "
-        "a service time)",
+        description="observed durations, minutes (each 0 to 1e6, at least one; each at least "
+        "0.01 for a service time)",
     )
     weights: list[Annotated[float, Field(ge=0)]] | None = Field(
         None,
@@ -498,7 +501,10 @@ class Segment(Model):
 class BusinessType(Model):
     """A kind of business done at the counter."""
 
-    service: Distribution = Field(description="counter service time distribution, minutes")
+    service: Distribution = Field(
+        description="counter service time distribution, minutes (values or mean at least "
+        "0.01; a gamma with sd <= mean)"
+    )
     e_channel_share: float = Field(
         0.0,
         ge=0,
@@ -517,19 +523,32 @@ class BusinessType(Model):
     @model_validator(mode="after")
     def _check_service(self) -> BusinessType:
         dist = self.service
-        if isinstance(dist, Deterministic) and dist.value <= 0:
+        low = MIN_SERVICE_MINUTES
+        if isinstance(dist, Deterministic) and dist.value < low:
             raise ValueError(
-                f"service.value: a service time must be > 0 minutes (0 to 1e6 exclusive of 0), "
+                f"service.value: a service time must be at least {low:g} minutes (0.6 s), "
                 f"got {dist.value:g}"
             )
         if isinstance(dist, Empirical):
-            zeros = [i for i, v in enumerate(dist.values) if v <= 0]
-            if zeros:
+            short = [i for i, v in enumerate(dist.values) if v < low]
+            if short:
                 raise ValueError(
-                    f"service.values: every service time must be > 0 minutes, got 0 at "
-                    f"index {', '.join(map(str, zeros[:10]))}"
-                    + (f" and {len(zeros) - 10} more" if len(zeros) > 10 else "")
+                    f"service.values: every service time must be at least {low:g} minutes "
+                    f"(0.6 s), got {dist.values[short[0]]:g} at index "
+                    f"{', '.join(map(str, short[:10]))}"
+                    + (f" and {len(short) - 10} more" if len(short) > 10 else "")
                 )
+        if isinstance(dist, Exponential | Lognormal | Gamma) and dist.mean < low:
+            raise ValueError(
+                f"service.mean: a mean service time must be at least {low:g} minutes (0.6 s), "
+                f"got {dist.mean:g}"
+            )
+        if isinstance(dist, Gamma) and dist.sd > dist.mean:
+            raise ValueError(
+                f"service.sd: a gamma service time needs sd <= mean = {dist.mean:g} minutes "
+                f"(shape >= 1): a more variable gamma puts many draws within rounding of 0; "
+                f"use a lognormal for service times with sd > mean, got sd={dist.sd:g}"
+            )
         return self
 
 
