@@ -206,6 +206,9 @@ def _walk(root: type[BaseModel], loc: Sequence[Any]) -> tuple[list[str], type[Ba
     return path, model
 
 
+_UNION_TAG = re.compile(r"^(int|float|str|bool|none|list\[.*\]|dict\[.*\])$")
+
+
 def error_lines(
     exc: ValidationError, root: type[BaseModel], limit: int = MAX_ERRORS_SHOWN
 ) -> tuple[list[tuple[tuple[str, ...], str, Any]], int]:
@@ -216,10 +219,24 @@ def error_lines(
     unknown field gets the model's valid fields and a "did you mean".
     """
     total = exc.error_count()
-    out = []
-    for err in exc.errors(include_url=False)[:limit]:
+    out: list[tuple[tuple[str, ...], str, Any]] = []
+    seen: set[tuple[str, ...]] = set()
+    unioned: list[int] = []
+    for err in exc.errors(include_url=False)[: limit + 5]:
+        if len(out) == limit:
+            break
         loc = tuple(err.get("loc", ()))
         path, _ = _walk(root, loc)
+        tagged = [i for i, k in enumerate(path) if i and _UNION_TAG.match(k)]
+        path = [k for i, k in enumerate(path) if i not in tagged]
+        if tagged and tagged[-1] == len(path) + len(tagged) - 1:
+            # a value refused by a member of a union (``int | list[ShiftBlock]``): one line,
+            # and none if another member says more about it (a deeper path)
+            if tuple(path) in seen:
+                total -= 1
+                continue
+            unioned.append(len(out))
+        seen.add(tuple(path))
         msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         m = re.match(r"^([A-Za-z_][\w.*\[\]]*): (.*)$", msg, re.S)
         if m:
@@ -242,7 +259,11 @@ def error_lines(
             if str(err.get("type", "")).endswith(("_type", "_parsing")):
                 msg += _type_hint(root, loc, err["input"], str(err["type"]))
         out.append((tuple(path), msg, err.get("input")))
-    return out, total
+    drop = {
+        i for i in unioned
+        if any(len(p) > len(out[i][0]) and p[: len(out[i][0])] == out[i][0] for p, _, _ in out)
+    }
+    return [line for i, line in enumerate(out) if i not in drop], total - len(drop)
 
 
 def _allowed(root: type[BaseModel], loc: tuple[Any, ...]) -> str:
