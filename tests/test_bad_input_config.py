@@ -401,6 +401,7 @@ def test_a_50_mb_file_is_refused_before_it_is_read(tmp_path, monkeypatch):
         raise AssertionError("the file was read")
 
     monkeypatch.setattr(Path, "read_bytes", no_reading)
+    monkeypatch.setattr(Path, "open", no_reading)
     with pytest.raises(ConfigError) as info:
         load_scenario(path)
     message = str(info.value)

@@ -159,7 +159,7 @@ def read_toml(
     if not p.exists():
         raise ConfigError(label, [f"{what} does not exist"])
     if not p.is_file():
-        raise ConfigError(label, [f"is not a file (a {what} must be a .toml file)"])
+        raise ConfigError(label, [f"is not a file (expected a {what} in TOML)"])
     size = p.stat().st_size
     if size > max_bytes:
         raise ConfigError(
@@ -169,7 +169,10 @@ def read_toml(
                 "pass max_bytes= to read a larger file"
             ],
         )
-    raw = p.read_bytes()[: max_bytes + 1]
+    with p.open("rb") as fh:
+        raw = fh.read(max_bytes + 1)
+    if len(raw) > max_bytes:  # grew since it was measured
+        raise ConfigError(label, [f"{what} is more than the limit of {max_bytes:,} bytes"])
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ConfigError(label, [f"{what} is UTF-16 encoded; save it as UTF-8"])
     raw = raw.removeprefix(b"\xef\xbb\xbf")
