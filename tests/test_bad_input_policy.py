@@ -396,3 +396,22 @@ def test_builtin_vip_priority_lists_only_vips(branch):
     s = policies["vip_priority"].apply(branch)
     assert s.counters["general"].priority == ["vip"]
     assert "VIPs first" in policies["vip_priority"].description
+
+
+def test_numpy_scalars_become_python_values(branch):
+    p = Policy("n", {"counters": {"general": {"tellers": np.int64(5)}},
+                     "hall": {"distraction": np.bool_(True),
+                              "display_multiplier": np.float32(0.5)}})
+    assert p.changes["counters"]["general"]["tellers"] == 5
+    assert type(p.changes["counters"]["general"]["tellers"]) is int
+    s = p.apply(branch)
+    assert s.counters["general"].tellers == 5 and s.hall.distraction is True
+    with pytest.raises(PolicyError, match=R("values must be tables, lists, numbers")):
+        Policy("arr", {"hall": {"display_multiplier": np.array([0.5, 0.6])}})
+
+
+def test_a_missing_field_is_described(branch):
+    with pytest.raises(PolicyError) as info:
+        Policy("m", {"add": {"business_types": {"loan": {}}}}).apply(branch)
+    assert "business_types.loan.service: Field required: counter service time" in str(
+        info.value)

@@ -242,6 +242,13 @@ def error_lines(
         if m:
             path += m.group(1).split(".")
             msg = m.group(2)
+        elif err.get("type") == "missing" and path:
+            parent = _walk(root, loc[:-1])[1] if len(loc) > 1 else root
+            key = loc[-1] if loc else None
+            if parent is not None and isinstance(key, str) and key in parent.model_fields:
+                about = parent.model_fields[key].description
+                if about:
+                    msg = f"{msg}: {about}"
         elif err.get("type") == "extra_forbidden" and path:
             parent = _walk(root, loc[:-1])[1] if len(loc) > 1 else root
             if parent is not None:

@@ -49,6 +49,8 @@ def _check_plain(value: Any, where: str) -> Any:
         return [_check_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        return _check_plain(value.item(), where)  # a numpy scalar: its Python value
     raise PolicyError(
         f"{where}: values must be tables, lists, numbers, strings or booleans, "
         f"got {type(value).__name__}"
@@ -110,7 +112,7 @@ class Policy:
         Nested partial scenario, e.g. ``{"counters": {"general": {"tellers": 4}}}``,
         optionally with an ``add`` table of new entries; empty for the baseline.
         Only tables, lists, numbers, strings and booleans are allowed (so that
-        results can store it as JSON).
+        results can store it as JSON); numpy scalars become Python numbers.
     description : str, optional
         One line for tables and reports.
 
