@@ -230,8 +230,8 @@ def test_bad_policy_file_is_one_clear_error(tmp_path, text, patterns):
 
 
 def test_a_large_policy_file_is_refused_before_parsing(tmp_path):
-    path = write(tmp_path, "[a]\n" + "# junk\n" * 400_000)
-    with pytest.raises(PolicyError, match=R("more than the limit of 2,000,000 bytes")):
+    path = write(tmp_path, "[a]\n" + "# junk\n" * 200_000)
+    with pytest.raises(PolicyError, match=R("more than the limit of 1,000,000 bytes")):
         load_policies(path)
     assert [p.name for p in load_policies(path, max_bytes=4_000_000)] == ["a"]
 

@@ -314,6 +314,13 @@ def scenario_validation_error(
 ) -> ScenarioValidationError:
     """Rebuild ``exc`` as a :class:`ScenarioValidationError` titled ``source``, clear and short."""
     lines, total = error_lines(exc, root)
+    return error_from_lines(lines, total, source)
+
+
+def error_from_lines(
+    lines: Sequence[tuple[tuple[str, ...], str, Any]], total: int, source: str
+) -> ScenarioValidationError:
+    """Build a :class:`ScenarioValidationError` titled ``source`` from error lines."""
     title = str(source)
     if total > len(lines):
         title += f"; {total - len(lines):,} more errors not shown"
@@ -326,3 +333,45 @@ def scenario_validation_error(
         for path, msg, value in lines
     ]
     return ScenarioValidationError.from_exception_data(title, details, hide_input=True)
+
+
+def unknown_fields(
+    data: Any, model: type[BaseModel], limit: int = MAX_ERRORS_SHOWN
+) -> tuple[list[tuple[tuple[str, ...], str, Any]], int]:
+    """Find the keys of parsed data that are not fields of the models, without pydantic.
+
+    Linear in the size of ``data`` and cheap, so that a file of many junk keys is
+    answered at once. Returns the first ``limit`` as ``(path, message, None)`` lines
+    (with a "did you mean") and the number of all of them.
+    """
+    found: list[tuple[tuple[str, ...], str, Any]] = []
+    count = 0
+    stack: list[tuple[Any, type[BaseModel], tuple[str, ...]]] = [(data, model, ())]
+    while stack:
+        value, cls, path = stack.pop()
+        if not isinstance(value, dict):
+            continue
+        fields = cls.model_fields
+        for key, item in value.items():
+            if key not in fields:
+                count += 1
+                if len(found) < limit:
+                    found.append((
+                        (*path, str(key)),
+                        f"unknown field {key!r}{did_you_mean(str(key), fields)} "
+                        f"(fields here: {', '.join(fields)})",
+                        None,
+                    ))
+                continue
+            kind, info = node_of(cls, key)
+            here = (*path, key)
+            if kind == "model":
+                stack.append((item, info, here))
+            elif kind == "collection" and isinstance(item, dict):
+                stack.extend((entry, info, (*here, str(name))) for name, entry in item.items())
+            elif kind == "list" and isinstance(item, list):
+                stack.extend((entry, info, (*here, str(i))) for i, entry in enumerate(item))
+            elif kind == "distribution" and isinstance(item, dict) and item.get("kind") in info:
+                stack.append((item, info[item["kind"]], here))
+    found.sort(key=lambda line: line[0])
+    return found, count

@@ -24,7 +24,9 @@ from peakend.config.errors import (
     ConfigError,
     PolicyError,
     did_you_mean,
+    error_from_lines,
     scenario_validation_error,
+    unknown_fields,
 )
 from peakend.config.models import Scenario
 
@@ -44,10 +46,10 @@ __all__ = [
     "scenario_schema",
 ]
 
-#: Largest scenario or policy file read, bytes (2 MB; the built-in files are about 5 kB).
+#: Largest scenario or policy file read, bytes (1 MB; the built-in files are about 5 kB).
 #: Pass ``max_bytes=`` to :func:`load_scenario`, :func:`check_file` or
 #: :func:`peakend.experiment.load_policies` to read a larger one.
-MAX_FILE_BYTES = 2_000_000
+MAX_FILE_BYTES = 1_000_000
 #: Deepest nesting of tables and lists in a file (a scenario needs about 6 levels).
 MAX_DEPTH = 32
 #: Most policies one policy file may define.
@@ -224,6 +226,9 @@ def scenario_from_data(data: Mapping[str, Any], source: str = "scenario") -> Sce
         ``source``: at most 20 errors, each naming the field path and the allowed
         values, and a count of the rest.
     """
+    lines, n_unknown = unknown_fields(data, Scenario)
+    if n_unknown > MAX_ERRORS_SHOWN:  # a file of junk keys: answer at once, without pydantic
+        raise error_from_lines(lines, n_unknown, source)
     try:
         return Scenario.model_validate(data, strict=True)
     except ValidationError as exc:
@@ -244,7 +249,7 @@ def load_scenario(
         A built-in scenario name (see :func:`peakend.scenarios.builtin_names`,
         e.g. ``"default_branch"``) or the path of a ``.toml`` scenario file.
     max_bytes : int, default :data:`MAX_FILE_BYTES`
-        Largest file accepted, bytes (2 MB by default).
+        Largest file accepted, bytes (1 MB by default).
 
     Returns
     -------
