@@ -533,3 +533,13 @@ def test_the_longest_day_is_documented_and_allowed():
     assert s.closing == 1000.0
     with pytest.raises(ValueError, match=R("hours: must be in (0, 1000]")):
         pe.scenarios.mmc(0.01, 0.5, 1, 1000.5)
+
+
+def test_validation_messages_of_a_file_error_are_the_problems(tmp_path):
+    from peakend.experiment._policy import validation_messages
+
+    with pytest.raises(ScenarioValidationError) as info:
+        load_text(tmp_path, edited(("rate = 20 }", 'rate = "20" }')))
+    lines = validation_messages(info.value)
+    assert lines == info.value.problems
+    assert lines[0].count("(got '20')") == 1

@@ -79,8 +79,9 @@ def validation_messages(exc: Exception) -> list[str]:
 
     from peakend.config import Scenario
 
-    if isinstance(exc, ConfigError) and not isinstance(exc, ValidationError):
-        return list(exc.problems)
+    if isinstance(exc, ConfigError):  # a ScenarioValidationError included: already clear
+        more = exc.n_problems - len(exc.problems)
+        return list(exc.problems) + ([f"... and {more:,} more errors not shown"] if more else [])
     if not isinstance(exc, ValidationError):
         return [str(exc)]
     lines, total = error_lines(exc, Scenario)
