@@ -313,6 +313,8 @@ def test_reference_page_documents_every_field():
 def test_reference_page_policies_are_valid_changes():
     import warnings
 
+    from peakend.config import apply_changes
+
     blocks = re.findall(r"```python\n(POLICIES = .*?)```", DOCS.read_text(), flags=re.DOTALL)
     assert len(blocks) == 1
     namespace: dict[str, Any] = {}
@@ -321,7 +323,7 @@ def test_reference_page_policies_are_valid_changes():
     assert len(policies) >= 10
     base = load_scenario("default_branch")
     for name, changes in policies.items():
-        s = Scenario.model_validate(deep_merge(base.model_dump(), changes))
+        s = apply_changes(base, changes)
         assert s != base, name
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -360,3 +362,51 @@ def test_mmc_rejects_bad_arguments(kwargs, name):
     args = {"arrival_rate": 1.8, "service_rate": 0.5, "servers": 4, "hours": 8.0} | kwargs
     with pytest.raises(ValueError, match=name):
         mmc(**args)
+
+
+# --------------------------------------------------------------------------- the reference page
+def test_reference_page_python_blocks_run(capsys):
+    """Every Python block of docs/reference/scenario.md runs, in order, as written."""
+    blocks = re.findall(r"```python\n(.*?)```", DOCS.read_text(encoding="utf-8"), flags=re.S)
+    assert len(blocks) >= 3
+    namespace: dict[str, Any] = {}
+    a_file = repr(str(pe.config.builtin_dir() / "default_branch.toml"))
+    for block in blocks:
+        exec(block.replace('"path/to/my_branch.toml"', a_file), namespace)
+    assert namespace["gold"].counters["gold"].discipline == "dedicated"
+    assert namespace["fixed"].business_types["deposit"].service.kind == "empirical"
+    assert namespace["five"].counters["general"].tellers == 5
+    assert "did you mean 'general'" in capsys.readouterr().out
+
+
+def test_reference_page_minimal_scenario_behaves_like_a_branch():
+    """The newcomer's example copes: offered load 0.7-0.85, few customers abandon."""
+    import tomllib
+    import warnings
+
+    import numpy as np
+
+    from peakend.config.io import scenario_from_data
+
+    text = DOCS.read_text(encoding="utf-8")
+    section = text[text.index("## A minimal scenario file"):text.index("## Reading files")]
+    block = re.search(r"```toml\n(.*?)```", section, flags=re.S)
+    assert block is not None
+    s = scenario_from_data(tomllib.loads(block.group(1)), "minimal example")
+    assert 0.7 <= s.offered_load() <= 0.85
+    assert f"offered load\n(`Scenario.offered_load()`) is {s.offered_load():.2f}" in section
+    abandoned = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overload warning either
+        for seed in range(20):
+            c = pe.simulate(s, seed=seed).customers
+            abandoned.append(np.mean(c["balked"] | c["reneged"]))
+    assert 0.0 < np.mean(abandoned) < 0.06  # "about 3 %"
+
+
+def test_limits_stay_out_of_the_dump_at_their_defaults():
+    s = load_scenario("default_branch")
+    assert "limits" not in s.model_dump()  # stored studies and checkpoints keep their keys
+    raised = s.model_copy(update={"limits": pe.config.Limits(max_customers_per_day=10)})
+    assert raised.model_dump()["limits"] == {"max_customers_per_day": 10}
+    assert "limits" in scenario_schema()["properties"]

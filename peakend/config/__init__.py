@@ -3,10 +3,30 @@
 See ``docs/reference/scenario.md`` for every field with its unit and range.
 """
 
-from peakend.config.io import builtin_dir, deep_merge, load_scenario, scenario_schema
+from peakend.config.changes import ADD_KEY, COLLECTIONS, apply_changes, merge_changes
+from peakend.config.errors import (
+    MAX_ERRORS_SHOWN,
+    ConfigError,
+    PolicyError,
+    ScenarioValidationError,
+)
+from peakend.config.io import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_POLICIES,
+    builtin_dir,
+    check_file,
+    deep_merge,
+    load_scenario,
+    read_toml,
+    scenario_schema,
+)
 from peakend.config.models import (
     JOURNEY_TOUCHPOINTS,
     LEVEL_TOUCHPOINTS,
+    MAX_CLOCK_HOURS,
+    MAX_CUSTOMERS_PER_DAY,
+    MEMORY_RULE_PARAMS,
     TOUCHPOINTS,
     Abandonment,
     Arrivals,
@@ -21,6 +41,7 @@ from peakend.config.models import (
     Gamma,
     GiftUtility,
     Hall,
+    Limits,
     Lobby,
     Lognormal,
     Lounge,
@@ -35,12 +56,22 @@ from peakend.config.models import (
 )
 
 __all__ = [
+    "ADD_KEY",
+    "COLLECTIONS",
     "JOURNEY_TOUCHPOINTS",
     "LEVEL_TOUCHPOINTS",
+    "MAX_CLOCK_HOURS",
+    "MAX_CUSTOMERS_PER_DAY",
+    "MAX_DEPTH",
+    "MAX_ERRORS_SHOWN",
+    "MAX_FILE_BYTES",
+    "MAX_POLICIES",
+    "MEMORY_RULE_PARAMS",
     "TOUCHPOINTS",
     "Abandonment",
     "Arrivals",
     "BusinessType",
+    "ConfigError",
     "CounterGroup",
     "Deterministic",
     "Distribution",
@@ -51,19 +82,26 @@ __all__ = [
     "Gamma",
     "GiftUtility",
     "Hall",
+    "Limits",
     "Lobby",
     "Lognormal",
     "Lounge",
     "MemoryRule",
     "Model",
+    "PolicyError",
     "Quality",
     "RateBlock",
     "Scenario",
+    "ScenarioValidationError",
     "Segment",
     "ShiftBlock",
     "ValueFunction",
+    "apply_changes",
     "builtin_dir",
+    "check_file",
     "deep_merge",
     "load_scenario",
+    "merge_changes",
+    "read_toml",
     "scenario_schema",
 ]

@@ -12,24 +12,30 @@ Named collections (segments, business types, counter groups) are
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import math
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     WithJsonSchema,
+    field_validator,
+    model_serializer,
     model_validator,
 )
 
 __all__ = [
     "JOURNEY_TOUCHPOINTS",
     "LEVEL_TOUCHPOINTS",
-    "MEMORY_RULES",
+    "MAX_CLOCK_HOURS",
+    "MAX_CUSTOMERS_PER_DAY",
+    "MEMORY_RULE_PARAMS",
     "TOUCHPOINTS",
     "Abandonment",
     "Arrivals",
@@ -45,11 +51,13 @@ __all__ = [
     "Gamma",
     "GiftUtility",
     "Hall",
+    "Limits",
     "Lobby",
     "Lognormal",
     "Lounge",
     "MemoryRule",
     "Model",
+    "ParamRange",
     "Quality",
     "RateBlock",
     "Scenario",
@@ -82,19 +90,78 @@ LEVEL_TOUCHPOINTS: tuple[str, ...] = (
     "advice",
     "farewell",
 )
-#: Memory rule names understood by :func:`peakend.memory.get_rule`.
-MEMORY_RULES: tuple[str, ...] = (
-    "peak_end",
-    "weighted_peak_end",
-    "best_worst_end",
-    "mean",
-    "integral",
-    "time_weighted_mean",
-    "peak",
-    "end",
-    "trend",
-    "recency",
-)
+#: Latest clock time allowed anywhere in a scenario (opening, closing, block starts), hours
+#: since midnight of the opening day. A day may be up to 1000 hours long (the steady-state
+#: validation runs of :func:`peakend.scenarios.mmc` use days of tens to hundreds of hours);
+#: the bound is a guard against typos such as ``9999:00``, not a 24-hour clock.
+MAX_CLOCK_HOURS: float = 1000.0
+#: Default of ``limits.max_customers_per_day``: expected potential visits per day above
+#: which a scenario is refused when it is built (raise it in the scenario's ``[limits]``).
+MAX_CUSTOMERS_PER_DAY: int = 2_000_000
+
+
+class ParamRange(NamedTuple):
+    """Allowed range of one memory-rule parameter (mirrors ``peakend.memory``)."""
+
+    default: float | None
+    low: float
+    high: float = math.inf
+    low_open: bool = False
+    high_open: bool = False
+    unit: str = ""
+
+    def contains(self, value: float) -> bool:
+        """Whether ``value`` is a finite number in the range."""
+        if not math.isfinite(value):
+            return False
+        lo_ok = value > self.low if self.low_open else value >= self.low
+        hi_ok = value < self.high if self.high_open else value <= self.high
+        return lo_ok and hi_ok
+
+    def text(self) -> str:
+        """Describe the range, e.g. ``"a finite number in (0, 1]"``."""
+        lo = ("(" if self.low_open else "[") + f"{self.low:g}"
+        hi = "inf)" if math.isinf(self.high) else f"{self.high:g}" + (
+            ")" if self.high_open else "]"
+        )
+        out = f"a finite number in {lo}, {hi}"
+        return f"{out} ({self.unit})" if self.unit else out
+
+
+_END_WINDOW = ParamRange(None, 0.0, low_open=True, unit="minutes")
+#: Parameters of each memory rule and their ranges, by rule name. This mirrors the
+#: rule classes of :mod:`peakend.memory` (config imports nothing of peakend); a test
+#: pins the two together. ``end_window`` may also be left out (None: the last episode).
+MEMORY_RULE_PARAMS: dict[str, dict[str, ParamRange]] = {
+    "peak_end": {"end_window": _END_WINDOW},
+    "weighted_peak_end": {
+        "w_peak": ParamRange(0.5, 0.0),
+        "w_end": ParamRange(0.5, 0.0),
+        "w_mean": ParamRange(0.0, 0.0),
+        "end_window": _END_WINDOW,
+    },
+    "best_worst_end": {
+        "w_best": ParamRange(0.5, 0.0),
+        "w_worst": ParamRange(0.5, 0.0),
+        "w_end": ParamRange(0.5, 0.0),
+        "end_window": _END_WINDOW,
+    },
+    "mean": {},
+    "integral": {},
+    "time_weighted_mean": {},
+    "peak": {},
+    "end": {"end_window": _END_WINDOW},
+    "trend": {
+        "part": ParamRange(0.5, 0.0, 1.0, low_open=True),
+        "horizon": ParamRange(1.0, 0.0, unit="minutes"),
+    },
+    "recency": {"decay": ParamRange(0.2, 0.0, unit="per minute")},
+}
+#: Rules whose listed weights must not all be 0.
+_POSITIVE_WEIGHTS: dict[str, tuple[str, ...]] = {
+    "weighted_peak_end": ("w_peak", "w_end", "w_mean"),
+    "best_worst_end": ("w_best", "w_worst", "w_end"),
+}
 
 JourneyTouchpoint = Literal[
     "entrance", "welcome", "information", "lounge", "waiting", "service", "advice", "farewell"
@@ -134,7 +201,7 @@ ClockTime = Annotated[
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "number", "minimum": 0},
+                {"type": "number", "minimum": 0, "maximum": MAX_CLOCK_HOURS},
                 {"type": "string", "pattern": r"^\s*\d{1,4}:[0-5]\d\s*$"},
             ]
         }
@@ -149,25 +216,62 @@ def _clock_text(hours: float) -> str:
 
 
 class Model(BaseModel):
-    """Frozen base of all configuration models: unknown fields are errors."""
+    """Frozen base of all configuration models: unknown fields and inf/NaN are errors."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False
+    )
 
 
 # --------------------------------------------------------------------------- distributions
+#: Smallest mean of an exponential, lognormal or gamma duration, minutes.
+MIN_MEAN_MINUTES = 1e-6
+#: Shortest service time, minutes (0.6 s): deterministic and empirical values, and the mean
+#: of the other kinds. Shorter services would vanish in the rounding of clock times.
+MIN_SERVICE_MINUTES = 0.01
+#: Largest coefficient of variation (sd / mean) of a lognormal duration.
+MAX_LOGNORMAL_CV = 100.0
+#: Largest coefficient of variation of a gamma duration: shape (mean / sd)**2 >= 0.1, so that
+#: no draw underflows to 0 (a gamma with a smaller shape puts most of its draws at 0.0).
+MAX_GAMMA_CV = math.sqrt(10.0)
+#: Smallest coefficient of variation of a gamma duration (a finite shape).
+MIN_GAMMA_CV = 1e-6
+
+
 class Exponential(Model):
     """Exponential durations, minutes."""
 
     kind: Literal["exponential"] = Field("exponential", description="distribution family")
-    mean: float = Field(gt=0, le=1e6, description="mean duration, minutes (> 0)")
+    mean: float = Field(
+        ge=MIN_MEAN_MINUTES, le=1e6, description="mean duration, minutes (1e-6 to 1e6)"
+    )
 
 
 class Lognormal(Model):
-    """Lognormal durations given by their mean and standard deviation, minutes."""
+    """Lognormal durations given by their mean and standard deviation, minutes.
+
+    ``sd`` may be at most 100 times ``mean``, so that the log-scale parameters and
+    every draw are finite and positive.
+    """
 
     kind: Literal["lognormal"] = Field("lognormal", description="distribution family")
-    mean: float = Field(gt=0, le=1e6, description="mean duration, minutes (> 0)")
-    sd: float = Field(gt=0, le=1e6, description="standard deviation, minutes (> 0)")
+    mean: float = Field(
+        ge=MIN_MEAN_MINUTES, le=1e6, description="mean duration, minutes (1e-6 to 1e6)"
+    )
+    sd: float = Field(
+        gt=0, le=1e6, description="standard deviation, minutes (> 0, at most 100 * mean)"
+    )
+
+    @model_validator(mode="after")
+    def _check_spread(self) -> Lognormal:
+        if self.sd > MAX_LOGNORMAL_CV * self.mean:
+            raise ValueError(
+                f"sd: must be at most {MAX_LOGNORMAL_CV:g} * mean = "
+                f"{MAX_LOGNORMAL_CV * self.mean:.6g} minutes (coefficient of variation <= "
+                f"{MAX_LOGNORMAL_CV:g}; beyond it draws underflow to 0 or overflow), got "
+                f"sd={self.sd:.6g} with mean={self.mean:.6g}"
+            )
+        return self
 
     @property
     def sigma(self) -> float:
@@ -181,11 +285,34 @@ class Lognormal(Model):
 
 
 class Gamma(Model):
-    """Gamma durations given by their mean and standard deviation, minutes."""
+    """Gamma durations given by their mean and standard deviation, minutes.
+
+    ``sd / mean`` must lie in ``[1e-6, sqrt(10)]`` (shape ``(mean / sd)**2`` between 0.1
+    and 1e12), so that the shape and scale are finite and no draw underflows to 0.
+    """
 
     kind: Literal["gamma"] = Field("gamma", description="distribution family")
-    mean: float = Field(gt=0, le=1e6, description="mean duration, minutes (> 0)")
-    sd: float = Field(gt=0, le=1e6, description="standard deviation, minutes (> 0)")
+    mean: float = Field(
+        ge=MIN_MEAN_MINUTES, le=1e6, description="mean duration, minutes (1e-6 to 1e6)"
+    )
+    sd: float = Field(
+        gt=0,
+        le=1e6,
+        description="standard deviation, minutes (> 0; between 1e-6 * mean and "
+        "sqrt(10) * mean = 3.16 * mean)",
+    )
+
+    @model_validator(mode="after")
+    def _check_spread(self) -> Gamma:
+        cv = self.sd / self.mean
+        if not MIN_GAMMA_CV <= cv <= MAX_GAMMA_CV:
+            raise ValueError(
+                f"sd: must be between {MIN_GAMMA_CV:g} * mean and sqrt(10) * mean = "
+                f"{MAX_GAMMA_CV * self.mean:.6g} minutes (shape (mean / sd)**2 between 0.1 "
+                f"and 1e12; a smaller shape puts draws at 0), got sd={self.sd:.6g} with "
+                f"mean={self.mean:.6g} (shape {cv ** -2:.3g})"
+            )
+        return self
 
     @property
     def shape(self) -> float:
@@ -199,10 +326,15 @@ class Gamma(Model):
 
 
 class Deterministic(Model):
-    """A fixed duration, minutes."""
+    """A fixed duration, minutes (> 0 for a service time)."""
 
     kind: Literal["deterministic"] = Field("deterministic", description="distribution family")
-    value: float = Field(ge=0, le=1e6, description="the duration, minutes (>= 0)")
+    value: float = Field(
+        ge=0,
+        le=1e6,
+        description="the duration, minutes (>= 0; a service time at least 0.01, a patience "
+        "of 0 leaves at once)",
+    )
 
     @property
     def mean(self) -> float:
@@ -210,16 +342,36 @@ class Deterministic(Model):
         return self.value
 
 
+#: Weights above this are rescaled (divided by the largest) so that their sum stays finite.
+_WEIGHT_RESCALE = 1e300
+
+
 class Empirical(Model):
-    """Durations resampled from observed values, minutes."""
+    """Durations resampled from observed values, minutes.
+
+    Weights are relative: ``[1e308, 1e308]`` means 50/50 (weights so large that their sum
+    would overflow are divided by the largest one when the model is built).
+    """
 
     kind: Literal["empirical"] = Field("empirical", description="distribution family")
     values: list[Annotated[float, Field(ge=0, le=1e6)]] = Field(
-        min_length=1, description="observed durations, minutes (each >= 0, at least one)"
+        min_length=1,
+        description="observed durations, minutes (each 0 to 1e6, at least one; each at least "
+        "0.01 for a service time)",
     )
     weights: list[Annotated[float, Field(ge=0)]] | None = Field(
-        None, description="relative weights of the values (>= 0, same length); None: equal"
+        None,
+        description="relative weights of the values (finite, >= 0, same length, positive "
+        "sum); None: equal",
     )
+
+    @field_validator("weights", mode="after")
+    @classmethod
+    def _rescale(cls, weights: list[float] | None) -> list[float] | None:
+        if weights and (max(weights) > _WEIGHT_RESCALE or not math.isfinite(sum(weights))):
+            top = max(weights)
+            return [w / top for w in weights]
+        return weights
 
     @model_validator(mode="after")
     def _check_weights(self) -> Empirical:
@@ -253,7 +405,9 @@ class RateBlock(Model):
     """One block of the piecewise-constant arrival-rate profile."""
 
     start: ClockTime = Field(
-        ge=0, le=1e6, description="clock time the block starts, hours (9.5 or '09:30')"
+        ge=0,
+        le=MAX_CLOCK_HOURS,
+        description="clock time the block starts, hours (9.5 or '09:30'), 0-1000",
     )
     rate: float = Field(
         ge=0,
@@ -347,7 +501,10 @@ class Segment(Model):
 class BusinessType(Model):
     """A kind of business done at the counter."""
 
-    service: Distribution = Field(description="counter service time distribution, minutes")
+    service: Distribution = Field(
+        description="counter service time distribution, minutes (values or mean at least "
+        "0.01; a gamma with sd <= mean)"
+    )
     e_channel_share: float = Field(
         0.0,
         ge=0,
@@ -363,12 +520,45 @@ class BusinessType(Model):
         "journey) rated on the teller's advice quality; 0: no advice episode",
     )
 
+    @model_validator(mode="after")
+    def _check_service(self) -> BusinessType:
+        dist = self.service
+        low = MIN_SERVICE_MINUTES
+        if isinstance(dist, Deterministic) and dist.value < low:
+            raise ValueError(
+                f"service.value: a service time must be at least {low:g} minutes (0.6 s), "
+                f"got {dist.value:g}"
+            )
+        if isinstance(dist, Empirical):
+            short = [i for i, v in enumerate(dist.values) if v < low]
+            if short:
+                raise ValueError(
+                    f"service.values: every service time must be at least {low:g} minutes "
+                    f"(0.6 s), got {dist.values[short[0]]:g} at index "
+                    f"{', '.join(map(str, short[:10]))}"
+                    + (f" and {len(short) - 10} more" if len(short) > 10 else "")
+                )
+        if isinstance(dist, Exponential | Lognormal | Gamma) and dist.mean < low:
+            raise ValueError(
+                f"service.mean: a mean service time must be at least {low:g} minutes (0.6 s), "
+                f"got {dist.mean:g}"
+            )
+        if isinstance(dist, Gamma) and dist.sd > dist.mean:
+            raise ValueError(
+                f"service.sd: a gamma service time needs sd <= mean = {dist.mean:g} minutes "
+                f"(shape >= 1): a more variable gamma puts many draws within rounding of 0; "
+                f"use a lognormal for service times with sd > mean, got sd={dist.sd:g}"
+            )
+        return self
+
 
 # --------------------------------------------------------------------------- counters
 class ShiftBlock(Model):
     """One block of a shift plan (tellers of a counter group, or lobby managers)."""
 
-    start: ClockTime = Field(ge=0, le=1e6, description="clock time the block starts, hours")
+    start: ClockTime = Field(
+        ge=0, le=MAX_CLOCK_HOURS, description="clock time the block starts, hours, 0-1000"
+    )
     count: int = Field(
         ge=0, le=1000, description="staff on duty from start on (tellers or managers), 0-1000"
     )
@@ -462,7 +652,8 @@ class CounterGroup(Model):
     )
     priority: list[str] = Field(
         default_factory=list,
-        description="segment order for the priority discipline, highest first",
+        description="segment order for the priority discipline, highest first; segments the "
+        "group serves but not listed share one level, after the listed ones",
     )
     overflow: list[str] | None = Field(
         None,
@@ -655,8 +846,62 @@ class MemoryRule(Model):
         "recency",
     ] = Field("peak_end", description="memory rule name (see peakend.memory)")
     params: dict[str, float] = Field(
-        default_factory=dict, description="rule parameters, by name (rule-specific units)"
+        default_factory=dict,
+        description="rule parameters, by name (rule-specific units and ranges, checked "
+        "when the scenario is built; see peakend.memory)",
     )
+
+    @model_validator(mode="after")
+    def _check_params(self) -> MemoryRule:
+        known = MEMORY_RULE_PARAMS[self.rule]
+        for name, value in self.params.items():
+            if name not in known:
+                valid = ", ".join(known) or "none"
+                hint = _did_you_mean(name, known)
+                raise ValueError(
+                    f"params.{name}: rule {self.rule!r} has no parameter {name!r}{hint}; "
+                    f"its parameters: {valid}"
+                )
+            if not known[name].contains(value):
+                raise ValueError(
+                    f"params.{name}: rule {self.rule!r} needs {known[name].text()}, got {value!r}"
+                )
+        weights = _POSITIVE_WEIGHTS.get(self.rule)
+        if weights is not None:
+            total = sum(
+                self.params.get(w, MEMORY_RULE_PARAMS[self.rule][w].default or 0.0)
+                for w in weights
+            )
+            if total <= 0:
+                raise ValueError(
+                    f"params: rule {self.rule!r} needs at least one of "
+                    f"{', '.join(weights)} > 0"
+                )
+        return self
+
+
+def _did_you_mean(name: str, valid: Any) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``valid``, or ``""``."""
+    close = difflib.get_close_matches(name, list(valid), n=1, cutoff=0.6)
+    if not close and "_" not in name:
+        close = [v for v in valid if v.endswith("_" + name)][:1]
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+class Limits(Model):
+    """Guards against scenarios too large to simulate by mistake."""
+
+    max_customers_per_day: int = Field(
+        MAX_CUSTOMERS_PER_DAY,
+        ge=1,
+        le=1_000_000_000,
+        description="largest expected number of potential visits per day (the arrival "
+        "profile's integral, before e-channel diversion) a scenario may have, customers "
+        "(1 to 1e9); larger scenarios are refused when built",
+    )
+
+
+_DEFAULT_LIMITS = Limits()
 
 
 # --------------------------------------------------------------------------- scenario
@@ -677,11 +922,14 @@ class Scenario(Model):
     name: str = Field("scenario", min_length=1, description="scenario name")
     description: str = Field("", description="free text")
     currency: str = Field("CNY", description="currency of all costs and values")
-    opening: ClockTime = Field(ge=0, le=1e6, description="opening time, clock hours ('09:00')")
+    opening: ClockTime = Field(
+        ge=0, le=MAX_CLOCK_HOURS, description="opening time, clock hours ('09:00'), 0-1000"
+    )
     closing: ClockTime = Field(
         ge=0,
-        le=1e6,
-        description="closing time, clock hours (> opening); doors close, nobody enters after",
+        le=MAX_CLOCK_HOURS,
+        description="closing time, clock hours (> opening), 0-1000; doors close, nobody "
+        "enters after",
     )
     after_closing: Literal["serve", "dismiss"] = Field(
         "serve",
@@ -709,6 +957,19 @@ class Scenario(Model):
         default_factory=ValueFunction, description="Delta-law value function"
     )
     memory: MemoryRule = Field(default_factory=MemoryRule, description="default memory rule")
+    limits: Limits = Field(
+        default_factory=Limits,
+        description="size guards (left out of model_dump while at their defaults)",
+    )
+
+    @model_serializer(mode="wrap")
+    def _drop_default_limits(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # default limits are not part of a scenario's identity: dumps (and the results,
+        # checkpoints and stored studies made from them) stay as they were before limits
+        data = handler(self)
+        if isinstance(data, dict) and self.limits == _DEFAULT_LIMITS:
+            data.pop("limits", None)
+        return data
 
     @model_validator(mode="after")
     def _cross_check(self) -> Scenario:
@@ -808,12 +1069,29 @@ def _profile_integral(s: Scenario) -> float:
     return total
 
 
+def _round_up(x: float) -> int:
+    """``x`` rounded up to two significant digits, for a suggested limit."""
+    n = max(math.ceil(x), 1)
+    step = 10 ** max(len(str(n)) - 2, 0)
+    return -(-n // step) * step
+
+
 def _check_scenario(s: Scenario) -> None:
     """Cross-field checks; every message names the field and the allowed values."""
     if s.closing <= s.opening:
         raise ValueError(
             f"closing: must be after opening ({_clock_text(s.opening)}), got "
             f"{_clock_text(s.closing)}"
+        )
+    # size
+    visits = _profile_integral(s) / 60.0
+    limit = s.limits.max_customers_per_day
+    if visits > limit:
+        raise ValueError(
+            f"arrivals.profile: about {visits:,.0f} expected arrivals per day (potential visits "
+            f"before e-channel diversion) exceed limits.max_customers_per_day = {limit:,}; "
+            f"lower the rates or shorten the day, or raise the limit (in the scenario file: "
+            f"[limits] max_customers_per_day = {_round_up(visits)})"
         )
     # arrivals
     for rate_block in s.arrivals.profile:

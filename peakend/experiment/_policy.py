@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from peakend.config.io import deep_merge
+from peakend.config.changes import apply_changes, merge_changes
+from peakend.config.errors import ConfigError, PolicyError, error_lines
+from peakend.config.io import (
+    MAX_FILE_BYTES,
+    POLICY_KEYS,
+    builtin_dir,
+    deep_merge,
+    policy_tables,
+    read_toml,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from peakend.config import Scenario
@@ -27,11 +33,7 @@ __all__ = [
 ]
 
 #: Keys allowed in one policy table of a policy file.
-POLICY_FILE_KEYS = frozenset({"description", "changes", "compose"})
-
-
-class PolicyError(ValueError):
-    """A policy is malformed or does not give a valid scenario; the message names the field."""
+POLICY_FILE_KEYS = POLICY_KEYS
 
 
 def _check_plain(value: Any, where: str) -> Any:
@@ -47,13 +49,12 @@ def _check_plain(value: Any, where: str) -> Any:
         return [_check_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        return _check_plain(value.item(), where)  # a numpy scalar: its Python value
     raise PolicyError(
         f"{where}: values must be tables, lists, numbers, strings or booleans, "
         f"got {type(value).__name__}"
     )
-
-
-_FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.*\[\]]*): (.*)$", re.S)
 
 
 def validation_messages(exc: Exception) -> list[str]:
@@ -61,7 +62,8 @@ def validation_messages(exc: Exception) -> list[str]:
 
     A model validator's message that already starts with a field name
     (``"tellers: must be ..."``) is joined to the location, so every line
-    names the full dotted path of the field at fault.
+    names the full dotted path of the field at fault; at most 20 lines are
+    given, then a count of the rest.
 
     Parameters
     ----------
@@ -73,47 +75,45 @@ def validation_messages(exc: Exception) -> list[str]:
     list of str
         The messages, in pydantic's order.
     """
-    errors = getattr(exc, "errors", None)
-    if not callable(errors):
+    from pydantic import ValidationError
+
+    from peakend.config import Scenario
+
+    if isinstance(exc, ConfigError):  # a ScenarioValidationError included: already clear
+        more = exc.n_problems - len(exc.problems)
+        return list(exc.problems) + ([f"... and {more:,} more errors not shown"] if more else [])
+    if not isinstance(exc, ValidationError):
         return [str(exc)]
-    lines = []
-    for err in errors():
-        loc = ".".join(str(x) for x in err.get("loc", ()))
-        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-        m = _FIELD_PREFIX.match(msg)
-        if m:
-            loc = f"{loc}.{m.group(1)}" if loc else m.group(1)
-            msg = m.group(2)
-        elif "input" in err and err.get("type") != "missing" and not isinstance(
-            err["input"], (dict, list)
-        ):
-            msg = f"{msg} (got {err['input']!r})"
-        lines.append(f"{loc or '(scenario)'}: {msg}")
-    return lines
-
-
-def _format_validation_error(exc: Exception) -> str:
-    return "; ".join(validation_messages(exc))
+    lines, total = error_lines(exc, Scenario)
+    out = [f"{'.'.join(p) or '(scenario)'}: {m}" for p, m, _ in lines]
+    if total > len(out):
+        out.append(f"... and {total - len(out):,} more errors not shown")
+    return out
 
 
 @dataclass(frozen=True, eq=True)
 class Policy:
     """A named change to a scenario: a nested partial dict merged into it.
 
-    Applying a policy deep-merges :attr:`changes` into
-    ``scenario.model_dump()`` and validates the result with
-    ``Scenario.model_validate``, so a policy can change any field of a
-    scenario (staffing, windows, demand shaping, experience design) and an
-    invalid change is reported with the policy's name and the field at fault.
+    Applying a policy merges :attr:`changes` into the scenario and validates
+    the result strictly (see :func:`peakend.config.apply_changes`), so a policy
+    can change any field of a scenario (staffing, windows, demand shaping,
+    experience design) and an invalid change is reported with the policy's name
+    and the field at fault. A policy may only name fields and entries that
+    exist: a misspelt counter group, segment or business type is an error with a
+    "did you mean", and new entries go under the reserved key ``add``
+    (``{"add": {"counters": {"gold": {...}}}}``). A table that names a ``kind``
+    replaces a distribution (``service``, ``renege``) instead of merging into it.
 
     Parameters
     ----------
     name : str
         Non-empty name, used as the label in results (e.g. ``"lunch_teller"``).
     changes : Mapping, optional
-        Nested partial scenario, e.g. ``{"counters": {"general": {"n": 4}}}``;
-        empty for the baseline. Only tables, lists, numbers, strings and
-        booleans are allowed (so that results can store it as JSON).
+        Nested partial scenario, e.g. ``{"counters": {"general": {"tellers": 4}}}``,
+        optionally with an ``add`` table of new entries; empty for the baseline.
+        Only tables, lists, numbers, strings and booleans are allowed (so that
+        results can store it as JSON); numpy scalars become Python numbers.
     description : str, optional
         One line for tables and reports.
 
@@ -159,17 +159,24 @@ class Policy:
         Raises
         ------
         PolicyError
-            If the merged scenario is invalid; the message names the policy
-            and each field at fault with the validator's reason.
+            If a change names an unknown field or entry (with the valid names and
+            a "did you mean"), or the changed scenario is invalid; the message
+            names the policy and each field at fault with the validator's reason
+            (at most 20, then a count of the rest).
         """
         if not self.changes:
             return scenario
-        merged = deep_merge(scenario.model_dump(), self.changes)
         try:
-            return type(scenario).model_validate(merged)
-        except Exception as exc:  # pydantic.ValidationError, or a model's ValueError
+            return apply_changes(scenario, self.changes, source=f"policy {self.name!r}")
+        except ConfigError as exc:
+            shown = "; ".join(exc.problems)
+            more = exc.n_problems - len(exc.problems)
+            if more > 0:
+                shown += f"; ... and {more:,} more not shown"
             raise PolicyError(
-                f"policy {self.name!r} gives an invalid scenario: {_format_validation_error(exc)}"
+                f"policy {self.name!r} gives an invalid scenario: {shown}",
+                exc.problems,
+                exc.n_problems,
             ) from exc
 
     def __add__(self, other: Policy) -> Policy:
@@ -195,7 +202,9 @@ class Policy:
         Returns
         -------
         Policy
-            A policy whose changes are the deep merge of all changes in order.
+            A policy whose changes are all changes merged in order (see
+            :func:`peakend.config.merge_changes`: a distribution table naming a
+            ``kind`` replaces the earlier one).
 
         Raises
         ------
@@ -208,7 +217,7 @@ class Policy:
         for p in policies:
             if not isinstance(p, Policy):
                 raise PolicyError(f"compose takes Policy objects, got {type(p).__name__}")
-            changes = deep_merge(changes, p.changes)
+            changes = merge_changes(changes, p.changes)
         if name is None:
             name = "+".join(p.name for p in policies)
         if description is None:
@@ -225,8 +234,8 @@ class Policy:
         return cls(data["name"], data.get("changes", {}), data.get("description", ""))
 
 
-def _policies_dir() -> Any:
-    return resources.files("peakend").joinpath("scenarios", "policies")
+def _policies_dir() -> Path:
+    return builtin_dir() / "policies"
 
 
 def builtin_policy_sets() -> list[str]:
@@ -250,7 +259,8 @@ def parse_policy_table(data: Mapping[str, Any], source: str = "policy file") -> 
 
     Each top-level table is a policy: ``description`` (str), ``changes``
     (table) and ``compose`` (list of names of policies defined earlier in the
-    same file, merged before ``changes``). Other keys are refused.
+    same file, merged before ``changes``). Other keys are refused. An empty
+    table (``[baseline]``) is the scenario as given.
 
     Parameters
     ----------
@@ -269,45 +279,20 @@ def parse_policy_table(data: Mapping[str, Any], source: str = "policy file") -> 
     PolicyError
         Naming the file, the policy and the key at fault.
     """
-    out: dict[str, Policy] = {}
-    if not data:
-        raise PolicyError(f"{source}: defines no policy (expected one table per policy)")
-    for name, table in data.items():
-        if not isinstance(table, Mapping):
-            raise PolicyError(
-                f"{source}: top-level key {name!r} must be a table [{name}] with "
-                f"description/changes/compose, got {type(table).__name__}"
-            )
-        unknown = set(table) - POLICY_FILE_KEYS
-        if unknown:
-            raise PolicyError(
-                f"{source}: policy {name!r} has unknown key(s) {sorted(unknown)}; "
-                f"allowed: {sorted(POLICY_FILE_KEYS)}"
-            )
-        parts: list[Policy] = []
-        compose = table.get("compose", [])
-        if isinstance(compose, str) or not isinstance(compose, Sequence):
-            raise PolicyError(f"{source}: policy {name!r}: compose must be a list of names")
-        for ref in compose:
-            if ref not in out:
-                raise PolicyError(
-                    f"{source}: policy {name!r}: compose refers to {ref!r}, "
-                    f"which is not defined above it"
-                )
-            parts.append(out[ref])
-        changes = table.get("changes", {})
-        if not isinstance(changes, Mapping):
-            raise PolicyError(f"{source}: policy {name!r}: changes must be a table")
-        own = Policy(name, changes, table.get("description", ""))
-        policy = Policy.compose(*parts, own, name=name, description=own.description)
-        out[name] = policy
-    return list(out.values())
+    return [Policy(name, changes, description) for name, description, changes in
+            policy_tables(data, source)]
 
 
 def load_policies(
-    source: str | os.PathLike[str], scenario: Scenario | None = None
+    source: str | os.PathLike[str],
+    scenario: Scenario | None = None,
+    *,
+    max_bytes: int = MAX_FILE_BYTES,
 ) -> list[Policy]:
     """Load a policy set from a TOML file or a built-in set name.
+
+    The file is read safely (size cap, UTF-8, valid TOML, bounded nesting; see
+    :func:`peakend.config.read_toml`).
 
     Parameters
     ----------
@@ -317,6 +302,8 @@ def load_policies(
     scenario : Scenario, optional
         If given, every policy is applied to it, so that an invalid policy is
         reported now rather than at run time.
+    max_bytes : int, default 2,000,000
+        Largest file accepted, bytes.
 
     Returns
     -------
@@ -326,27 +313,35 @@ def load_policies(
     Raises
     ------
     PolicyError
-        If the file is missing, is not valid TOML, or a policy is invalid.
+        If the file is missing, cannot be read, is not valid TOML, or a policy is
+        invalid (the message names the file).
     """
     path = Path(source)
     if path.suffix == ".toml" or path.exists():
-        if not path.is_file():
-            raise PolicyError(f"policy file {str(path)!r} does not exist")
-        text = path.read_text(encoding="utf-8")
         label = str(path)
     else:
         name = str(source)
         if name not in builtin_policy_sets():
+            from peakend.config.errors import did_you_mean
+
             raise PolicyError(
                 f"policies {name!r} is neither a .toml file nor a built-in policy set "
                 f"(built-in: {', '.join(builtin_policy_sets()) or 'none'})"
+                + did_you_mean(name, builtin_policy_sets())
             )
-        text = _policies_dir().joinpath(f"{name}.toml").read_text(encoding="utf-8")
+        path = _policies_dir() / f"{name}.toml"
         label = f"built-in policy set {name!r}"
+    if not path.is_file():
+        raise PolicyError(
+            f"policy file {str(path)!r} "
+            + ("is not a file" if path.exists() else "does not exist")
+        )
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{label}: invalid TOML: {exc}") from exc
+        data = read_toml(path, max_bytes=max_bytes, what="policy file")
+    except PolicyError:
+        raise
+    except ConfigError as exc:
+        raise PolicyError(str(exc), exc.problems, exc.n_problems) from None
     policies = parse_policy_table(data, label)
     if scenario is not None:
         for p in policies:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from peakend.config import Scenario, builtin_dir
+from peakend.config import MAX_CLOCK_HOURS, Scenario, builtin_dir
 
 __all__ = ["builtin_names", "mmc"]
 
@@ -55,10 +55,11 @@ def mmc(
         Service rate mu of one server, customers per minute (> 0); service
         times are exponential with mean ``1 / service_rate`` minutes.
     servers : int
-        Number of servers c (>= 1).
+        Number of servers c (1 to 1000).
     hours : float
-        Length of the day, hours (> 0). Use long days (and discard a warm-up)
-        to compare with steady-state formulas.
+        Length of the day, hours (> 0, at most 1000: see
+        :data:`peakend.config.MAX_CLOCK_HOURS`). Use long days (and discard a
+        warm-up) to compare with steady-state formulas.
     class_rates : sequence of float, optional
         Per-class arrival rates, customers per minute, highest priority first.
         They set the class shares (``class_rates / sum(class_rates)``) of the
@@ -75,8 +76,8 @@ def mmc(
     Raises
     ------
     ValueError
-        If a rate or ``hours`` is not positive, ``servers`` < 1, or
-        ``class_rates`` is empty or has a negative entry or a zero sum.
+        If a rate or ``hours`` is not positive, ``hours`` > 1000, ``servers`` is not 1-1000,
+        or ``class_rates`` is empty or has a negative entry or a zero sum.
 
     Examples
     --------
@@ -88,10 +89,13 @@ def mmc(
     for name, value in (("arrival_rate", arrival_rate), ("service_rate", service_rate)):
         if not (math.isfinite(value) and value > 0):
             raise ValueError(f"{name}: must be a positive finite rate per minute, got {value}")
-    if not (math.isfinite(hours) and hours > 0):
-        raise ValueError(f"hours: must be positive and finite, got {hours}")
-    if int(servers) != servers or servers < 1:
-        raise ValueError(f"servers: must be an integer >= 1, got {servers}")
+    if not (math.isfinite(hours) and 0 < hours <= MAX_CLOCK_HOURS):
+        raise ValueError(
+            f"hours: must be in (0, {MAX_CLOCK_HOURS:g}] (the longest day a scenario may "
+            f"have), got {hours}"
+        )
+    if isinstance(servers, bool) or int(servers) != servers or not 1 <= servers <= 1000:
+        raise ValueError(f"servers: must be an integer from 1 to 1000, got {servers}")
     if class_rates is None:
         shares = {"customer": 1.0}
     else:
