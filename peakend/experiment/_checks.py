@@ -32,10 +32,15 @@ def _is_bool(value: Any) -> bool:
 
 
 def _kind(value: Any) -> str:
-    return repr(value) if isinstance(value, (str, bytes, float)) or value is None else (
-        f"{type(value).__name__} {value!r}" if _is_int(value) or _is_bool(value)
-        else type(value).__name__
-    )
+    """Describe a wrong value for a message: its repr if short and plain, else its type."""
+    if value is None or isinstance(value, (str, bytes, float)):
+        text = repr(value)
+        return text if len(text) <= 60 else f"{text[:57]}..."
+    if _is_int(value) or _is_bool(value):
+        return f"{type(value).__name__} {value!r}"
+    if isinstance(value, type):
+        return f"the class {value.__name__} (not an instance)"
+    return type(value).__name__
 
 
 def _integer(name: str, value: Any, low: int, high: int) -> int:
