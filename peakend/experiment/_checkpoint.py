@@ -6,7 +6,8 @@ Layout of a checkpoint directory:
   arguments) and the arguments;
 * ``done/p<policy>-r<replication>.npz``: one per finished task, with the task's
   segments, metrics and values and a ``record``: the run's key, the policy and
-  replication, the SHA-256 of the journeys file (if kept) and a checksum over all of it;
+  replication and the SHA-256 of the journeys file (if kept); the file ends with the
+  SHA-256 of all its other bytes (as the zip comment: it stays a plain ``.npz``);
 * ``journeys/p<policy>-r<replication>.npz`` when journeys are kept.
 
 Every file is written to a temporary file named after this process
@@ -28,6 +29,7 @@ import os
 import re
 import socket
 import tempfile
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -105,13 +107,27 @@ def _remove_dead_temps(folder: Path) -> None:
             tmp.unlink(missing_ok=True)
 
 
-def _checksum(record: Mapping[str, Any], segments: Sequence[str], metrics: Sequence[str],
-              values: np.ndarray) -> str:
-    h = hashlib.sha256()
-    fields = {k: record.get(k) for k in ("key", "policy", "replication", "journeys")}
-    h.update(_canonical([fields, list(segments), list(metrics), list(values.shape)]).encode())
-    h.update(np.ascontiguousarray(values, dtype="<f8").tobytes())
-    return h.hexdigest()
+_SEAL = 64  # hex digits of the SHA-256 that ends every done file
+
+
+def seal(npz: bytes) -> bytes:
+    """End an ``.npz`` (a zip without comment) with the SHA-256 of all its bytes before it.
+
+    The digest is the zip's comment, so the file stays an ordinary ``.npz``; any flipped
+    bit or lost byte anywhere in the file makes :func:`unseal` fail.
+    """
+    if npz[-22:-18] != b"PK\x05\x06" or npz[-2:] != b"\x00\x00":
+        raise ValueError("expected a zip file without a comment")
+    body = npz[:-2] + _SEAL.to_bytes(2, "little")
+    return body + hashlib.sha256(body).hexdigest().encode()
+
+
+def unseal(data: bytes) -> bytes:
+    """Return ``data`` if its seal (see :func:`seal`) matches, else raise ValueError."""
+    body, digest = data[:-_SEAL], data[-_SEAL:]
+    if len(data) < _SEAL + 22 or hashlib.sha256(body).hexdigest().encode() != digest:
+        raise ValueError("its checksum does not match its contents (truncated or altered)")
+    return data
 
 
 def _file_sha256(path: Path) -> str:
@@ -285,7 +301,7 @@ class Checkpoint:
     def _read_done(
         self, path: Path, policy: int, replication: int, metrics: Sequence[str]
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as z:
+        with np.load(io.BytesIO(unseal(path.read_bytes())), allow_pickle=False) as z:
             record = json.loads(str(z["record"][()]))
             segments = [str(s) for s in z["segments"]]
             names = [str(m) for m in z["metrics"]]
@@ -308,8 +324,6 @@ class Checkpoint:
             )
         if not segments or len(set(segments)) != len(segments):
             raise ValueError(f"its segments {segments} are empty or repeated")
-        if record.get("checksum") != _checksum(record, segments, names, values):
-            raise ValueError("its checksum does not match its contents")
         result = {"policy": policy, "replication": replication, "segments": segments,
                   "metrics": names, "values": values, "journeys": None}
         return result, record
@@ -330,23 +344,20 @@ class Checkpoint:
         record: dict[str, Any] = {"format": CHECKPOINT_FORMAT, "key": self.key,
                                   "policy": policy, "replication": replication,
                                   "journeys": journeys_sha}
-        record["checksum"] = _checksum(record, segments, metrics, values)
         buf = io.BytesIO()
         np.savez(buf, record=np.array(json.dumps(record)), segments=np.array(segments),
                  metrics=np.array(metrics), values=values)
-        _atomic_write(self.done_dir / name, _write_bytes(buf.getvalue()))
+        _atomic_write(self.done_dir / name, _write_bytes(seal(buf.getvalue())))
 
     def warn_problems(self, stacklevel: int = 2) -> None:
         """Issue one :class:`CheckpointWarning` for the files :meth:`load` could not use."""
         if not self.problems:
             return
-        import warnings
-
         shown = "; ".join(f"{name}: {why}" for name, why in self.problems[:5])
         more = f"; and {len(self.problems) - 5} more" if len(self.problems) > 5 else ""
         warnings.warn(
             f"checkpoint {str(self.root)!r}: {len(self.problems)} finished file(s) could not "
-            f"be used and their tasks were simulated again ({shown}{more})",
+            f"be used; their tasks are simulated again ({shown}{more})",
             CheckpointWarning,
             stacklevel=stacklevel + 1,
         )
