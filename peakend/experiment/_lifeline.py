@@ -8,7 +8,10 @@ starts:
 * on Linux, for workers started with ``fork`` or by a fork server, the kernel is
   asked to SIGKILL the worker when its parent dies (``prctl(PR_SET_PDEATHSIG)``,
   through ctypes). A forked worker's parent is the run's process; a fork server's
-  worker's parent is the server, which exits when the run's process does. (A
+  worker's parent is the server, which exits once every process holding its "alive"
+  pipe has ended: the run's process and, as ``multiprocessing`` has it, every worker
+  the server forked. So a worker closes its copy first (it starts no processes), and
+  the server ends with the run's process, taking the workers with it. (A
   spawned worker is not given it: the kernel sends the signal when the *thread* that
   started the worker ends, and ``run`` may start a spawned worker from a helper
   thread that ends at once.)
@@ -22,6 +25,7 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.forkserver
 import os
 import signal
 import sys
@@ -73,6 +77,18 @@ def _exit_when_parent_ends(parent_pid: int) -> None:
     os._exit(1)
 
 
+def _release_fork_server() -> None:
+    """Close this worker's copy of its fork server's "alive" pipe (see the module docstring)."""
+    server = getattr(multiprocessing.forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if isinstance(fd, int):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+        server._forkserver_alive_fd = None  # type: ignore[union-attr]
+
+
 def worker_initializer(owner_pid: int, method: str) -> None:
     """Make this worker process end when the run's process ends; call it first in a worker.
 
@@ -84,7 +100,9 @@ def worker_initializer(owner_pid: int, method: str) -> None:
         How the worker was started: ``"fork"``, ``"forkserver"`` or ``"spawn"``.
     """
     parent = os.getppid()
-    if method != "forkserver" and parent != owner_pid:  # the run ended before we began
+    if method == "forkserver":
+        _release_fork_server()
+    elif parent != owner_pid:  # the run ended before we began
         os._exit(1)
     if method != "spawn" and set_parent_death_signal():
         if os.getppid() != parent:  # the parent ended before the signal was set
