@@ -45,6 +45,13 @@ def in_jupyter_kernel() -> bool:
     return shell is not None and "qt" not in name and "spyder" not in name
 
 
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # e.g. sys.modules[name] is None: blocked
+        return False
+
+
 def bar_class(notebook: bool | None = None) -> type[Any]:
     """Return the tqdm class of a run's bar: ``tqdm.notebook.tqdm`` in Jupyter with ipywidgets.
 
@@ -61,7 +68,7 @@ def bar_class(notebook: bool | None = None) -> type[Any]:
     if notebook is None:
         notebook = in_jupyter_kernel()
     base: type[Any] | None = None
-    if notebook and importlib.util.find_spec("ipywidgets") is not None:
+    if notebook and _importable("ipywidgets"):
         from tqdm import notebook as tqdm_notebook
 
         if getattr(tqdm_notebook, "IProgress", None) is not None:  # None: too old, broken

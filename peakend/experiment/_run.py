@@ -68,9 +68,11 @@ def run(
         a str or path names a policy file or a built-in policy set (see
         :func:`load_policies`).
     replications : int, default 30
-        Simulated days per policy, >= 1 (confidence intervals need >= 3).
+        Simulated days per policy, from 1 to ``max_tasks`` (confidence
+        intervals need >= 3); replications x policies may not exceed
+        ``max_tasks`` either.
     seed : int, default 0
-        Root seed, >= 0.
+        Root seed, from 0 to 2**63 - 1 (it is stored as int64).
     workers : int, optional
         Number of processes to simulate in: this one and ``workers - 1``
         worker processes (a ``ProcessPoolExecutor``) that take replications
@@ -81,12 +83,16 @@ def run(
         elsewhere they are spawned (a fresh interpreter each: about 0.4 s).
         Results do not depend on it. If a worker process fails (it cannot
         start, or it is killed), a ``RuntimeWarning`` says so and this process
-        does the rest. ``None`` or 1 runs in this process only.
+        does the rest. ``None`` or 1 runs in this process only; at most 1024.
+        Worker processes end with the process that started them, also when it
+        is killed (on Linux by ``prctl(PR_SET_PDEATHSIG)``, elsewhere by a
+        watchdog thread in each worker).
     executor : concurrent.futures.Executor, optional
         Any executor to run the replications on instead, for example a Dask
         ``distributed.Client(...).get_executor()``. Overrides ``workers``.
     progress : bool, default True
-        Show a tqdm progress bar (``tqdm.auto``: a widget in Jupyter).
+        Show a tqdm progress bar: a widget in a Jupyter kernel where ipywidgets
+        is installed, else text (without tqdm's "IProgress not found" warning).
     checkpoint : path, optional
         Directory in which every finished (policy, replication) is written
         atomically. Calling again with the same arguments resumes: finished
@@ -98,7 +104,15 @@ def run(
         results that arrived while this process was computing its own chunk
         (written as soon as it finishes). A checkpoint made with a different
         scenario, policies, seed, rules or library version is refused with
-        :class:`CheckpointError`. More replications than before is allowed.
+        :class:`CheckpointError`, as is a damaged ``manifest.json``, a path
+        that is a file, a directory that cannot be written, or a non-empty
+        directory that is not a checkpoint. More replications than before is
+        allowed. Every finished file carries the run's key, its (policy,
+        replication) and a SHA-256 of its bytes; one that is truncated,
+        altered, of the wrong shape or from another run or task is simulated
+        again (one :class:`CheckpointWarning` lists them), never used. Two
+        runs may share a checkpoint at the same time (each writes through its
+        own temporary files and renames them into place).
     rules : sequence of str or rule objects, default ("peak_end", "mean", "integral", "end")
         Memory rules to score; the first is the headline rule.
     keep_journeys : bool, default False
@@ -111,6 +125,10 @@ def run(
         :func:`peakend.metrics.segment_survey_metrics`: noiseless answers and
         expected complaint counts from the scenario's memory rule). Costs
         about 1 ms per simulated day.
+    max_tasks : int, default 1_000_000
+        Cap on replications x policies (simulated days) in one run, checked
+        before any work starts; raise it for a larger run (its records take
+        a few kilobytes of memory per simulated day, before journeys).
 
     Returns
     -------
@@ -119,19 +137,26 @@ def run(
 
     Raises
     ------
+    TypeError
+        For an argument of the wrong type (naming it and what is accepted),
+        e.g. ``run(None)``.
     ValueError
-        For an invalid argument (naming it), a policy that gives an invalid
-        scenario (:class:`PolicyError`) or an unusable checkpoint
-        (:class:`CheckpointError`).
+        For an argument out of range (naming it and the range), a policy that
+        gives an invalid scenario (:class:`PolicyError`) or an unusable
+        checkpoint (:class:`CheckpointError`). All are raised before any day
+        is simulated.
 
     Warns
     -----
     RuntimeWarning
         If a worker process fails (``workers`` > 1); the run continues in this
         process with the same results.
+    CheckpointWarning
+        Once, if finished files of the checkpoint could not be used.
     OverloadWarning
-        Once per policy whose simulated days were overloaded, with the number of
-        such days (likewise for any other warning the simulation issues).
+        Once per run if simulated days were overloaded: how many, under which
+        policies, and the first day's message (what triggered it); likewise
+        for any other warning the simulation issues.
     """
     replications, seed, rules = check_run_arguments(
         scenario, policies, replications, seed, workers, executor, progress, checkpoint,
