@@ -12,6 +12,7 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import peakend as pe
@@ -236,3 +237,37 @@ def test_the_cap_can_be_raised(scenario, monkeypatch):
     assert MAX_TASKS == 1_000_000
     with pytest.raises(AssertionError, match="run simulated a day"):
         run(scenario, replications=12, max_tasks=12)
+
+
+@pytest.mark.parametrize("policies", [
+    None, Policy("one"), [Policy("a"), Policy("b")], (Policy("a"),), {"a": {}, "b": None},
+    (p for p in [Policy("a")]), "default_branch"], ids=[
+    "none", "one-policy", "list", "tuple", "mapping", "generator", "built-in-set"])
+def test_every_accepted_form_of_policies_gets_past_the_checks(policies):
+    """Each accepted form reaches the first simulated day (the fixture stops it there)."""
+    scenario = pe.load_scenario("default_branch")
+    with pytest.raises(AssertionError, match="run simulated a day"):
+        run(scenario, policies=policies)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"replications": np.int64(2)}, {"seed": np.uint32(5)}, {"workers": np.int32(1)},
+    {"progress": np.bool_(False)}, {"keep_journeys": True}, {"rules": ("mean",)},
+    {"rules": [pe.get_rule("end"), "peak_end"]}, {"max_tasks": 2},
+    {"executor": cf.ThreadPoolExecutor(max_workers=1)},
+], ids=["numpy-replications", "numpy-seed", "numpy-workers", "numpy-bool", "journeys",
+        "rules-tuple", "rule-object", "max-tasks-exact", "executor"])
+def test_accepted_values_get_past_the_checks(scenario, kwargs):
+    with pytest.raises(AssertionError, match="run simulated a day"):
+        run(scenario, **kwargs)
+
+
+@pytest.mark.parametrize("form", ["name", "str-path", "path"])
+def test_scenario_forms_and_checkpoint_path_get_past_the_checks(tmp_path, form):
+    import peakend.scenarios
+
+    source = Path(peakend.scenarios.__file__).parent / "default_branch.toml"
+    value = {"name": "default_branch", "str-path": str(source), "path": source}[form]
+    with pytest.raises(AssertionError, match="run simulated a day"):
+        pe.run(value, replications=2, progress=False, checkpoint=str(tmp_path / "ck"))
+    assert (tmp_path / "ck" / "manifest.json").is_file()

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from peakend.experiment._policy import Policy
+
 __all__ = ["MAX_SEED", "MAX_TASKS", "MAX_WORKERS", "check_run_arguments", "check_tasks"]
 
 #: Default cap on replications x policies (simulated days) in one run; ``max_tasks`` raises it.
@@ -92,7 +94,7 @@ def check_run_arguments(
         raise ValueError("scenario: expected a built-in scenario name or a path, got ''")
     if isinstance(policies, Set):
         raise TypeError("policies: a set has no order; give a list or a mapping")
-    if policies is not None and not isinstance(policies, (str, os.PathLike, Iterable)):
+    if policies is not None and not isinstance(policies, (Policy, str, os.PathLike, Iterable)):
         raise TypeError(
             "policies: expected None, a Policy, a list of Policy, a mapping of names to "
             f"changes, or a policy file or built-in set name, got {_kind(policies)}"
