@@ -56,6 +56,7 @@ ROUNDS = [  # (checkpoint, replications of the two runs, workers of the two runs
 ]
 
 
+@pytest.mark.slow
 def test_two_runs_on_one_checkpoint_at_once_never_disturb_each_other(tmp_path):
     script = tmp_path / "run.py"
     script.write_text(RUN_SCRIPT)
@@ -138,6 +139,7 @@ def running(pid):
     return stat is not None and stat[0] != "Z"  # a zombie has ended (nobody reaped it yet)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
 def test_workers_die_with_their_run_when_it_is_killed(tmp_path, method):
     assert LINUX, "this test reads /proc; the lifeline on other systems is the watchdog"

@@ -68,7 +68,23 @@ def execute(
     on_result: Callable[[dict[str, Any]], None],
     on_start: Callable[[], None] = lambda: None,
 ) -> None:
-    """Run the tasks; ``on_start`` is called once work has started (processes launched)."""
+    """Run the tasks and hand each result to ``on_result``, in this thread, as it completes.
+
+    Parameters
+    ----------
+    tasks : sequence of Mapping
+        Tasks for :func:`~peakend.experiment._tasks.simulate_chunk`.
+    workers : int or None
+        Processes to use, this one included (see :func:`peakend.run`); with an
+        ``executor``, the number of chunks to aim at per worker.
+    executor : concurrent.futures.Executor or None
+        Run every chunk there instead (this process only collects).
+    on_result : callable
+        Called with each task's result (in completion order, not task order).
+    on_start : callable, optional
+        Called once, when work has started (worker processes launched): a
+        progress bar made later cannot start a thread before the workers fork.
+    """
     if not tasks:
         on_start()
         return
