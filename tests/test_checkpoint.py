@@ -359,3 +359,17 @@ def test_a_manifest_written_meanwhile_by_another_run_is_kept(tmp_path, monkeypat
     with pytest.raises(CheckpointError, match="its key does not match its arguments"):
         Checkpoint(ck, {"x": 1})
     assert json.loads((ck / "manifest.json").read_text())["key"] == "k"
+
+
+def test_a_directory_in_place_of_a_done_file_is_refused_before_simulating(
+    tmp_path, scenario, policies, monkeypatch
+):
+    ck = full_checkpoint(tmp_path, scenario, policies)
+    target = ck / "done" / "p0001-r000002.npz"
+    target.unlink()
+    target.mkdir()
+    calls = count_simulations(monkeypatch)
+    with pytest.raises(CheckpointError, match=re.escape("done/p0001-r000002.npz is not a file")):
+        pe.run(scenario, policies, replications=N_REP, seed=SEED, checkpoint=ck,
+               progress=False)
+    assert calls == []

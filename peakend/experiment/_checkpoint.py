@@ -274,10 +274,19 @@ class Checkpoint:
 
         A file that is there but not usable (see the module docstring) is recorded
         in :attr:`problems`, for :meth:`warn_problems`.
+
+        Raises
+        ------
+        CheckpointError
+            If something other than a file (a directory) has the task's file name.
         """
         name = self.name(policy, replication)
         path = self.done_dir / name
         if not path.is_file():
+            if path.exists():  # it could never be replaced by the task's results
+                raise CheckpointError(
+                    f"checkpoint {str(self.root)!r}: done/{name} is not a file; remove it"
+                )
             return None
         try:
             result, record = self._read_done(path, policy, replication, metrics)
