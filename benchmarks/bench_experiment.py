@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 
 import peakend as pe
-import peakend.experiment._run as run_module
+import peakend.experiment._executor as run_module
 import peakend.sim.model as sim_model
 from peakend.experiment import DEFAULT_RULES, load_policies, replication_seed
 from peakend.memory import score_many

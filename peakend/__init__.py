@@ -23,7 +23,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from peakend._version import __version__
 
 # public name -> submodule that defines it
 _LAZY_NAMES: dict[str, str] = {

@@ -368,7 +368,7 @@ def test_three_workers_bit_identical_to_serial(scenario, serial):
 def test_workers_bit_identical_to_serial_with_either_start_method(
     scenario, serial, method, monkeypatch
 ):
-    import peakend.experiment._run as run_module
+    import peakend.experiment._executor as run_module
 
     if method not in multiprocessing.get_all_start_methods():  # fork, forkserver: POSIX
         pytest.skip(f"start method {method!r} is not available on {sys.platform}")
@@ -380,7 +380,7 @@ def test_workers_bit_identical_to_serial_with_either_start_method(
 @pytest.mark.parametrize("n", [0, 1, 7, 40, 200, 2201])
 @pytest.mark.parametrize("workers", [1, 2, 4])
 def test_chunks_cover_every_task_in_order_and_shrink_where_processes_meet(n, workers):
-    from peakend.experiment._run import _chunks
+    from peakend.experiment._executor import _chunks
 
     tasks = [{"i": i} for i in range(n)]
     for shared in (False, True):
@@ -398,7 +398,7 @@ def test_chunks_cover_every_task_in_order_and_shrink_where_processes_meet(n, wor
 
 
 def test_start_method_forks_only_without_other_threads():
-    from peakend.experiment._run import _start_method
+    from peakend.experiment._executor import _start_method
 
     release = threading.Event()
     other = threading.Thread(target=release.wait, daemon=True)
@@ -419,7 +419,7 @@ def test_start_method_forks_only_without_other_threads():
 def test_fork_server_preloads_peakend_and_keeps_other_modules(monkeypatch):
     from multiprocessing import forkserver
 
-    from peakend.experiment._run import _PRELOAD, _context
+    from peakend.experiment._executor import _PRELOAD, _context
 
     if "forkserver" not in multiprocessing.get_all_start_methods():
         pytest.skip(f"no fork server on {sys.platform}")
@@ -433,7 +433,7 @@ def test_fork_server_preloads_peakend_and_keeps_other_modules(monkeypatch):
 
 def test_progress_bar_starts_after_the_workers(scenario, monkeypatch):
     """tqdm's monitor thread must not exist yet when run picks the start method."""
-    import peakend.experiment._run as run_module
+    import peakend.experiment._executor as run_module
 
     real = run_module._start_method
     seen = []
@@ -470,7 +470,7 @@ def test_run_leaves_no_thread_behind(scenario, workers, method, monkeypatch):
     Only a worker that is not forked and had not started when the run ended is not
     waited for: the helper threads and the pool's threads end once it has started.
     """
-    import peakend.experiment._run as run_module
+    import peakend.experiment._executor as run_module
 
     settle_pools_of_earlier_runs()
     if method is not None:
@@ -496,7 +496,7 @@ def chunk_tasks(scenario, n):
 
 def test_run_computes_alone_while_its_worker_cannot_start(scenario):
     """A worker that has not started (a fork server still importing) gets no work."""
-    from peakend.experiment._run import _chunks, _share
+    from peakend.experiment._executor import _chunks, _share
 
     release = threading.Event()
 
@@ -547,7 +547,8 @@ class FailingPool(cf.Executor):
 def test_run_finishes_here_when_its_worker_process_fails(scenario, healthy, method):
     from concurrent.futures.process import BrokenProcessPool
 
-    from peakend.experiment._run import _chunks, _share, simulate_chunk
+    from peakend.experiment._executor import _chunks, _share
+    from peakend.experiment._tasks import simulate_chunk
 
     tasks = chunk_tasks(scenario, 40)
     got = []
@@ -561,7 +562,7 @@ def test_run_finishes_here_when_its_worker_process_fails(scenario, healthy, meth
 
 
 def test_an_error_in_a_workers_simulation_is_raised(scenario):
-    from peakend.experiment._run import _chunks, _share
+    from peakend.experiment._executor import _chunks, _share
 
     with pytest.raises(ZeroDivisionError, match="in the model"):
         _share(FailingPool(ZeroDivisionError("in the model"), healthy=1),
@@ -572,7 +573,7 @@ def test_an_error_in_a_workers_simulation_is_raised(scenario):
 UNGUARDED_SCRIPT = """
 import warnings
 import peakend as pe
-import peakend.experiment._run as run_module
+import peakend.experiment._executor as run_module
 run_module._start_method = lambda: "spawn"
 # no `if __name__ == "__main__":` guard: a spawned worker re-runs this file and fails
 with warnings.catch_warnings(record=True) as caught:
@@ -588,7 +589,7 @@ print("same" if res == alone else "differ", sum("worker process failed" in str(w
 def test_a_failing_worker_is_reported_at_the_line_that_called_run(scenario, monkeypatch):
     from concurrent.futures.process import BrokenProcessPool
 
-    import peakend.experiment._run as run_module
+    import peakend.experiment._executor as run_module
 
     for healthy in (0, 2):  # fails at once (no chunk given) / after a chunk (handed back)
         monkeypatch.setattr(cf, "ProcessPoolExecutor", lambda *a, healthy=healthy, **k:
@@ -612,7 +613,7 @@ def test_a_script_without_the_main_guard_still_runs(tmp_path):
 def test_chunk_scores_and_aggregates_days_together_as_if_alone(scenario):
     """A chunk mixing policies, one with another memory rule, gives each task's values."""
     from peakend.experiment import simulate_replication
-    from peakend.experiment._run import simulate_chunk
+    from peakend.experiment._tasks import simulate_chunk
 
     other_rule = Policy("mean_memory", {"memory": {"rule": "mean"}})
     texts = [p.apply(scenario).model_dump_json() for p in (*POLICIES[:2], other_rule)]
@@ -675,11 +676,23 @@ def test_keep_journeys_and_replication_seed(scenario):
     assert np.array_equal(j.day(2).customers["wait"], again.customers["wait"])
 
 
-def test_simulation_warnings_are_summarised_once_per_policy(scenario):
-    overloaded = Policy("two", {"counters": {"general": {"tellers": 1}}})
-    with pytest.warns(Warning, match=r"policy 'two': 3 of 3 simulated days issued") as rec:
-        pe.run(scenario, [Policy("baseline"), overloaded], replications=3, progress=False)
-    assert sum("policy 'two'" in str(w.message) for w in rec) == 1
+def test_simulation_warnings_are_summarised_once_per_run(scenario):
+    from peakend.sim import OverloadWarning
+
+    one = Policy("one", {"counters": {"general": {"tellers": 1}}})
+    also = Policy("also_one", {"counters": {"general": {"tellers": 1}}})
+    with pytest.warns(OverloadWarning) as rec:
+        pe.run(scenario, [Policy("baseline"), one, also], replications=3, progress=False)
+    overload = [w for w in rec if issubclass(w.category, OverloadWarning)]
+    assert len(overload) == 1  # once per run, not once per policy
+    message = str(overload[0].message)
+    found = re.search(r"OverloadWarning on (\d+) of 9 simulated days, in ([23]) of 3 policies",
+                      message)
+    assert found, message
+    assert "'one' (3 of 3)" in message and "'also_one' (3 of 3)" in message
+    assert "'baseline'" in message or int(found[1]) == 6
+    assert "offered load" in message  # what triggered it, in the simulation's own words
+    assert overload[0].filename == __file__
 
 
 def test_run_argument_errors(scenario):
@@ -689,7 +702,7 @@ def test_run_argument_errors(scenario):
         pe.run(scenario, seed=-1)
     with pytest.raises(ValueError, match="workers"):
         pe.run(scenario, workers=0)
-    with pytest.raises(ValueError, match="executor"):
+    with pytest.raises(TypeError, match="executor"):
         pe.run(scenario, executor="dask")
     with pytest.raises(ValueError, match="rules"):
         pe.run(scenario, rules=("peak_end", "nope"))

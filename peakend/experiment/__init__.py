@@ -23,6 +23,8 @@ from peakend.experiment._aggregate import (
     metric_names,
     survey_metric_names,
 )
+from peakend.experiment._checkpoint import CheckpointError, CheckpointWarning
+from peakend.experiment._checks import MAX_TASKS
 from peakend.experiment._policy import (
     Policy,
     PolicyError,
@@ -31,22 +33,19 @@ from peakend.experiment._policy import (
     load_policies,
 )
 from peakend.experiment._results import TIDY_COLUMNS, Results, load_results
-from peakend.experiment._run import (
-    DEFAULT_RULES,
-    CheckpointError,
-    replication_seed,
-    run,
-    simulate_replication,
-)
+from peakend.experiment._run import run
 from peakend.experiment._table import Table
+from peakend.experiment._tasks import DEFAULT_RULES, replication_seed, simulate_replication
 
 __all__ = [
     "ALL",
     "BASE_METRICS",
     "DEFAULT_RULES",
+    "MAX_TASKS",
     "METRIC_DESCRIPTIONS",
     "TIDY_COLUMNS",
     "CheckpointError",
+    "CheckpointWarning",
     "Policy",
     "PolicyError",
     "Results",
