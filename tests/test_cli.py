@@ -96,8 +96,12 @@ def test_bad_scenario_file_is_one_line(tmp_path, capsys):
 
 
 def test_debug_shows_the_exception(tmp_path):
-    with pytest.raises(FileNotFoundError):
+    from peakend.cli import CliError
+
+    with pytest.raises(CliError, match="no_such_scenario"):
         main(["run", "no_such_scenario", "--debug"])
+    with pytest.raises(pe.experiment.ResultsFileError, match="does not exist"):
+        main(["show", str(tmp_path / "missing.npz"), "--debug"])
 
 
 def test_usage_errors_exit_2(capsys):
