@@ -30,7 +30,7 @@ from peakend.experiment._policy import (
     deep_merge,
     load_policies,
 )
-from peakend.experiment._results import TIDY_COLUMNS, Results, load_results
+from peakend.experiment._results import TIDY_COLUMNS, Results, ResultsFileError, load_results
 from peakend.experiment._run import (
     DEFAULT_RULES,
     CheckpointError,
@@ -38,7 +38,6 @@ from peakend.experiment._run import (
     run,
     simulate_replication,
 )
-from peakend.experiment._table import Table
 
 __all__ = [
     "ALL",
@@ -50,7 +49,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "Results",
-    "Table",
+    "ResultsFileError",
     "builtin_policy_sets",
     "deep_merge",
     "load_policies",
