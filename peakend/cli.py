@@ -154,7 +154,7 @@ def _emit(df: Any, fmt: str, *, digits: Any = 2) -> None:
     if fmt == "csv":
         sys.stdout.write(df.to_csv(index=False))
     elif fmt == "json":
-        sys.stdout.write(df.to_json(orient="records", indent=1) + "\n")
+        sys.stdout.write(df.to_json(orient="records", indent=1, double_precision=15) + "\n")
     else:
         from peakend.experiment._table import format_text
 
@@ -373,7 +373,7 @@ def comparison_table(results: Any, confidence: float = 0.95) -> Any:
     """
     import pandas as pd
 
-    head = results.headline(confidence).drop(columns="n_customers")
+    head = results.headline(confidence)
     base = results.policies[0]
     df = head[["policy", "segment", "remembered", "half_width"]].copy()
     if len(results.policies) > 1:
@@ -387,6 +387,9 @@ def comparison_table(results: Any, confidence: float = 0.95) -> Any:
     df["significant"] = df["significant"].astype("boolean")
     for c in ("wait_mean", "abandonment_rate", "cost"):
         df[c] = head[c].to_numpy()
+    df.loc[df["difference"].isna(), "significant"] = pd.NA
+    empty = head["n_customers"].to_numpy() == 0
+    df.attrs["no_customers"] = list(zip(df["policy"][empty], df["segment"][empty], strict=True))
     alpha = 1 - confidence
     df.attrs["title"] = (
         f"remembered value ({results.headline_rule}, affect points) with {confidence:.0%} CI "
@@ -453,6 +456,15 @@ def _print_report(results: Any, table: Any, args: argparse.Namespace) -> None:
     _emit(table, args.format, digits=TEXT_DIGITS)
     if args.format != "table":
         return
+    empty = table.attrs.get("no_customers", [])
+    if empty:
+        by_policy: dict[str, list[str]] = {}
+        for pol, seg in empty:
+            by_policy.setdefault(pol, []).append(seg)
+        where = "; ".join(
+            f"{pol} ({'every segment' if len(segs) == len(results.segments) else ', '.join(segs)})"
+            for pol, segs in by_policy.items())
+        print(f"- : not defined: no customers in any replication for {where}")
     par = results.pareto()
     eff = list(par.loc[par["efficient"], "policy"])
     print(f"\nPareto-efficient (cost/day vs remembered value): {', '.join(eff) or 'none'}")

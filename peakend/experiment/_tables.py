@@ -56,6 +56,17 @@ _TEXT = {"policy", "segment", "metric", "note", "rule", "rule_a", "rule_b", "pol
 
 #: Note of a row whose segment had no customer in any replication (every value NaN).
 NOTE_NO_CUSTOMERS = "no customers"
+#: Note of a row with customers but no finite value (e.g. a mean wait when nobody queued).
+NOTE_UNDEFINED = "undefined"
+
+
+def _no_value_note(res: Results, policies: Sequence[int], segment: int) -> str:
+    """Say why a row has no finite value: a policy without customers, or undefined."""
+    if "n_customers" not in res.metrics:
+        return NOTE_UNDEFINED
+    n = res.values[list(policies), :, segment, res.metrics.index("n_customers")]
+    none = np.all(np.nan_to_num(n) == 0, axis=1)  # per policy: no customer in any replication
+    return NOTE_NO_CUSTOMERS if none.any() else NOTE_UNDEFINED
 
 
 def _frame(kind: str, cols: dict[str, list[Any]], **attrs: Any) -> pd.DataFrame:
@@ -102,7 +113,7 @@ def summary_table(res: Results, metrics: Sequence[str] | str | None,
                 for name in ("mean", "half_width", "low", "high", "sd"):
                     cols[name].append(float(getattr(ci, name)[k]))
                 cols["n"].append(int(ci.n[k]))
-                cols["note"].append(str(ci.note[k]) if ci.n[k] else NOTE_NO_CUSTOMERS)
+                cols["note"].append(str(ci.note[k]) if ci.n[k] else _no_value_note(res, [p], s))
     return _frame("summary", cols, confidence=confidence,
                   title=f"summary ({confidence:.0%} t-intervals, {res.n_replications} "
                         "replications)")
@@ -145,7 +156,7 @@ def compare_table(res: Results, baseline: str | None, metrics: Sequence[str] | s
                 cols["p_holm"].append(float(adj[j]))
                 cols["significant"].append(bool(adj[j] < alpha))  # NaN < alpha is False
                 cols["n"].append(int(d.n[j]))
-                cols["note"].append(str(d.note[j]) if d.n[j] else NOTE_NO_CUSTOMERS)
+                cols["note"].append(str(d.note[j]) if d.n[j] else _no_value_note(res, [p, b], s))
     title = (f"paired differences vs {res.policies[b]!r} ({confidence:.0%} t-intervals, "
              f"Holm across {len(others)} policies; significant: Holm-adjusted p < {alpha:g})")
     return _frame("compare", cols, title=title, **attrs)
@@ -169,7 +180,8 @@ def cost_per_point_table(res: Results, baseline: str | None, rule: str | None, s
         note = ""
         cpp = float("nan")
         if not np.isfinite(gain):
-            note = NOTE_NO_CUSTOMERS if not dv.n else str(dv.note)
+            note = _no_value_note(res, [p, b], res.segments.index(segment)) if not dv.n else str(
+                dv.note)
         elif gain == 0 and dc == 0:
             note = "no change"
         elif gain > 0 and dc <= 0:
@@ -208,7 +220,8 @@ def pareto_table(res: Results, rule: str | None, segment: str) -> pd.DataFrame:
         cols["cost"].append(float(c[i]))
         cols["value"].append(float(v[i]))
         cols["efficient"].append(bool(eff[i]))
-        cols["note"].append("" if np.isfinite(v[i]) else NOTE_NO_CUSTOMERS)
+        cols["note"].append("" if np.isfinite(v[i])
+                            else _no_value_note(res, [int(i)], res.segments.index(segment)))
     return _frame("pareto", cols, rule=rule, segment=segment,
                   title=f"Pareto front: min cost, max remembered value ({rule}, "
                         f"segment {segment!r})")
