@@ -139,6 +139,8 @@ def _what_is_it(head: bytes, path: Path) -> str:
     """Guess what a file that is not a zip archive is, in a few words."""
     if not head:
         return "an empty file"
+    if head.startswith(b"PK\x03\x04"):
+        return "a damaged or truncated zip archive"
     if head.startswith(b"\x93NUMPY"):
         return "a single numpy array (.npy), not an .npz archive"
     try:
