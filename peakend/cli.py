@@ -55,8 +55,8 @@ class CliError(Exception):
     """An error reported to the user as one line."""
 
 
-def _suggest(name: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=2, cutoff=0.6)
+def _suggest(name: str, choices: Sequence[str], n: int = 2) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=n, cutoff=0.6)
     return (" (did you mean " + " or ".join(repr(c) for c in close) + "?)") if close else ""
 
 
@@ -72,8 +72,11 @@ class _Parser(argparse.ArgumentParser):
                     break
         elif message.startswith("unrecognized arguments:"):
             words = message.split(":", 1)[1].split()
-            options = [o for a in self._actions for o in a.option_strings]
-            hints = [_suggest(w.split("=")[0], options) for w in words if w.startswith("-")]
+            parsers = [self, *(p for a in self._actions
+                               if isinstance(a, argparse._SubParsersAction)
+                               for p in a.choices.values())]
+            options = sorted({o for p in parsers for a in p._actions for o in a.option_strings})
+            hints = [_suggest(w.split("=")[0], options, 1) for w in words if w.startswith("-")]
             message += "".join(h for h in hints if h)[:200]
         return super().error(message)
 
@@ -299,11 +302,19 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _is_policy_file(data: dict[str, Any]) -> bool:
+    """Whether a parsed TOML file is a policy file: every top-level entry a policy table.
+
+    A policy table has only ``description``, ``changes`` and ``compose`` (an empty
+    ``[baseline]`` counts); a file whose tables are all empty and named like
+    scenario fields (``[hall]``) is taken for a scenario.
+    """
+    from peakend.config import Scenario
     from peakend.experiment._policy import POLICY_FILE_KEYS
 
-    return bool(data) and all(
-        isinstance(v, dict) and set(v) <= POLICY_FILE_KEYS and bool(v) for v in data.values()
-    )
+    if not data or not all(isinstance(v, dict) and set(v) <= POLICY_FILE_KEYS
+                           for v in data.values()):
+        return False
+    return any(v for v in data.values()) or not set(data) <= set(Scenario.model_fields)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
