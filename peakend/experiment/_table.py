@@ -31,7 +31,7 @@ def _cell(value: Any, decimals: int, na_rep: str, p_column: bool) -> str:
             return "inf" if v > 0 else "-inf"
         if p_column and 0 <= v < 10 ** (-decimals):
             return f"<{10 ** (-decimals):.{decimals}f}"
-        text = f"{v:,.{decimals}f}".replace(",", " ") if abs(v) >= 1e4 else f"{v:.{decimals}f}"
+        text = f"{v:.{decimals}f}"
         return "0" + text[2:] if text.startswith("-0") and float(text) == 0 else text
     return str(value)
 
