@@ -174,6 +174,8 @@ def _writable_dir(value: str, option: str) -> Path:
     """Check that ``value`` is, or can be made, a writable directory; raise CliError naming it."""
     if not value.strip():
         raise CliError(f"{option}: must name a directory, got an empty string")
+    if "\x00" in value:
+        raise CliError(f"{option}: a path cannot contain a NUL character")
     path = Path(value)
     if path.exists() and not path.is_dir():
         raise CliError(f"{option}: {value!r} is an existing file, not a directory")
@@ -198,6 +200,8 @@ def _load_scenario(arg: str) -> Any:
     import peakend as pe
 
     names = pe.scenarios.builtin_names()
+    if "\x00" in arg:
+        raise CliError("scenario: a file name cannot contain a NUL character")
     path = Path(arg)
     if arg not in names:
         if not path.exists():
@@ -225,6 +229,8 @@ def _load_policies(args: argparse.Namespace, scenario: Any) -> Any:
             return load_policies(str(args.scenario), scenario)
         return None
     arg = str(args.policies)
+    if "\x00" in arg:
+        raise CliError("--policies: a file name cannot contain a NUL character")
     sets = builtin_policy_sets()
     path = Path(arg)
     if arg not in sets and not path.exists():
@@ -389,7 +395,7 @@ def comparison_table(results: Any, confidence: float = 0.95) -> Any:
     df = head[["policy", "segment", "remembered", "half_width"]].copy()
     if len(results.policies) > 1:
         cmp = results.compare(base, results.headline_rule, confidence=confidence)
-        cmp = cmp[["policy", "segment", "difference", "low", "high", "significant"]]
+        cmp = cmp[["policy", "segment", "difference", "low", "high", "significant", "p_holm"]]
         df = df.merge(cmp, on=["policy", "segment"], how="left", sort=False)
     else:
         for c in ("difference", "low", "high"):
@@ -398,7 +404,9 @@ def comparison_table(results: Any, confidence: float = 0.95) -> Any:
     df["significant"] = df["significant"].astype("boolean")
     for c in ("wait_mean", "abandonment_rate", "cost"):
         df[c] = head[c].to_numpy()
-    df.loc[df["difference"].isna(), "significant"] = pd.NA
+    if "p_holm" in df:
+        df.loc[df["p_holm"].isna(), "significant"] = pd.NA  # n < 3 or no customers: no test
+        df = df.drop(columns="p_holm")
     empty = head["n_customers"].to_numpy() == 0
     df.attrs["no_customers"] = list(zip(df["policy"][empty], df["segment"][empty], strict=True))
     alpha = 1 - confidence
@@ -467,6 +475,9 @@ def _print_report(results: Any, table: Any, args: argparse.Namespace) -> None:
     _emit(table, args.format, digits=TEXT_DIGITS)
     if args.format != "table":
         return
+    if results.n_replications < 3:
+        print(f"- : with {results.n_replications} replication(s) no interval or test is "
+              "computed (it needs at least 3)")
     empty = table.attrs.get("no_customers", [])
     if empty:
         by_policy: dict[str, list[str]] = {}

@@ -96,6 +96,10 @@ CASES = [
     (["run", "--out", "/proc/peakend-test-out"], "--out: cannot create a directory in '/proc'"),
     (["run", "--out", ""], "--out: must name a directory, got an empty string"),
     (["run", "--checkpoint", "{file}"], "--checkpoint: '{file}' is an existing file"),
+    (["run", "--out", "a\x00b"], "--out: a path cannot contain a NUL character"),
+    (["run", "x\x00.toml"], "scenario: a file name cannot contain a NUL character"),
+    (["run", "--policies", "p\x00.toml"], "--policies: a file name cannot contain a NUL "
+                                           "character"),
     # options and commands
     (["run", "--format", "xml"], "argument --format/-f: invalid choice: 'xml'"),
     (["run", "--formt", "csv"], "unrecognized arguments: --formt (did you mean '--format'?)"),

@@ -311,3 +311,14 @@ def test_validate_accepts_an_empty_baseline_table(tmp_path, capsys):
     pol.write_text("[baseline]\n[display]\nchanges.hall.wait_display = true\n")
     assert main(["validate", str(pol)]) == 0
     assert "valid policy file (2 policies" in capsys.readouterr().out
+
+
+def test_too_few_replications_for_an_interval_are_explained(tmp_path, capsys):
+    pol = tmp_path / "p.toml"
+    pol.write_text("[baseline]\n[display]\nchanges.hall.wait_display = true\n")
+    assert main(["run", "-n", "2", "-w", "1", "--no-progress", "--policies", str(pol),
+                 "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert "with 2 replication(s) no interval or test is computed (it needs at least 3)" in out
+    rows = [ln.split() for ln in out.splitlines() if ln.startswith("display ")]
+    assert rows and all(r[7] == "-" for r in rows)  # significant: no test, not "no"
