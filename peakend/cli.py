@@ -339,6 +339,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         raise CliError(f"{path}: not a UTF-8 text file ({exc.reason})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise CliError(f"{path}: invalid TOML: {exc}") from exc
+    except RecursionError:
+        raise CliError(f"{path}: invalid TOML: nested too deeply") from None
     if _is_policy_file(data):
         base = _load_scenario(args.scenario or DEFAULT_SCENARIO)
         try:

@@ -40,10 +40,11 @@ def files(tmp: Path) -> dict[str, str]:
     (tmp / "adir").mkdir(exist_ok=True)
     (tmp / "scenario.toml").write_text(BUILTIN.read_text(encoding="utf-8"), encoding="utf-8")
     (tmp / "pol.toml").write_text("[baseline]\n[more]\nchanges.hall.distraction = true\n")
+    (tmp / "deep.toml").write_text("a = " + "[" * 5000 + "]" * 5000 + "\n")
     return {"{file}": str(tmp / "a_file"), "{binary}": str(tmp / "binary.toml"),
             "{broken}": str(tmp / "broken.toml"), "{dir}": str(tmp / "adir"),
             "{scenario}": str(tmp / "scenario.toml"), "{pol}": str(tmp / "pol.toml"),
-            "{tmp}": str(tmp)}
+            "{deep}": str(tmp / "deep.toml"), "{tmp}": str(tmp)}
 
 
 def expand(argv, paths):
@@ -115,6 +116,8 @@ CASES = [
     (["show", "{tmp}/missing.npz", "--out", "{file}"], "--out: '{file}' is an existing file"),
     # validate
     (["validate", "{binary}"], "not a UTF-8 text file"),
+    (["validate", "{deep}"], "{deep}: invalid TOML: nested too deeply"),
+    (["validate", "{broken}"], "{broken}: invalid TOML"),
     (["validate", "{pol}", "--scenario", "defaul_branch"], "(did you mean 'default_branch'?)"),
 ]
 
