@@ -215,6 +215,8 @@ def _load_scenario(arg: str) -> Any:
         return pe.load_scenario(arg)
     except CliError:
         raise
+    except RecursionError:
+        raise CliError(f"scenario {arg!r}: invalid TOML: nested too deeply") from None
     except (ValueError, OSError) as exc:
         if type(exc).__name__ == "ValidationError" or arg in str(exc):
             raise
@@ -244,6 +246,8 @@ def _load_policies(args: argparse.Namespace, scenario: Any) -> Any:
         return load_policies(arg, scenario)
     except UnicodeDecodeError as exc:
         raise CliError(f"--policies: {arg!r} is not a UTF-8 text file ({exc.reason})") from None
+    except RecursionError:
+        raise CliError(f"--policies: {arg!r}: invalid TOML: nested too deeply") from None
 
 
 def _check_rules(text: str) -> list[str]:

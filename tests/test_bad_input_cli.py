@@ -84,12 +84,15 @@ CASES = [
     (["run", "{dir}"], "is a directory, not a scenario .toml file"),
     (["run", "{binary}"], "{binary}"),
     (["run", "{broken}"], "{broken}"),
+    (["run", "{deep}"], "{deep}"),
     (["run", "--policies", "default_brach"], "--policies: 'default_brach' is neither a policy "
                                              ".toml file nor a built-in policy set (did you "
                                              "mean 'default_branch'?)"),
     (["run", "--policies", "missing.toml"], "--policies: 'missing.toml': no such file"),
     (["run", "--policies", "{dir}"], "--policies: '{dir}' is a directory"),
     (["run", "--policies", "{binary}"], "--policies: '{binary}' is not a UTF-8 text file"),
+    (["run", "--policies", "{deep}"], "--policies: '{deep}': invalid TOML: nested too deeply"),
+    (["run", "--policies", "{scenario}"], "{scenario}"),
     # output directories
     (["run", "--out", "{file}"], "--out: '{file}' is an existing file, not a directory"),
     (["run", "--out", "{file}/sub/dir"], "--out: cannot create '{file}/sub/dir': '{file}' is "
