@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import peakend as pe
 from peakend.experiment import BASE_METRICS, ResultsFileError
@@ -255,3 +257,40 @@ def test_values_three_dimensional(tmp_path):
 def test_errors_are_value_errors_for_old_callers(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         pe.load_results(tmp_path / "missing.npz")
+
+
+# ------------------------------------------------------------------ fuzzing the bytes
+GOOD = None
+
+
+def _good_bytes() -> bytes:
+    global GOOD
+    if GOOD is None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as d:
+            GOOD = write(Path(d) / "g.npz").read_bytes()
+    return GOOD
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_any_damage_is_a_results_file_error_or_a_good_load(data, tmp_path_factory):
+    raw = bytearray(_good_bytes())
+    kind = data.draw(st.sampled_from(["flip", "truncate", "append"]))
+    if kind == "flip":
+        for _ in range(data.draw(st.integers(1, 8))):
+            i = data.draw(st.integers(0, len(raw) - 1))
+            raw[i] ^= data.draw(st.integers(1, 255))
+    elif kind == "truncate":
+        raw = raw[: data.draw(st.integers(0, len(raw) - 1))]
+    else:
+        raw += data.draw(st.binary(min_size=1, max_size=64))
+    path = tmp_path_factory.mktemp("fuzz") / "f.npz"
+    path.write_bytes(bytes(raw))
+    try:
+        res = pe.load_results(path)
+    except ResultsFileError as exc:
+        assert str(path) in str(exc) and "\n" not in str(exc)
+    else:  # the damage missed everything that matters (e.g. a zip timestamp)
+        assert res.values.shape == (2, 4, 2, len(METRICS)) and res.seed == 7
