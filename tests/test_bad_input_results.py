@@ -294,3 +294,37 @@ def test_any_damage_is_a_results_file_error_or_a_good_load(data, tmp_path_factor
         assert str(path) in str(exc) and "\n" not in str(exc)
     else:  # the damage missed everything that matters (e.g. a zip timestamp)
         assert res.values.shape == (2, 4, 2, len(METRICS)) and res.seed == 7
+
+
+# ------------------------------------------------------------------ bad arguments to the tables
+def _res():
+    return pe.load_results(write(Path(__import__("tempfile").mkdtemp()) / "ok.npz"))
+
+
+API = [
+    (lambda r: r.summary(metrics=5), "metrics: expected a name or a list of names, got 5"),
+    (lambda r: r.summary(segments=[1]), "segments: expected a name or a list of names, got [1]"),
+    (lambda r: r.compare(metrics={"a": 1}), "metrics: expected a name or a list of names"),
+    (lambda r: r.summary("wait_maen"), "metric 'wait_maen' is not in these results (did you "
+                                       "mean 'wait_mean'"),
+    (lambda r: r.summary(segments="vipp"), "segment 'vipp' is not in these results (did you "
+                                           "mean 'vip'?)"),
+    (lambda r: r.compare("basline"), "policy 'basline' is not in these results (did you mean "
+                                     "'baseline'?)"),
+    (lambda r: r.get("cost", policy="aa"), "policy 'aa' is not in these results"),
+    (lambda r: r.pareto("peak_edn"), "(did you mean 'peak_end'"),
+    (lambda r: r.cost_per_point(segment="al"), "segment 'al' is not in these results (did you "
+                                               "mean 'all'?)"),
+    (lambda r: r.rankings(rules=["peak_end", "nope"]), "metric 'nope' is not in these results"),
+    (lambda r: r.compare(confidence=95), "confidence must be a number in (0, 1), got 95"),
+    (lambda r: r.summary(confidence="0.9"), "confidence must be a number in (0, 1), got '0.9'"),
+    (lambda r: r.rule_disagreement(confidence=0), "confidence must be a number in (0, 1), got 0"),
+    (lambda r: r.headline(confidence=1.0), "confidence must be a number in (0, 1), got 1.0"),
+]
+
+
+@pytest.mark.parametrize(("call", "message"), API, ids=[f"api{i}" for i in range(len(API))])
+def test_bad_table_argument_is_named(call, message):
+    with pytest.raises(ValueError) as info:
+        call(_res())
+    assert message in str(info.value)

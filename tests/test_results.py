@@ -132,7 +132,7 @@ def test_unknown_names_say_did_you_mean():
         res.compare("basline")
     with pytest.raises(ValueError, match=r"metric 'peak_edn' .*did you mean 'peak_end'"):
         res.pareto("peak_edn")
-    with pytest.raises(ValueError, match=r"confidence must be in \(0, 1\), got 1.5"):
+    with pytest.raises(ValueError, match=r"confidence must be a number in \(0, 1\), got 1.5"):
         res.summary(confidence=1.5)
 
 

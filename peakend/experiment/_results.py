@@ -198,10 +198,8 @@ class Results(ResultsTables):
     def _select(
         self, metrics: Sequence[str] | str | None, segments: Sequence[str] | str | None
     ) -> tuple[list[str], list[str]]:
-        if isinstance(metrics, str):
-            metrics = [metrics]
-        if isinstance(segments, str):
-            segments = [segments]
+        metrics = _names(metrics, "metrics")
+        segments = _names(segments, "segments")
         ms = [self.metric_name(m) for m in metrics] if metrics is not None else list(self.metrics)
         ss = list(segments) if segments is not None else list(self.segments)
         for s in ss:
@@ -351,6 +349,20 @@ class Results(ResultsTables):
                 and np.array_equal(self._values, other._values, equal_nan=True))
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def _names(value: Sequence[str] | str | None, what: str) -> list[str] | None:
+    """Return a name or a sequence of names as a list (None stays None), else raise."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Sequence) or (hasattr(value, "__iter__") and
+                                       not isinstance(value, Mapping)):
+        names = list(value)
+        if all(isinstance(n, str) for n in names):
+            return names
+    raise ValueError(f"{what}: expected a name or a list of names, got {value!r}")
 
 
 def load_results(path: str | os.PathLike[str]) -> Results:

@@ -98,7 +98,7 @@ def nanmean(x: np.ndarray, axis: int | None = None) -> Any:
 def summary_table(res: Results, metrics: Sequence[str] | str | None,
                   segments: Sequence[str] | str | None, confidence: float) -> pd.DataFrame:
     """See :meth:`Results.summary`."""
-    stats._check_confidence(confidence)
+    confidence = stats.check_confidence(confidence)
     ms, ss = res._select(metrics, segments)
     cols = _empty("summary")
     mi = [res.metrics.index(m) for m in ms]
@@ -122,7 +122,7 @@ def summary_table(res: Results, metrics: Sequence[str] | str | None,
 def compare_table(res: Results, baseline: str | None, metrics: Sequence[str] | str | None,
                   segments: Sequence[str] | str | None, confidence: float) -> pd.DataFrame:
     """See :meth:`Results.compare`."""
-    stats._check_confidence(confidence)
+    confidence = stats.check_confidence(confidence)
     b = res._baseline(baseline)
     ms, ss = res._select(metrics, segments)
     others = [p for p in range(len(res.policies)) if p != b]
@@ -165,7 +165,7 @@ def compare_table(res: Results, baseline: str | None, metrics: Sequence[str] | s
 def cost_per_point_table(res: Results, baseline: str | None, rule: str | None, segment: str,
                          confidence: float) -> pd.DataFrame:
     """See :meth:`Results.cost_per_point`."""
-    stats._check_confidence(confidence)
+    confidence = stats.check_confidence(confidence)
     b = res._baseline(baseline)
     rule = rule or res.headline_rule
     v = res.get(rule, segment)
@@ -242,7 +242,7 @@ def rankings_table(res: Results, segment: str, rules: Sequence[str] | None) -> p
 def rule_disagreement_table(res: Results, rule_a: str | None, rule_b: str | None, segment: str,
                             confidence: float) -> pd.DataFrame:
     """See :meth:`Results.rule_disagreement`."""
-    stats._check_confidence(confidence)
+    confidence = stats.check_confidence(confidence)
     first = rule_a or res.headline_rule
     if rule_b is not None:
         pairs = [(first, rule_b)]
@@ -274,7 +274,7 @@ def rule_disagreement_table(res: Results, rule_a: str | None, rule_b: str | None
 
 def headline_table(res: Results, confidence: float) -> pd.DataFrame:
     """See :meth:`Results.headline`."""
-    stats._check_confidence(confidence)
+    confidence = stats.check_confidence(confidence)
     rule = res.headline_rule
     cols = _empty("headline")
     for pol in res.policies:
