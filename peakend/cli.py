@@ -46,9 +46,6 @@ DEFAULT_SCENARIO = "default_branch"
 DEFAULT_RULES = ("peak_end", "mean", "integral", "end")  # = peakend.experiment.DEFAULT_RULES
 FORMATS = ("table", "csv", "json")
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
-#: Decimals of the printed comparison table, per column (every row alike).
-TEXT_DIGITS = {"remembered": 2, "half_width": 2, "difference": 2, "low": 2, "high": 2,
-               "wait_mean": 1, "abandonment_rate": 3, "cost": 0}
 
 
 class CliError(Exception):
@@ -478,7 +475,9 @@ def _write_outputs(results: Any, table: Any, out: Path) -> list[str]:
 
 def _print_report(results: Any, table: Any, args: argparse.Namespace) -> None:
     """Print the comparison table, then (text format only) the Pareto set and disagreements."""
-    _emit(table, args.format, digits=TEXT_DIGITS)
+    from peakend.experiment._table import COLUMN_DIGITS
+
+    _emit(table, args.format, digits=COLUMN_DIGITS)
     if args.format != "table":
         return
     if results.n_replications < 3:

@@ -329,12 +329,12 @@ class Results(ResultsTables):
                 f"seed {self.seed}; rules {', '.join(self.rules)}; peakend {self.version}")
 
     def __repr__(self) -> str:
-        from peakend.experiment._table import format_text
+        from peakend.experiment._table import COLUMN_DIGITS, format_text
 
         table = self.headline()
         table = table[table["segment"] == ALL].drop(columns="segment").reset_index(drop=True)
         return (self.describe() + "\n"
-                + format_text(table, digits={"cost": 0, "n_customers": 1}, title=False))
+                + format_text(table, digits=COLUMN_DIGITS, title=False))
 
     def _repr_html_(self) -> str:
         table = self.headline()

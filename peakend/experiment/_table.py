@@ -13,9 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["format_markdown", "format_text"]
+__all__ = ["COLUMN_DIGITS", "format_markdown", "format_text"]
 
 _P_COLUMNS = ("p_value", "p_holm", "p_a", "p_b")
+#: Decimals of the columns the command line and ``repr`` print (others: 2; p-values: 3).
+COLUMN_DIGITS = {"remembered": 2, "half_width": 2, "difference": 2, "low": 2, "high": 2,
+                 "wait_mean": 1, "abandonment_rate": 3, "cost": 0, "n_customers": 1}
 
 
 def _cell(value: Any, decimals: int, na_rep: str, p_column: bool) -> str:
