@@ -10,7 +10,6 @@ these; they hold the docstrings.
 from __future__ import annotations
 
 import itertools
-import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -89,10 +88,17 @@ def _empty(kind: str) -> dict[str, list[Any]]:
 
 
 def nanmean(x: np.ndarray, axis: int | None = None) -> Any:
-    """``np.nanmean`` without the "Mean of empty slice" warning (NaN where all are NaN)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(x, axis=axis)
+    """Mean of the finite values (NaN where there are none), without numpy's warnings.
+
+    The same values as :func:`peakend.stats.mean_ci` uses; no global warning
+    filter is touched (safe in threads).
+    """
+    arr = np.asarray(x, dtype=np.float64)
+    finite = np.isfinite(arr)
+    n = finite.sum(axis=axis)
+    total = np.where(finite, arr, 0.0).sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, total / np.maximum(n, 1), np.nan)[()]
 
 
 def summary_table(res: Results, metrics: Sequence[str] | str | None,
