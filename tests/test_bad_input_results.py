@@ -328,3 +328,13 @@ def test_bad_table_argument_is_named(call, message):
     with pytest.raises(ValueError) as info:
         call(_res())
     assert message in str(info.value)
+
+
+def test_saving_results_that_break_the_schema_names_the_key(tmp_path):
+    res = pe.experiment.Results(values(), policies=POLICIES, segments=SEGMENTS, metrics=METRICS,
+                                seed=-4, rules=("peak_end",), scenario={"name": "x"},
+                                policy_specs=metadata()["policy_specs"], version="0")
+    with pytest.raises(ValueError, match="cannot save these results: invalid metadata: seed: "
+                                         "Input should be greater than or equal to 0"):
+        res.save(tmp_path / "r.npz")
+    assert not list(tmp_path.iterdir())  # nothing written, not even a temporary file

@@ -114,6 +114,15 @@ def _first_error(exc: pydantic.ValidationError) -> str:
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 
 
+def validated(metadata: dict[str, Any]) -> ResultsMetadata:
+    """Validate metadata about to be saved; a ValueError naming the key if it breaks the schema."""
+    try:
+        return ResultsMetadata.model_validate(metadata)
+    except pydantic.ValidationError as exc:
+        raise ValueError(f"cannot save these results: invalid metadata: {_first_error(exc)}"
+                         ) from None
+
+
 def write_results_file(path: Path, values: np.ndarray, metadata: ResultsMetadata) -> Path:
     """Write ``values`` and ``metadata`` atomically to ``path`` (``.npz`` appended if missing)."""
     target = Path(path)

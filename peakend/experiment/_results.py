@@ -18,8 +18,8 @@ from peakend.experiment._metadata import (
     RESULTS_FORMAT,
     RESULTS_SCHEMA_VERSION,
     ResultsFileError,
-    ResultsMetadata,
     read_results_file,
+    validated,
     write_results_file,
 )
 
@@ -267,8 +267,7 @@ class Results(ResultsTables):
         pathlib.Path
             The file written.
         """
-        meta = ResultsMetadata.model_validate(self.metadata())
-        return write_results_file(Path(path), self._values, meta)
+        return write_results_file(Path(path), self._values, validated(self.metadata()))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Results:
