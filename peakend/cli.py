@@ -167,6 +167,15 @@ def _status(args: argparse.Namespace, text: str) -> None:
 
 
 # --------------------------------------------------------------------------- checks
+def _exists(path: Path, option: str) -> bool:
+    """``path.exists()``, with an OSError (e.g. a name too long) reported naming the option."""
+    try:
+        return path.exists()
+    except OSError as exc:
+        raise CliError(f"{option}: unusable path {str(path)[:80]!r}: "
+                       f"{exc.strerror or exc}") from None
+
+
 def _writable_dir(value: str, option: str) -> Path:
     """Check that ``value`` is, or can be made, a writable directory; raise CliError naming it."""
     if not value.strip():
@@ -174,10 +183,10 @@ def _writable_dir(value: str, option: str) -> Path:
     if "\x00" in value:
         raise CliError(f"{option}: a path cannot contain a NUL character")
     path = Path(value)
-    if path.exists() and not path.is_dir():
+    if _exists(path, option) and not path.is_dir():
         raise CliError(f"{option}: {value!r} is an existing file, not a directory")
     probe = path
-    while not probe.exists():
+    while not _exists(probe, option):
         if probe.parent == probe:
             break
         probe = probe.parent
@@ -201,7 +210,7 @@ def _load_scenario(arg: str) -> Any:
         raise CliError("scenario: a file name cannot contain a NUL character")
     path = Path(arg)
     if arg not in names:
-        if not path.exists():
+        if not _exists(path, "scenario"):
             if path.suffix or os.sep in arg:
                 raise CliError(f"scenario {arg!r}: no such file")
             raise CliError(f"scenario {arg!r} is neither a built-in scenario{_suggest(arg, names)}"
@@ -232,7 +241,7 @@ def _load_policies(args: argparse.Namespace, scenario: Any) -> Any:
         raise CliError("--policies: a file name cannot contain a NUL character")
     sets = builtin_policy_sets()
     path = Path(arg)
-    if arg not in sets and not path.exists():
+    if arg not in sets and not _exists(path, "--policies"):
         if path.suffix or os.sep in arg:
             raise CliError(f"--policies: {arg!r}: no such file")
         raise CliError(f"--policies: {arg!r} is neither a policy .toml file nor a built-in "

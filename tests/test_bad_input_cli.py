@@ -99,6 +99,8 @@ CASES = [
                                          "a file"),
     (["run", "--out", "/proc/peakend-test-out"], "--out: cannot create a directory in '/proc'"),
     (["run", "--out", ""], "--out: must name a directory, got an empty string"),
+    (["run", "--out", "o" * 300], "--out: unusable path 'ooo"),
+    (["run", "s" * 300 + ".toml"], "scenario: unusable path 'sss"),
     (["run", "--checkpoint", "{file}"], "--checkpoint: '{file}' is an existing file"),
     (["run", "--out", "a\x00b"], "--out: a path cannot contain a NUL character"),
     (["run", "x\x00.toml"], "scenario: a file name cannot contain a NUL character"),
