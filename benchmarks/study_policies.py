@@ -36,14 +36,18 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 import peakend as pe
 from peakend import plots, stats
-from peakend.experiment import Policy, Table
+from peakend.experiment import Policy
+from peakend.experiment._table import format_markdown, format_text
 
 TELLERS = (3, 4, 5, 6)
 WINDOWS = ("dedicated", "flexible", "priority", "shared")
 BASELINE = "4_dedicated"
+#: Decimals per column of the printed table (the same in every row).
+DIGITS = {"wait_mean": 1, "vip_wait_mean": 1, "abandonment_rate": 3, "cost": 0}
 
 
 def window_changes(general: int, window: str) -> dict[str, Any]:
@@ -72,38 +76,39 @@ def study_policies() -> list[Policy]:
     return out
 
 
-def study_table(res: pe.Results) -> Table:
+def study_table(res: pe.Results) -> pd.DataFrame:
     """One row per policy: remembered value per segment, waits, cost, difference, Pareto."""
     rule = res.headline_rule
     cmp = res.compare(BASELINE, rule, "all")
     par = res.pareto(rule)
     efficient = dict(zip(par["policy"], par["efficient"], strict=True))
     cols: dict[str, list[Any]] = {k: [] for k in (
-        "policy", "remembered", "+/-", "vs_baseline", "low", "high", "vip", "gold",
-        "ordinary", "wait_min", "vip_wait_min", "abandon_%", "cost/day", "pareto")}
+        "policy", "remembered", "half_width", "difference", "low", "high", "vip", "gold",
+        "ordinary", "wait_mean", "vip_wait_mean", "abandonment_rate", "cost", "pareto")}
     for pol in res.policies:
         ci = stats.mean_ci(res.get(rule, "all", pol))
         cols["policy"].append(pol)
         cols["remembered"].append(float(ci.mean))
-        cols["+/-"].append(float(ci.half_width))
+        cols["half_width"].append(float(ci.half_width))
         if pol == BASELINE:
             d = lo = hi = float("nan")
         else:
-            row = next(r for r in cmp.rows() if r["policy"] == pol)
+            row = cmp[cmp["policy"] == pol].iloc[0]
             d, lo, hi = row["difference"], row["low"], row["high"]
-        cols["vs_baseline"].append(d)
+        cols["difference"].append(d)
         cols["low"].append(lo)
         cols["high"].append(hi)
         for seg in ("vip", "gold", "ordinary"):
             cols[seg].append(float(np.nanmean(res.get(rule, seg, pol))))
-        cols["wait_min"].append(float(np.nanmean(res.get("wait_mean", "all", pol))))
-        cols["vip_wait_min"].append(float(np.nanmean(res.get("wait_mean", "vip", pol))))
-        cols["abandon_%"].append(100 * float(np.nanmean(res.get("abandonment_rate", "all", pol))))
-        cols["cost/day"].append(float(np.nanmean(res.get("cost", "all", pol))))
-        cols["pareto"].append("yes" if efficient[pol] else "")
-    return Table({k: np.asarray(v) for k, v in cols.items()},
-                 title=f"default_branch, {res.n_replications} replications, seed {res.seed}: "
-                 f"remembered value ({rule}, affect points) with 95% CI")
+        cols["wait_mean"].append(float(np.nanmean(res.get("wait_mean", "all", pol))))
+        cols["vip_wait_mean"].append(float(np.nanmean(res.get("wait_mean", "vip", pol))))
+        cols["abandonment_rate"].append(float(np.nanmean(res.get("abandonment_rate", "all", pol))))
+        cols["cost"].append(float(np.nanmean(res.get("cost", "all", pol))))
+        cols["pareto"].append(bool(efficient[pol]))
+    table = pd.DataFrame(cols)
+    table.attrs["title"] = (f"default_branch, {res.n_replications} replications, seed "
+                            f"{res.seed}: remembered value ({rule}, affect points) with 95% CI")
+    return table
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -123,9 +128,9 @@ def main(argv: list[str] | None = None) -> None:
                  progress=False)
     elapsed = time.perf_counter() - t0
     table = study_table(res)
-    print(table.to_text(digits=2, na_rep="-"))
+    print(format_text(table, digits=DIGITS))
     dis = res.rule_disagreement("peak_end", "integral")
-    strong = dis.select(dis["both_significant"]) if len(dis) else dis
+    strong = dis[dis["both_significant"]]
     print(f"\npeak_end vs integral: {len(dis)} policy pairs ordered oppositely, "
           f"{len(strong)} of them significant under both rules")
     print(f"{len(policies)} policies x {reps} replications in {elapsed:.1f} s "
@@ -134,8 +139,8 @@ def main(argv: list[str] | None = None) -> None:
     args.figures.mkdir(parents=True, exist_ok=True)
     stem = "study_policies" + ("_quick" if args.quick else "")
     (args.out / f"{stem}.txt").write_text(
-        f"{table.title}\n\n{table.to_markdown(digits=2, na_rep='-')}\n", encoding="utf-8")
-    table.to_csv(args.out / f"{stem}.csv")
+        f"{table.attrs['title']}\n\n{format_markdown(table, digits=DIGITS)}\n", encoding="utf-8")
+    table.to_csv(args.out / f"{stem}.csv", index=False)
     res.save(args.out / f"{stem}.npz")
     par = res.pareto()
     err = [float(stats.mean_ci(res.get(res.headline_rule, "all", p)).half_width)
@@ -146,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     fig.savefig(args.figures / f"{stem}_pareto.png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     cmp = res.compare(BASELINE, res.headline_rule, ["all", "vip", "ordinary"])
-    ax = plots.policy_comparison({c: cmp[c] for c in cmp.columns}, baseline=BASELINE)
+    ax = plots.policy_comparison(cmp, baseline=BASELINE)
     fig = ax.get_figure(root=True)
     assert fig is not None
     fig.savefig(args.figures / f"{stem}_compare.png", dpi=100, bbox_inches="tight")

@@ -40,6 +40,7 @@ __all__ = [
     "NOTE_ZERO_VARIANCE",
     "Interval",
     "PairedDifference",
+    "check_confidence",
     "holm",
     "mean_ci",
     "paired_difference",
@@ -62,9 +63,31 @@ def _scipy_stats() -> Any:
     return stats
 
 
-def _check_confidence(confidence: float) -> None:
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+def check_confidence(confidence: float) -> float:
+    """Check a confidence level and return it as a float.
+
+    Parameters
+    ----------
+    confidence : float
+        Confidence level, strictly between 0 and 1 (e.g. 0.95).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If it is not a real number in (0, 1) (a bool, a string or NaN included).
+    """
+    ok = isinstance(confidence, (int, float, np.integer, np.floating)) and not isinstance(
+        confidence, (bool, np.bool_))
+    if not ok or not 0.0 < float(confidence) < 1.0:
+        raise ValueError(f"confidence must be a number in (0, 1), got {confidence!r}")
+    return float(confidence)
+
+
+_check_confidence = check_confidence
 
 
 @dataclass(frozen=True)

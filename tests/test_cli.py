@@ -96,8 +96,12 @@ def test_bad_scenario_file_is_one_line(tmp_path, capsys):
 
 
 def test_debug_shows_the_exception(tmp_path):
-    with pytest.raises(FileNotFoundError):
+    from peakend.cli import CliError
+
+    with pytest.raises(CliError, match="no_such_scenario"):
         main(["run", "no_such_scenario", "--debug"])
+    with pytest.raises(pe.experiment.ResultsFileError, match="does not exist"):
+        main(["show", str(tmp_path / "missing.npz"), "--debug"])
 
 
 def test_usage_errors_exit_2(capsys):
@@ -191,3 +195,130 @@ def test_show_saved_results(tmp_path, capsys):
     assert (tmp_path / "b" / "comparison.png").is_file()
     assert main(["show", str(tmp_path / "missing.npz")]) == 2
     assert "does not exist" in one_line_error(capsys)
+
+
+# --------------------------------------------------------------------------- tables and formats
+@pytest.fixture(scope="module")
+def two_policies(tmp_path_factory):
+    out = tmp_path_factory.mktemp("two")
+    pol = out / "p.toml"
+    pol.write_text("[baseline]\n[display]\nchanges.hall.wait_display = true\n"
+                   "[gift]\nchanges.segments.gold.farewell.enabled = true\n")
+    assert main(["run", "-n", "4", "--workers", "1", "--no-progress", "--policies", str(pol),
+                 "--out", str(out / "a")]) == 0
+    return out / "a"
+
+
+def test_files_have_typeable_columns_and_the_full_disagreement_list(two_policies):
+    import pandas as pd
+
+    res = pe.load_results(two_policies / "results.npz")
+    comparison = pd.read_csv(two_policies / "comparison.csv")
+    assert list(comparison.columns) == [
+        "policy", "segment", "remembered", "half_width", "difference", "low", "high",
+        "significant", "wait_mean", "abandonment_rate", "cost"]
+    assert len(comparison) == len(res.policies) * len(res.segments)
+    assert comparison["difference"][comparison["policy"] == "baseline"].isna().all()
+    cmp = res.compare(res.policies[0], res.headline_rule)
+    merged = comparison.merge(cmp, on=["policy", "segment"], suffixes=("", "_cmp"))
+    assert (merged["significant"].astype(bool) == merged["significant_cmp"]).all()
+    dis = pd.read_csv(two_policies / "rule_disagreement.csv")
+    assert list(dis.columns) == list(res.rule_disagreement().columns)
+    assert len(dis) == len(res.rule_disagreement())  # all pairs, not only the significant ones
+    pareto = pd.read_csv(two_policies / "pareto.csv")
+    assert set(pareto["policy"]) == set(res.policies)
+
+
+def test_text_table_has_one_format_per_column(two_policies, capsys):
+    assert main(["show", str(two_policies / "results.npz")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    head = lines[2].split()
+    assert head[:3] == ["policy", "segment", "remembered"]
+    rows = [ln.split() for ln in lines[3:] if ln.strip() and not ln.startswith(("Pareto", "Mem"))]
+    rows = [r for r in rows if len(r) == len(head)]
+    assert len(rows) == 3 * 4
+    for j, name in enumerate(head):
+        cells = [r[j] for r in rows if r[j] not in ("-", "yes", "no")]
+        if name in ("remembered", "half_width", "difference", "low", "high"):
+            assert cells and all(len(c.split(".")[1]) == 2 for c in cells), (name, cells)
+        if name == "abandonment_rate":
+            assert all(len(c.split(".")[1]) == 3 for c in cells), cells
+        if name == "cost":
+            assert all("." not in c for c in cells), cells
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_format_prints_only_the_table(two_policies, capsys, fmt):
+    import io
+
+    import pandas as pd
+
+    assert main(["show", str(two_policies / "results.npz"), "--format", fmt]) == 0
+    captured = capsys.readouterr()
+    text = captured.out
+    frame = pd.read_csv(io.StringIO(text)) if fmt == "csv" else pd.read_json(io.StringIO(text))
+    expected = pd.read_csv(two_policies / "comparison.csv")
+    assert list(frame.columns) == list(expected.columns) and len(frame) == len(expected)
+    np.testing.assert_allclose(frame["remembered"], expected["remembered"], rtol=1e-12)
+    assert "Results: 3 policies" in captured.err and "Pareto" not in text
+
+
+def test_scenarios_as_csv(capsys):
+    assert main(["scenarios", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "name,description,policy_set"
+    assert any(ln.startswith("default_branch,") and ln.endswith(",True") for ln in lines)
+
+
+def test_closed_day_gives_a_table_with_a_footnote(tmp_path, capsys):
+    pol = tmp_path / "p.toml"
+    pol.write_text('[baseline]\n[closed]\nchanges.arrivals.profile = [{ start = "09:00", '
+                   'rate = 0 }]\n')
+    assert main(["run", "-n", "3", "-w", "1", "--no-progress", "--policies", str(pol),
+                 "--out", str(tmp_path / "o")]) == 0
+    captured = capsys.readouterr()
+    assert "no customers in any replication for closed (every segment)" in captured.out
+    assert "NaN" not in captured.err and "Warning" not in captured.err
+    res = pe.load_results(tmp_path / "o" / "results.npz")
+    assert np.all(res.get("n_customers", "all", "closed") == 0)
+    assert (tmp_path / "o" / "pareto.png").is_file()  # the baseline's point is still drawn
+
+
+def test_report_option_writes_report_html(tmp_path, capsys, monkeypatch):
+    import sys
+    import types
+
+    fake = types.ModuleType("peakend.report")
+    seen = []
+
+    def write_report(results, path, **kwargs):
+        Path(path).write_text("<html>report</html>")
+        seen.append(results)
+        return Path(path)
+
+    fake.write_report = write_report
+    monkeypatch.setitem(sys.modules, "peakend.report", fake)
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: object())
+    assert main(["run", "-n", "3", "-w", "1", "--no-progress", "--report",
+                 "--out", str(tmp_path / "o")]) == 0
+    assert (tmp_path / "o" / "report.html").read_text() == "<html>report</html>"
+    assert seen and seen[0] == pe.load_results(tmp_path / "o" / "results.npz")
+    assert "report.html" in capsys.readouterr().out
+
+
+def test_validate_accepts_an_empty_baseline_table(tmp_path, capsys):
+    pol = tmp_path / "p.toml"
+    pol.write_text("[baseline]\n[display]\nchanges.hall.wait_display = true\n")
+    assert main(["validate", str(pol)]) == 0
+    assert "valid policy file (2 policies" in capsys.readouterr().out
+
+
+def test_too_few_replications_for_an_interval_are_explained(tmp_path, capsys):
+    pol = tmp_path / "p.toml"
+    pol.write_text("[baseline]\n[display]\nchanges.hall.wait_display = true\n")
+    assert main(["run", "-n", "2", "-w", "1", "--no-progress", "--policies", str(pol),
+                 "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert "with 2 replication(s) no interval or test is computed (it needs at least 3)" in out
+    rows = [ln.split() for ln in out.splitlines() if ln.startswith("display ")]
+    assert rows and all(r[7] == "-" for r in rows)  # significant: no test, not "no"

@@ -187,3 +187,17 @@ def test_paired_difference_agrees_with_scipy(a, shift):
         ref = sps.ttest_rel(a, b)
         assert d.p_value == pytest.approx(ref.pvalue, rel=1e-6, abs=1e-12)
         assert d.low <= d.mean <= d.high
+
+
+@pytest.mark.parametrize("bad", [0, 1, 0.0, 1.0, -0.5, 1.5, float("nan"), float("inf"), True,
+                                 "0.95", None, [0.9]])
+def test_bad_confidence_is_refused_naming_it(bad):
+    with pytest.raises(ValueError, match=r"confidence must be a number in \(0, 1\), got"):
+        stats.mean_ci(np.arange(5.0), confidence=bad)
+    with pytest.raises(ValueError, match=r"confidence must be a number in \(0, 1\)"):
+        stats.paired_difference(np.arange(5.0), np.zeros(5), confidence=bad)
+
+
+def test_check_confidence_returns_a_float():
+    assert stats.check_confidence(np.float32(0.9)) == pytest.approx(0.9)
+    assert type(stats.check_confidence(np.float64(0.95))) is float

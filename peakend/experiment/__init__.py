@@ -32,9 +32,8 @@ from peakend.experiment._policy import (
     deep_merge,
     load_policies,
 )
-from peakend.experiment._results import TIDY_COLUMNS, Results, load_results
+from peakend.experiment._results import TIDY_COLUMNS, Results, ResultsFileError, load_results
 from peakend.experiment._run import run
-from peakend.experiment._table import Table
 from peakend.experiment._tasks import DEFAULT_RULES, replication_seed, simulate_replication
 
 __all__ = [
@@ -49,7 +48,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "Results",
-    "Table",
+    "ResultsFileError",
     "builtin_policy_sets",
     "deep_merge",
     "load_policies",

@@ -64,9 +64,6 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
 }
 
 
-_BASE_INDEX = {name: i for i, name in enumerate(BASE_METRICS)}
-
-
 def remembered_metric(label: str) -> str:
     """Metric name of the remembered value under a memory rule label."""
     return f"remembered[{label}]"
