@@ -26,7 +26,6 @@ import os
 import sys
 import tempfile
 import time
-import tomllib
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -248,12 +247,12 @@ def _load_policies(args: argparse.Namespace, scenario: Any) -> Any:
                        f"policy set{_suggest(arg, sets)}; built-in: {', '.join(sets) or 'none'}")
     if path.exists() and not path.is_file():
         raise CliError(f"--policies: {arg!r} is a directory, not a policy .toml file")
+    from peakend.config import ConfigError
+
     try:
         return load_policies(arg, scenario)
-    except UnicodeDecodeError as exc:
-        raise CliError(f"--policies: {arg!r} is not a UTF-8 text file ({exc.reason})") from None
-    except RecursionError:
-        raise CliError(f"--policies: {arg!r}: invalid TOML: nested too deeply") from None
+    except ConfigError as exc:
+        raise CliError(f"--policies: {exc}") from None
 
 
 def _check_rules(text: str) -> list[str]:
@@ -317,68 +316,33 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _is_policy_file(data: dict[str, Any]) -> bool:
-    """Whether a parsed TOML file is a policy file: every top-level entry a policy table.
-
-    A policy table has only ``description``, ``changes`` and ``compose`` (an empty
-    ``[baseline]`` counts); a file whose tables are all empty and named like
-    scenario fields (``[hall]``) is taken for a scenario.
-    """
-    from peakend.config import Scenario
-    from peakend.experiment._policy import POLICY_FILE_KEYS
-
-    if not data or not all(isinstance(v, dict) and set(v) <= POLICY_FILE_KEYS
-                           for v in data.values()):
-        return False
-    return any(v for v in data.values()) or not set(data) <= set(Scenario.model_fields)
-
-
 def _cmd_validate(args: argparse.Namespace) -> int:
-    import pydantic
-
     import peakend as pe
-    from peakend.experiment import PolicyError, load_policies
+    from peakend.config import ConfigError, check_file
+    from peakend.experiment import load_policies
 
     path = Path(args.file)
     if not path.is_file():
         what = "is not a file" if path.exists() else "does not exist"
         raise CliError(f"validate: {str(path)!r} {what}")
+    base = _load_scenario(args.scenario or DEFAULT_SCENARIO)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise CliError(f"{path}: not a UTF-8 text file ({exc.reason})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise CliError(f"{path}: invalid TOML: {exc}") from exc
-    except RecursionError:
-        raise CliError(f"{path}: invalid TOML: nested too deeply") from None
-    if _is_policy_file(data):
-        base = _load_scenario(args.scenario or DEFAULT_SCENARIO)
-        try:
-            policies = load_policies(path)
-        except PolicyError as exc:
-            raise CliError(str(exc)) from exc
-        problems = []
-        for p in policies:
-            try:
-                p.apply(base)
-            except PolicyError as exc:
-                problems.append(str(exc))
-        if problems:
-            for line in problems:
-                print(f"{path}: {line}", file=sys.stderr)
-            return EXIT_ERROR
+        kind = check_file(path, base)
+    except ConfigError as exc:
+        if not exc.problems:
+            raise CliError(str(exc)) from None
+        for line in exc.problems:
+            print(f"{path}: {line}", file=sys.stderr)
+        if exc.n_problems > len(exc.problems):
+            print(f"{path}: ... and {exc.n_problems - len(exc.problems):,} more",
+                  file=sys.stderr)
+        return EXIT_ERROR
+    if kind == "policies":
+        policies = load_policies(path, base)
         print(f"{path}: valid policy file ({len(policies)} policies, checked against "
               f"scenario {base.name!r}): {', '.join(p.name for p in policies)}")
         return EXIT_OK
-    try:
-        scenario = pe.load_scenario(path)
-    except pydantic.ValidationError as exc:
-        from peakend.experiment._policy import validation_messages
-
-        for line in validation_messages(exc):
-            print(f"{path}: {line}", file=sys.stderr)
-        return EXIT_ERROR
-    print(f"{path}: valid scenario {scenario.name!r}")
+    print(f"{path}: valid scenario {pe.load_scenario(path).name!r}")
     return EXIT_OK
 
 

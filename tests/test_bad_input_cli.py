@@ -90,8 +90,8 @@ CASES = [
                                              "mean 'default_branch'?)"),
     (["run", "--policies", "missing.toml"], "--policies: 'missing.toml': no such file"),
     (["run", "--policies", "{dir}"], "--policies: '{dir}' is a directory"),
-    (["run", "--policies", "{binary}"], "--policies: '{binary}' is not a UTF-8 text file"),
-    (["run", "--policies", "{deep}"], "--policies: '{deep}': invalid TOML: nested too deeply"),
+    (["run", "--policies", "{binary}"], "--policies: {binary}: policy file is UTF-16 encoded; save it as UTF-8"),
+    (["run", "--policies", "{deep}"], "--policies: {deep}: invalid policy file: tables or lists nested more than 32 levels"),
     (["run", "--policies", "{scenario}"], "{scenario}"),
     # output directories
     (["run", "--out", "{file}"], "--out: '{file}' is an existing file, not a directory"),
@@ -120,8 +120,8 @@ CASES = [
     (["show", "{binary}"], "is not a peakend results file: it is not an .npz archive"),
     (["show", "{tmp}/missing.npz", "--out", "{file}"], "--out: '{file}' is an existing file"),
     # validate
-    (["validate", "{binary}"], "not a UTF-8 text file"),
-    (["validate", "{deep}"], "{deep}: invalid TOML: nested too deeply"),
+    (["validate", "{binary}"], "{binary}: file is UTF-16 encoded; save it as UTF-8"),
+    (["validate", "{deep}"], "{deep}: invalid file: tables or lists nested more than 32"),
     (["validate", "{broken}"], "{broken}: invalid TOML"),
     (["validate", "{pol}", "--scenario", "defaul_branch"], "(did you mean 'default_branch'?)"),
 ]

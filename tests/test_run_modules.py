@@ -11,10 +11,11 @@ from peakend._version import __version__
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENT = ROOT / "peakend" / "experiment"
 
-#: peakend.experiment's public names in 0.1 (before the split): all must stay.
+#: peakend.experiment's public names in 0.1 (before the split): all must stay, except
+#: ``Table``, which pandas DataFrames replaced on purpose (see the CHANGELOG).
 NAMES_0_1 = [
     "ALL", "BASE_METRICS", "DEFAULT_RULES", "METRIC_DESCRIPTIONS", "TIDY_COLUMNS",
-    "CheckpointError", "Policy", "PolicyError", "Results", "Table", "builtin_policy_sets",
+    "CheckpointError", "Policy", "PolicyError", "Results", "builtin_policy_sets",
     "deep_merge", "load_policies", "load_results", "metric_names", "replication_seed", "run",
     "simulate_replication", "survey_metric_names",
 ]
