@@ -239,6 +239,8 @@ def test_shipped_log_counts(shipped_rows):
     # waits are the recorded queue times
     served = log["service_start"].notna()
     waits = (log["service_start"] - log["arrival"])[served].to_numpy() * 60
-    assert np.allclose(np.sort(waits), np.sort([int(r["q_time"]) for r in kept if r["outcome"] == "AGENT"]))
+    assert np.allclose(
+        np.sort(waits), np.sort([int(r["q_time"]) for r in kept if r["outcome"] == "AGENT"])
+    )
     assert "Brown" in log.attrs["source"] and "SEELab" in pe.datasets.ATTRIBUTION
     pe.calibrate.read_log(log)

@@ -1,6 +1,45 @@
-"""Calibrate a scenario from a visit log, and back-test it on held-out days."""
+"""Calibrate a scenario from a visit log, and back-test it on held-out days.
 
-from peakend.calibrate._fit import DurationFit, fit_duration, fit_families, kaplan_meier
+See ``docs/how-to/calibrate.md`` (how) and ``docs/background/calibration.md`` (the
+methods, their sources and limits).
+"""
+
+from peakend.calibrate._backtest import BACKTEST_COLUMNS, METRICS, backtest, plot_backtest
+from peakend.calibrate._calibrate import (
+    MODEL_FAMILIES,
+    Calibration,
+    day_types,
+    from_log,
+    staffing_table,
+)
+from peakend.calibrate._fit import (
+    FAMILIES,
+    DurationFit,
+    fit_duration,
+    fit_families,
+    kaplan_meier,
+    poisson_interval,
+    wilson_interval,
+)
 from peakend.calibrate._log import LOG_COLUMNS, read_log
 
-__all__ = ["LOG_COLUMNS", "DurationFit", "fit_duration", "fit_families", "kaplan_meier", "read_log"]
+__all__ = [
+    "BACKTEST_COLUMNS",
+    "FAMILIES",
+    "LOG_COLUMNS",
+    "METRICS",
+    "MODEL_FAMILIES",
+    "Calibration",
+    "DurationFit",
+    "backtest",
+    "day_types",
+    "fit_duration",
+    "fit_families",
+    "from_log",
+    "kaplan_meier",
+    "plot_backtest",
+    "poisson_interval",
+    "read_log",
+    "staffing_table",
+    "wilson_interval",
+]

@@ -1,4 +1,4 @@
-"""Visit logs: read, map columns, convert times and validate, naming the column and rows at fault."""
+"""Visit logs: read, map columns, convert times and validate (naming the column and rows)."""
 
 from __future__ import annotations
 
@@ -59,20 +59,30 @@ def _days(values: pd.Series, index: pd.Index) -> pd.Series:
         days = values
     else:
         days = pd.to_datetime(values, errors="coerce")
-        _fail("day", "must be a date (datetime, date or text like 1999-02-01)", days.isna().to_numpy(), index)
+        _fail(
+            "day",
+            "must be a date (datetime, date or text like 1999-02-01)",
+            days.isna().to_numpy(),
+            index,
+        )
     if getattr(days.dt, "tz", None) is not None:
         days = days.dt.tz_localize(None)
     return days.dt.normalize().astype("datetime64[ns]")
 
 
 def _minutes(values: pd.Series, days: pd.Series, column: str, index: pd.Index) -> np.ndarray:
-    """Times as minutes since midnight of ``days``; datetimes are converted."""
+    """Convert times to minutes since midnight of ``days``; datetimes are converted."""
     if pd.api.types.is_datetime64_any_dtype(values):
         v = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) is not None else values
         delta = v.astype("datetime64[ns]") - days
         return (delta.dt.total_seconds() / 60.0).to_numpy(dtype=float)
     if pd.api.types.is_bool_dtype(values):
-        _fail(column, "must be minutes (numbers) or datetimes, got booleans", np.ones(len(values), bool), index)
+        _fail(
+            column,
+            "must be minutes (numbers) or datetimes, got booleans",
+            np.ones(len(values), bool),
+            index,
+        )
     if values.dtype == object or pd.api.types.is_string_dtype(values):
         num = pd.to_numeric(values, errors="coerce")
         bad = num.isna().to_numpy() & values.notna().to_numpy()
@@ -205,7 +215,12 @@ def read_log(
     _fail("service_start", "missing for a visit with a service_end", ~served & ~np.isnan(e), index)
     _fail("service_end", "before service_start", served & (e < s), index)
     _fail("service_start", "before arrival", served & (s < arrival), index)
-    _fail("left", "set for a visit that was served (service_start also set)", served & ~np.isnan(left), index)
+    _fail(
+        "left",
+        "set for a visit that was served (service_start also set)",
+        served & ~np.isnan(left),
+        index,
+    )
     _fail("left", "before arrival", ~np.isnan(left) & (left < arrival), index)
     _fail(
         "left",
