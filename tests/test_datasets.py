@@ -137,7 +137,7 @@ def test_small_file_in_the_original_format(tmp_path):
     assert by.loc[2, "server"] == "MICHAL"
     assert by.loc[3, "segment"] == "regular"
     assert by.loc[3, "left"] - by.loc[3, "arrival"] == pytest.approx(1.5)
-    assert np.isnan(by.loc[3, "service_start"]) and by.loc[3, "server"] is None
+    assert np.isnan(by.loc[3, "service_start"]) and pd.isna(by.loc[3, "server"])
     # midnight: times continue above 1440 minutes of the call's day
     assert by.loc[6, "arrival"] == pytest.approx(1440 + 5 / 60)
     assert by.loc[6, "service_end"] == pytest.approx(1440 + 85 / 60)

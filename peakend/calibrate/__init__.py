@@ -21,6 +21,7 @@ from peakend.calibrate._fit import (
     poisson_interval,
     wilson_interval,
 )
+from peakend.calibrate._journeys import log_from_journeys
 from peakend.calibrate._log import LOG_COLUMNS, read_log
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "fit_families",
     "from_log",
     "kaplan_meier",
+    "log_from_journeys",
     "plot_backtest",
     "poisson_interval",
     "read_log",

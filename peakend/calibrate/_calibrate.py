@@ -85,7 +85,7 @@ def staffing_table(
     -------
     pandas.DataFrame
         One row per day and interval: ``day``, ``start`` (minutes), ``distinct``
-        (servers with any service overlapping the interval), ``busy`` (service
+        (servers who start a service in the interval), ``busy`` (service
         minutes in the interval over its length: the mean number serving),
         ``servers`` (whole servers for the model).
     """
@@ -98,7 +98,9 @@ def staffing_table(
         names = part["server"].to_numpy()
         lo, hi = grid[:-1], grid[1:]
         overlap = np.clip(np.minimum(e[:, None], hi) - np.maximum(s[:, None], lo), 0, None)
-        touches = (s[:, None] < hi) & (e[:, None] > lo) | ((s[:, None] >= lo) & (s[:, None] < hi))
+        # a server counts in an interval if it starts a service there: one going off duty
+        # finishes the service in hand but starts no other
+        touches = (s[:, None] >= lo) & (s[:, None] < hi)
         busy = overlap.sum(axis=0) / width
         for j in range(lo.size):
             distinct = len(set(names[touches[:, j]]))
@@ -232,7 +234,9 @@ def from_log(
     hours: tuple[float, float] | None = None,
     weekend_days: Sequence[int] | None = None,
     staffing: Literal["distinct"] | pd.DataFrame | int = "distinct",
-    availability: float = 1.0,
+    availability: float | Literal["fit"] = 1.0,
+    fit_replications: int = 4,
+    seed: int = 0,
     min_service: float = 10 / 60,
     service_families: Sequence[str] = MODEL_FAMILIES,
     patience_families: Sequence[str] = MODEL_FAMILIES,
@@ -261,15 +265,22 @@ def from_log(
         Weekend days (Monday = 0) for ``day_type="weekday"``; None: the log's
         ``attrs["weekend_days"]`` if set, else (5, 6).
     staffing : "distinct", DataFrame or int, default "distinct"
-        Servers per interval: ``"distinct"`` counts the distinct servers with a
-        service in the interval, averaged over the days of the type and
+        Servers per interval: ``"distinct"`` counts the distinct servers who start
+        a service in the interval, averaged over the days of the type and
         multiplied by ``availability``; a DataFrame with columns ``start``
         (minutes since midnight) and ``servers`` (and optionally ``day_type``);
         an int: that many all day.
-    availability : float, default 1.0
+    availability : float or "fit", default 1.0
         Share of the inferred servers counted as available, (0, 1] (a stand-in
         for shrinkage: breaks, after-call work), applied before rounding to whole
-        servers.
+        servers. ``"fit"``: chosen in (0.2, 1] by bisection so that simulating the
+        calibration days (their own volumes and staffing) reproduces their
+        observed share of abandonment (``estimates["availability_fit"]``); only
+        with ``staffing="distinct"``.
+    fit_replications : int, default 4
+        Replications per step of the availability fit.
+    seed : int, default 0
+        Seed of the availability fit's simulations.
     min_service : float, default 1/6
         Service times shorter than this (minutes) are left out of the service
         fits (data errors such as 2-second "services"); their count is reported.
@@ -307,6 +318,14 @@ def from_log(
     reported for comparison only: it is biased low. See
     ``docs/background/calibration.md``.
     """
+    fit_availability = isinstance(availability, str)
+    if fit_availability and availability != "fit":
+        raise ValueError(f"availability: must be in (0, 1] or 'fit', got {availability!r}")
+    if fit_availability and not (isinstance(staffing, str) and staffing == "distinct"):
+        raise ValueError(
+            "availability: 'fit' needs staffing='distinct' (servers inferred from the log)"
+        )
+    availability = 1.0 if fit_availability else availability
     _check_args(interval, hours, availability, level, min_service)
     frame = read_log(log, columns)
     attrs = dict(frame.attrs)
@@ -631,13 +650,24 @@ def from_log(
     order = prio["segment"].tolist()
 
     # ------------------------------------------------------------ scenarios
-    scenarios: dict[str, Scenario] = {}
-    for dt in types:
-        scenarios[dt] = _build_scenario(
-            f"{name} {dt}", grid, arrivals.loc[arrivals["day_type"] == dt],
-            segments_table.loc[segments_table["day_type"] == dt], mix_table, service_dists, split,
-            patience, staff.loc[staff["day_type"] == dt], order if ordered else None,
-        )  # fmt: skip
+    def build(staff: pd.DataFrame) -> dict[str, Scenario]:
+        return {
+            dt: _build_scenario(
+                f"{name} {dt}",
+                grid,
+                arrivals.loc[arrivals["day_type"] == dt],
+                segments_table.loc[segments_table["day_type"] == dt],
+                mix_table,
+                service_dists,
+                split,
+                patience,
+                staff.loc[staff["day_type"] == dt],
+                order if ordered else None,
+            )  # fmt: skip
+            for dt in types
+        }
+
+    scenarios = build(staff)
     counts = n_days.to_dict()
     main = max(types, key=lambda t: (counts.get(t, 0), -types.index(t)))
     data_rows.append(("days", int(frame["day"].nunique())))
@@ -668,7 +698,66 @@ def from_log(
         "issues": attrs.get("issues"),
         "source": attrs.get("source"),
     }
-    return Calibration(scenarios=scenarios, day_type=main, estimates=estimates, settings=settings)
+    cal = Calibration(scenarios=scenarios, day_type=main, estimates=estimates, settings=settings)
+    if fit_availability:
+        avail, fit_table = _fit_availability(cal, frame, fit_replications, seed)
+        staff["servers"] = np.round(staff["distinct"] * avail).astype(int)
+        staff.loc[(staff["distinct"] > 0) & (staff["servers"] < 1), "servers"] = 1
+        cal.scenarios = build(staff)
+        cal.settings["availability"] = avail
+        estimates["availability_fit"] = fit_table
+    return cal
+
+
+def _pooled_abandonment(table: pd.DataFrame) -> float:
+    pooled = table.loc[table["interval"] == "all"].pivot(
+        index="segment", columns="metric", values="predicted"
+    )
+    return float((pooled["arrivals"] - pooled["served"]).sum() / pooled["arrivals"].sum())
+
+
+def _fit_availability(
+    cal: Calibration, frame: pd.DataFrame, replications: int, seed: int
+) -> tuple[float, pd.DataFrame]:
+    """Find the availability whose in-sample simulated abandonment matches the observed one.
+
+    Bisection on (0.2, 1]: abandonment falls as availability (servers) rises; each
+    step simulates the calibration days with their own volumes and staffing.
+    """
+    from peakend.calibrate._backtest import backtest
+
+    target = float(frame["abandoned"].mean())
+    rows = []
+
+    def predicted(a: float) -> float:
+        cal.settings["availability"] = a
+        table = backtest(cal, frame, replications=replications, seed=seed)
+        value = _pooled_abandonment(table)
+        rows.append(
+            {"availability": a, "predicted_abandonment": value, "observed_abandonment": target}
+        )
+        return value
+
+    lo, hi = 0.2, 1.0
+    values = {hi: predicted(hi)}
+    if values[hi] >= target:
+        best = hi
+    else:
+        values[lo] = predicted(lo)
+        if values[lo] <= target:
+            best = lo
+        else:
+            for _ in range(7):
+                mid = round(0.5 * (lo + hi), 4)
+                values[mid] = predicted(mid)
+                if values[mid] > target:
+                    lo = mid
+                else:
+                    hi = mid
+            best = lo if abs(values[lo] - target) < abs(values[hi] - target) else hi
+    table = pd.DataFrame(rows).drop_duplicates("availability", keep="last")
+    table["chosen"] = table["availability"] == best
+    return best, table.reset_index(drop=True)
 
 
 def _build_scenario(

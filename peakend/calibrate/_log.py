@@ -123,7 +123,7 @@ def read_log(
         The standard columns first (``day`` as datetime64 at midnight; ``arrival``,
         ``service_start``, ``service_end``, ``left`` as float minutes since
         midnight of ``day``, NaN when empty; ``segment``, ``business_type`` and
-        ``server`` as text, ``server`` None when empty), then any extra columns; the
+        ``server`` as text, ``server`` missing (NA) when empty), then any extra columns; the
         index and ``attrs`` of a DataFrame are kept. Datetimes are converted to
         minutes since midnight of ``day`` (``day`` defaults to the arrival's date
         when the log has datetimes but no ``day`` column).

@@ -293,7 +293,7 @@ def anonymous_bank(
         ``"priority"``, moved up the queue), ``business_type`` (the original
         ``type``: PS regular, PE regular in English, IN internet, NE stock exchange,
         NW potential new customer, TT call-back request), ``server`` (agent name,
-        None when not served or not recorded); and the original fields
+        missing (NA) when not served or not recorded); and the original fields
         ``vru_entry`` (minutes), ``vru_time``, ``queue_time`` (minutes),
         ``outcome`` (AGENT or HANG), ``vru_hangup``, ``call_id``, ``customer_id``,
         ``vru_line`` and ``issue`` (comma-separated data-error flags, "" if none).
