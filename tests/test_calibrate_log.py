@@ -189,5 +189,5 @@ def test_many_bad_rows_are_summarised():
 
 
 def test_from_log_validates_before_fitting():
-    with pytest.raises(ValueError, match="'left'.*before arrival"):
+    with pytest.raises(ValueError, match=r"'left'.*before arrival"):
         pe.calibrate.from_log(_set("left", 1, 500.0)(good()))

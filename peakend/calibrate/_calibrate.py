@@ -15,7 +15,9 @@ from scipy import stats
 from peakend.calibrate._fit import (
     fit_families,
     kaplan_meier,
+    logrank,
     poisson_interval,
+    restricted_mean,
     wilson_interval,
 )
 from peakend.calibrate._log import read_log
@@ -58,7 +60,7 @@ def day_types(
     if day_type == "day_of_week":
         return days.dt.day_of_week.map(dict(enumerate(_WEEKDAY_NAMES))).astype(str)
     if callable(day_type):
-        uniq = {d: str(day_type(d)) for d in pd.unique(days)}
+        uniq = {d: str(day_type(pd.Timestamp(d))) for d in pd.unique(days)}
         return days.map(uniq).astype(str)
     raise ValueError(
         f"day_type: must be 'weekday', 'day_of_week', a callable date -> label or None, "
@@ -325,8 +327,8 @@ def from_log(
         raise ValueError(
             "availability: 'fit' needs staffing='distinct' (servers inferred from the log)"
         )
-    availability = 1.0 if fit_availability else availability
-    _check_args(interval, hours, availability, level, min_service)
+    avail = 1.0 if isinstance(availability, str) else float(availability)
+    _check_args(interval, hours, avail, level, min_service)
     frame = read_log(log, columns)
     attrs = dict(frame.attrs)
     if weekend_days is None:
@@ -453,7 +455,8 @@ def from_log(
         ct = pd.crosstab(part["interval"], part["segment"]).reindex(columns=segments, fill_value=0)
         ct = ct.loc[ct.sum(axis=1) > 0]
         if ct.shape[0] > 1 and ct.shape[1] > 1:
-            chi2, p, dof, _ = stats.chi2_contingency(ct.to_numpy())
+            res = stats.chi2_contingency(ct.to_numpy())
+            chi2, p, dof = float(res[0]), float(res[1]), int(res[2])
         else:
             chi2, p, dof = math.nan, math.nan, 0
         shares = ct.div(ct.sum(axis=1), axis=0)
@@ -502,16 +505,16 @@ def from_log(
         groups = [dur[mask & (frame["segment"] == s).to_numpy()] for s in segments]
         sizes = [g.size for g in groups]
         big = [g for g in groups if g.size >= 30]
-        p = float(stats.kruskal(*big).pvalue) if len(big) > 1 else math.nan
+        p_kw = float(stats.kruskal(*big).pvalue) if len(big) > 1 else math.nan
         means = [float(g.mean()) if g.size else math.nan for g in groups]
         big_means = [m for m, n in zip(means, sizes, strict=True) if n >= 30]
         rel = max(big_means) / min(big_means) - 1 if len(big_means) > 1 else 0.0
-        split[b] = bool(len(big) > 1 and p < 1 - level and rel > split_service)
+        split[b] = bool(len(big) > 1 and p_kw < 1 - level and rel > split_service)
         for s, g, m in zip(segments, groups, means, strict=True):
             half = z * g.std(ddof=1) / math.sqrt(g.size) if g.size > 1 else math.nan
             by_seg_rows.append(
                 {"business_type": b, "segment": s, "n": g.size, "mean": m, "mean_low": m - half,
-                 "mean_high": m + half, "kruskal_p": p, "split": split[b]}
+                 "mean_high": m + half, "kruskal_p": p_kw, "split": split[b]}
             )  # fmt: skip
         if split[b]:
             for s, g in zip(segments, groups, strict=True):
@@ -579,14 +582,14 @@ def from_log(
             raise ValueError(
                 "staffing: the log has no server names; give staffing as a table or an int"
             )
-        per_day = staffing_table(frame, grid, availability=availability)
+        per_day = staffing_table(frame, grid, availability=avail)
         per_day["day_type"] = day_types(per_day["day"], day_type, weekend_days).to_numpy()
         staff = (
             per_day.groupby(["day_type", "start"])
             .agg(distinct=("distinct", "mean"), busy=("busy", "mean"), days=("day", "nunique"))
             .reset_index()
         )
-        staff["servers"] = np.round(staff["distinct"] * availability).astype(int)
+        staff["servers"] = np.round(staff["distinct"] * avail).astype(int)
         staff.loc[(staff["distinct"] > 0) & (staff["servers"] < 1), "servers"] = 1
         staff["utilisation"] = np.where(
             staff["distinct"] > 0, staff["busy"] / np.maximum(staff["distinct"], 1e-12), np.nan
@@ -619,9 +622,16 @@ def from_log(
         )
 
     # ------------------------------------------------------------ priority between segments
+    # time to service, with leaving as censoring: the wait a segment would have had
+    # whatever its patience; compared by its Kaplan-Meier restricted mean and log-rank
+    wait_all = np.maximum(frame["wait"].to_numpy(), 0.0)
+    seg_all = frame["segment"].to_numpy()
+    tau = min(float(wait_all[seg_all == s].max()) for s in segments)
+    tau = tau if tau > 0 else 1.0
     prio_rows = []
     for s in segments:
-        w = frame.loc[frame["segment"] == s, "wait"].to_numpy()
+        m = seg_all == s
+        w = wait_all[m]
         half = z * w.std(ddof=1) / math.sqrt(w.size) if w.size > 1 else math.nan
         prio_rows.append(
             {
@@ -630,18 +640,16 @@ def from_log(
                 "wait_mean": w.mean(),
                 "low": w.mean() - half,
                 "high": w.mean() + half,
+                "time_to_service": restricted_mean(w, served[m], tau),
             }
         )
-    prio = pd.DataFrame(prio_rows).sort_values("wait_mean", kind="stable").reset_index(drop=True)
+    prio = pd.DataFrame(prio_rows).sort_values("time_to_service", kind="stable")
+    prio = prio.reset_index(drop=True)
     pvals = [math.nan]
     for i in range(1, len(prio)):
-        a = frame.loc[frame["segment"] == prio["segment"][i - 1], "wait"].to_numpy()
-        b = frame.loc[frame["segment"] == prio["segment"][i], "wait"].to_numpy()
-        pvals.append(
-            float(stats.mannwhitneyu(a, b, alternative="less").pvalue)
-            if a.size and b.size
-            else math.nan
-        )
+        a = seg_all == prio["segment"][i - 1]
+        b = seg_all == prio["segment"][i]
+        pvals.append(logrank(wait_all[a], served[a], wait_all[b], served[b])[1])
     prio["p_vs_previous"] = pvals
     prio["rank"] = np.arange(len(prio))
     distinct_levels = [i == 0 or (p < 1 - level) for i, p in enumerate(pvals)]
@@ -663,7 +671,7 @@ def from_log(
                 patience,
                 staff.loc[staff["day_type"] == dt],
                 order if ordered else None,
-            )  # fmt: skip
+            )
             for dt in types
         }
 
@@ -693,7 +701,7 @@ def from_log(
         "day_type": day_type,
         "weekend_days": tuple(weekend_days),
         "staffing": staffing if not isinstance(staffing, pd.DataFrame) else "given",
-        "availability": availability,
+        "availability": avail,
         "level": level,
         "issues": attrs.get("issues"),
         "source": attrs.get("source"),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -78,12 +79,12 @@ class DurationFit:
     mean_low: float
     mean_high: float
 
-    def frozen(self) -> stats.rv_continuous:
+    def frozen(self) -> Any:
         """Return the fitted distribution as a frozen :mod:`scipy.stats` object."""
         return _frozen(self.family, self.params)
 
 
-def _frozen(family: str, p: dict[str, float]) -> stats.rv_continuous:
+def _frozen(family: str, p: dict[str, float]) -> Any:
     if family == "exponential":
         return stats.expon(scale=p["theta"])
     if family == "lognormal":
@@ -414,7 +415,7 @@ def poisson_interval(count: np.ndarray, level: float = 0.95) -> tuple[np.ndarray
     k = np.asarray(count, dtype=float)
     a = 1 - level
     low = np.where(k > 0, stats.chi2.ppf(a / 2, 2 * k) / 2, 0.0)
-    high = stats.chi2.ppf(1 - a / 2, 2 * (k + 1)) / 2
+    high = np.asarray(stats.chi2.ppf(1 - a / 2, 2 * (k + 1)) / 2, dtype=float)
     return low, high
 
 
@@ -430,3 +431,72 @@ def wilson_interval(
         centre = (p + z * z / (2 * n)) / (1 + z * z / n)
         half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+
+
+def restricted_mean(times: np.ndarray, events: np.ndarray, tau: float) -> float:
+    """Restricted mean ``integral_0^tau S(t) dt`` of the Kaplan-Meier curve, minutes.
+
+    Parameters
+    ----------
+    times, events : array_like
+        Durations (minutes) and event flags (False: right-censored).
+    tau : float
+        Upper limit, minutes (> 0).
+
+    Returns
+    -------
+    float
+        The restricted mean duration, minutes.
+    """
+    km = kaplan_meier(times, events)
+    t = np.concatenate([[0.0], km["time"].to_numpy()])
+    s = np.concatenate([[1.0], km["survival"].to_numpy()])
+    keep = t < tau
+    t, s = t[keep], s[keep]
+    edges = np.concatenate([t, [tau]])
+    return float(np.sum(s * np.diff(edges)))
+
+
+def logrank(
+    times_a: np.ndarray, events_a: np.ndarray, times_b: np.ndarray, events_b: np.ndarray
+) -> tuple[float, float]:
+    """Two-sample log-rank test of equal survival curves (right-censored data).
+
+    Parameters
+    ----------
+    times_a, events_a, times_b, events_b : array_like
+        Durations (minutes) and event flags of the two samples.
+
+    Returns
+    -------
+    (float, float)
+        The chi-square statistic (1 df) and its p-value.
+    """
+    t = np.concatenate([np.asarray(times_a, float), np.asarray(times_b, float)])
+    e = np.concatenate([np.asarray(events_a, bool), np.asarray(events_b, bool)])
+    g = np.concatenate([np.zeros(len(times_a), bool), np.ones(len(times_b), bool)])
+    uniq = np.unique(t[e])
+    if uniq.size == 0:
+        return math.nan, math.nan
+    ts = np.sort(t)
+    ta = np.sort(t[~g])
+    at_risk = t.size - np.searchsorted(ts, uniq, side="left")
+    at_risk_a = ta.size - np.searchsorted(ta, uniq, side="left")
+    te = np.sort(t[e])
+    tea = np.sort(t[e & ~g])
+    d = np.searchsorted(te, uniq, side="right") - np.searchsorted(te, uniq, side="left")
+    d_a = np.searchsorted(tea, uniq, side="right") - np.searchsorted(tea, uniq, side="left")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = d * at_risk_a / at_risk
+        var = (
+            d
+            * (at_risk_a / at_risk)
+            * (1 - at_risk_a / at_risk)
+            * (at_risk - d)
+            / np.maximum(at_risk - 1, 1)
+        )
+    v = float(np.nansum(var))
+    if v <= 0:
+        return math.nan, math.nan
+    chi2 = float((d_a.sum() - np.nansum(expected)) ** 2 / v)
+    return chi2, float(stats.chi2.sf(chi2, 1))

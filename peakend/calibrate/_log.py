@@ -240,7 +240,8 @@ def read_log(
         sv = df["server"]
         empty = sv.isna().to_numpy() | (sv.astype(str).str.strip() == "").to_numpy()
         _fail("server", "named for a visit that was not served", ~served & ~empty, index)
-        out["server"] = np.where(empty, None, sv.astype(str).str.strip().to_numpy(dtype=object))
+        names = sv.astype(str).str.strip().to_numpy(dtype=object)
+        out["server"] = np.where(empty, np.array(None, dtype=object), names)
     else:
         out["server"] = np.full(len(df), None, dtype=object)
     result = pd.DataFrame({c: out[c] for c in LOG_COLUMNS}, index=index)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -86,11 +87,12 @@ def report(cal: Calibration) -> str:
     out.append("")
     out.append("Patience (censored fits; the naive mean ignores censoring and is biased low)")
     pat = est["patience"]
-    for s, part in pat.groupby("segment", sort=False):
+    for seg_name, part in pat.groupby("segment", sort=False):
         chosen = part.loc[part["chosen"]].iloc[0]
         line = (
-            f"  {s}: {chosen['family']} mean {_fmt(chosen.get('mean'))} min "
-            f"[{_fmt(chosen.get('mean_low'))}, {_fmt(chosen.get('mean_high'))}], "
+            f"  {seg_name!s}: {chosen['family']} mean {_fmt(chosen.get('mean', math.nan))} min "
+            f"[{_fmt(chosen.get('mean_low', math.nan))}, "
+            f"{_fmt(chosen.get('mean_high', math.nan))}], "
             f"events {chosen['events']} of {chosen['n']}, naive {_fmt(chosen['naive_mean'])} min"
         )
         if "km_distance" in part.columns and pd.notna(chosen.get("km_distance")):

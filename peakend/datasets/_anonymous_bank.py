@@ -5,7 +5,7 @@ from __future__ import annotations
 import lzma
 import os
 from importlib import resources
-from typing import IO, Literal
+from typing import IO, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -172,7 +172,7 @@ def read_anonymous_bank(
 
     server = raw["server"].str.strip().to_numpy(dtype=object)
     no_server = server == "NO_SERVER"
-    server = np.where(served & ~no_server, server, None)
+    server = np.where(served & ~no_server, server, np.array(None, dtype=object))
 
     flags: dict[str, tuple[np.ndarray, str]] = {
         "negative_vru_time": (
@@ -324,9 +324,9 @@ def anonymous_bank(
     if path is None:
         ref = resources.files("peakend.datasets") / "data" / _SHIPPED
         with ref.open("rb") as fh, lzma.open(fh, "rt", encoding="utf-8") as text:
-            return read_anonymous_bank(text, vru_hangups=vru_hangups)
+            return read_anonymous_bank(cast(IO[str], text), vru_hangups=vru_hangups)
     p = os.fspath(path)
     if p.endswith(".xz"):
         with lzma.open(p, "rt", encoding="utf-8") as text:
-            return read_anonymous_bank(text, vru_hangups=vru_hangups)
+            return read_anonymous_bank(cast(IO[str], text), vru_hangups=vru_hangups)
     return read_anonymous_bank(p, vru_hangups=vru_hangups)
