@@ -43,10 +43,10 @@ def report(cal: Calibration) -> str:
     for _, r in est["data"].iterrows():
         out.append(f"  {r['item']}: {r['count']}")
     issues = cal.settings.get("issues")
-    if isinstance(issues, pd.DataFrame) and len(issues):
+    if isinstance(issues, dict) and issues:
         out.append("  data issues flagged by the loader:")
-        for _, r in issues.iterrows():
-            out.append(f"    {r['issue']}: {r['rows']} rows ({r['action']})")
+        for name, info in issues.items():
+            out.append(f"    {name}: {info['rows']} rows ({info['action']})")
     out.append("")
     out.append("Arrivals: Poisson dispersion check (index 1 = Poisson)")
     for _, r in est["dispersion"].iterrows():
@@ -111,10 +111,23 @@ def report(cal: Calibration) -> str:
             out.append(f"    mean busy share of the inferred servers: {_fmt(u, 2)}")
     out.append("")
     prio = est["priority"]
-    out.append("Priority (segments by mean wait, shortest first; level: 0 highest)")
+    out.append(
+        "Priority (segments by time to service, leaving censored: Kaplan-Meier restricted "
+        "mean; log-rank p against the previous; level 0 is served first)"
+    )
     for _, r in prio.iterrows():
         out.append(
-            f"  {r['segment']}: {_fmt(r['wait_mean'])} min [{_fmt(r['low'])}, {_fmt(r['high'])}], "
-            f"level {r['level']}, p vs previous {_fmt(r['p_vs_previous'], 2)}"
+            f"  {r['segment']}: time to service {_fmt(r['time_to_service'])} min, mean wait "
+            f"{_fmt(r['wait_mean'])} min [{_fmt(r['low'])}, {_fmt(r['high'])}], "
+            f"level {r['level']}, p {_fmt(r['p_vs_previous'], 2)}"
+        )
+    fit = est.get("availability_fit")
+    if isinstance(fit, pd.DataFrame) and len(fit):
+        row = fit.loc[fit["chosen"]].iloc[0]
+        out.append("")
+        out.append(
+            f"Availability (share of inferred servers kept) fitted to in-sample abandonment: "
+            f"{row['availability']:.3g} (simulated {row['predicted_abandonment']:.3f}, "
+            f"observed {row['observed_abandonment']:.3f})"
         )
     return "\n".join(out)

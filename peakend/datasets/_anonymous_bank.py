@@ -228,13 +228,12 @@ def read_anonymous_bank(
         }
     )
     kept = ~drop
-    issues = pd.DataFrame(
-        {
-            "issue": list(flags),
-            "rows": [int((mask & kept).sum()) for mask, _ in flags.values()],
-            "action": [action for _, action in flags.values()],
-        }
-    )
+    # plain dicts in attrs: pandas compares attrs when it combines frames, and a DataFrame
+    # there would make every concat or groupby of the log fail
+    issues = {
+        name: {"rows": int((mask & kept).sum()), "action": action}
+        for name, (mask, action) in flags.items()
+    }
     log = log.loc[kept].sort_values(["day", "arrival"], kind="stable").reset_index(drop=True)
     log.attrs["issues"] = issues
     log.attrs["dropped"] = {
@@ -301,7 +300,8 @@ def anonymous_bank(
         Service start and end are rebuilt from the recorded durations
         (arrival + queue time, + service time), since the clock stamps disagree
         with them by about a second. PHANTOM calls (fate unknown) are dropped.
-        ``attrs`` holds ``"issues"`` (a table: issue, rows, action taken),
+        ``attrs`` holds ``"issues"`` (issue -> ``{"rows": count, "action": what was
+        done}``; ``pandas.DataFrame(log.attrs["issues"]).T`` makes it a table),
         ``"dropped"`` (counts of PHANTOM calls and VRU hang-ups left out),
         ``"rows_read"``, ``"weekend_days"`` ((4, 5): Friday and Saturday, Monday
         = 0), ``"source"`` (the attribution) and ``"time_unit"``.
