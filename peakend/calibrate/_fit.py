@@ -312,7 +312,7 @@ def kaplan_meier(
     >>> import numpy as np
     >>> km = kaplan_meier(np.array([1.0, 2.0, 2.0, 3.0]), np.array([True, False, True, True]))
     >>> km["survival"].round(3).tolist()
-    [0.75, 0.375, 0.0]
+    [0.75, 0.5, 0.0]
     """
     t = np.asarray(times, dtype=float)
     e = np.ones(t.size, dtype=bool) if events is None else np.asarray(events, dtype=bool)
