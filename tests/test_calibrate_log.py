@@ -191,3 +191,41 @@ def test_many_bad_rows_are_summarised():
 def test_from_log_validates_before_fitting():
     with pytest.raises(ValueError, match=r"'left'.*before arrival"):
         pe.calibrate.from_log(_set("left", 1, 500.0)(good()))
+
+
+def test_csv_with_datetime_text(tmp_path):
+    raw = good()
+    stamps = raw.copy()
+    for col in ("arrival", "service_start", "service_end", "left"):
+        stamps[col] = (raw["day"] + pd.to_timedelta(raw[col], unit="min")).dt.strftime(
+            "%Y-%m-%d %H:%M:%S"
+        )
+        stamps.loc[raw[col].isna(), col] = ""
+    path = tmp_path / "stamps.csv"
+    stamps.to_csv(path, index=False)
+    log = read_log(path)
+    np.testing.assert_allclose(log["arrival"], raw["arrival"])
+    np.testing.assert_allclose(log["left"], raw["left"])
+
+
+def test_python_dates_and_text_days():
+    raw = good()
+    for days in (raw["day"].dt.date, raw["day"].dt.strftime("%Y-%m-%d")):
+        log = read_log(raw.assign(day=days))
+        assert (log["day"] == raw["day"]).all()
+
+
+def test_log_without_servers_needs_given_staffing():
+    raw = good().drop(columns="server")
+    with pytest.raises(ValueError, match="no server names"):
+        pe.calibrate.from_log(raw, day_type=None)
+    cal = pe.calibrate.from_log(raw, day_type=None, staffing=2)
+    assert cal.scenario.counters["agents"].max_tellers() == 2
+
+
+def test_no_abandonment_means_no_reneging():
+    raw = good()
+    raw = raw[raw["left"].isna()]
+    cal = pe.calibrate.from_log(raw, day_type=None)
+    assert all(seg.renege is None for seg in cal.scenario.segments.values())
+    assert "no abandonment" in cal.report()

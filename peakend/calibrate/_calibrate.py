@@ -25,6 +25,8 @@ from peakend.config import Scenario
 
 __all__ = ["MODEL_FAMILIES", "Calibration", "day_types", "from_log", "staffing_table"]
 
+#: Fewer service times than this are used as they are (empirical), not fitted.
+MIN_FIT = 10
 #: Families the Scenario model can simulate (service and patience).
 MODEL_FAMILIES: tuple[str, ...] = ("exponential", "lognormal", "gamma")
 DayType = Literal["weekday", "day_of_week"] | Callable[[pd.Timestamp], str] | None
@@ -220,6 +222,18 @@ def _empirical(x: np.ndarray, n_values: int = 200) -> dict[str, Any]:
 def _fit_service(
     durations: np.ndarray, families: Sequence[str], level: float, ks_max: float
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    if durations.size < MIN_FIT:
+        # too few to choose a family: resample the observed values
+        nan = math.nan
+        table = pd.DataFrame(
+            [
+                {"family": "empirical (too few to fit)", "params": {}, "loglik": nan,
+                 "aic": nan, "delta_aic": nan, "n": durations.size, "events": durations.size,
+                 "mean": float(durations.mean()), "mean_low": nan, "mean_high": nan,
+                 "sd": float(durations.std()), "ks": nan, "ks_p": nan}
+            ]
+        )  # fmt: skip
+        return table, {"kind": "empirical", "values": [float(v) for v in durations]}
     table = fit_families(durations, None, families, level=level)
     best = table.iloc[0]
     if best["ks"] > ks_max:
@@ -491,10 +505,10 @@ def from_log(
     for b in businesses:
         mask = usable & (frame["business_type"] == b).to_numpy()
         x = dur[mask]
-        if x.size < 2:
+        if x.size == 0:
             raise ValueError(
-                f"visit log: business type {b!r} has {x.size} usable service time(s) "
-                f"(>= {min_service:.3g} min); at least 2 are needed to fit a distribution"
+                f"visit log: business type {b!r} has no usable service time "
+                f"(>= min_service = {min_service:.3g} min); lower min_service or merge the type"
             )
         table, dist = _fit_service(x, service_families, level, ks_max)
         table.insert(0, "business_type", b)

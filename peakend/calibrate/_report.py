@@ -78,7 +78,7 @@ def report(cal: Calibration) -> str:
     svc = est["service"]
     for (b, s), part in svc.groupby(["business_type", "segment"], sort=False):
         best = part.iloc[0]
-        used = "used" if bool(part["chosen"].any()) else "empirical used (KS too large)"
+        used = "used" if bool(part["chosen"].any()) else "empirical distribution used"
         out.append(
             f"  {b}/{s}: {best['family']} mean {_fmt(best['mean'])} min "
             f"[{_fmt(best['mean_low'])}, {_fmt(best['mean_high'])}], sd {_fmt(best['sd'])}, "
