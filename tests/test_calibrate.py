@@ -548,3 +548,17 @@ def test_plot_backtest(backtest_table):
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="metric"):
         pe.calibrate.plot_backtest(table, "waits")
+
+
+def test_priority_argument(sim_log):
+    kw = {"day_type": None, "hours": (9, 15)}
+    fifo = pe.calibrate.from_log(sim_log, priority="fifo", **kw)
+    assert fifo.scenario.counters["agents"].discipline == "fifo"
+    # what the log shows is still reported
+    assert fifo.estimates["priority"]["segment"].tolist() == ["vip", "ordinary"]
+    given = pe.calibrate.from_log(sim_log, priority=["ordinary"], **kw)
+    assert given.scenario.counters["agents"].priority == ["ordinary", "vip"]
+    with pytest.raises(ValueError, match="priority"):
+        pe.calibrate.from_log(sim_log, priority=["gold"], **kw)
+    with pytest.raises(ValueError, match="priority"):
+        pe.calibrate.from_log(sim_log, priority="random", **kw)

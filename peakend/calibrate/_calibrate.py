@@ -259,6 +259,7 @@ def from_log(
     split_service: float = 0.1,
     ks_max: float = 0.1,
     level: float = 0.95,
+    priority: Literal["auto", "fifo"] | Sequence[str] = "auto",
     name: str = "calibrated",
 ) -> Calibration:
     """Calibrate scenarios (one per day type) from a visit log.
@@ -312,6 +313,12 @@ def from_log(
         exceeds this, the empirical distribution (200 quantiles) is used instead.
     level : float, default 0.95
         Confidence level of every interval.
+    priority : "auto", "fifo" or sequence of str, default "auto"
+        The counter discipline of the scenarios: ``"auto"``, strict priority in the
+        order the times to service show when any difference between neighbours is
+        significant, else first come, first served; ``"fifo"``; or a segment order,
+        highest first (unlisted segments last), e.g. a documented policy.
+        ``estimates["priority"]`` always holds what the log shows.
     name : str, default "calibrated"
         Scenario name prefix (``"calibrated weekday"``).
 
@@ -340,6 +347,10 @@ def from_log(
     if fit_availability and not (isinstance(staffing, str) and staffing == "distinct"):
         raise ValueError(
             "availability: 'fit' needs staffing='distinct' (servers inferred from the log)"
+        )
+    if isinstance(priority, str) and priority not in ("auto", "fifo"):
+        raise ValueError(
+            f"priority: must be 'auto', 'fifo' or a list of segments, got {priority!r}"
         )
     avail = 1.0 if isinstance(availability, str) else float(availability)
     _check_args(interval, hours, avail, level, min_service)
@@ -670,6 +681,17 @@ def from_log(
     prio["level"] = np.cumsum(distinct_levels) - 1
     ordered = len(prio) > 1 and prio["level"].max() > 0
     order = prio["segment"].tolist()
+    if priority == "fifo":
+        ordered = False
+    elif priority != "auto":
+        given = [str(s) for s in priority]
+        unknown = sorted(set(given) - set(segments))
+        if unknown or len(set(given)) != len(given):
+            raise ValueError(
+                f"priority: must list distinct segments of the log {segments}, got {given}"
+            )
+        order = given + [s for s in segments if s not in given]
+        ordered = True
 
     # ------------------------------------------------------------ scenarios
     def build(staff: pd.DataFrame) -> dict[str, Scenario]:
