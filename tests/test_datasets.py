@@ -244,5 +244,10 @@ def test_shipped_log_counts(shipped_rows):
     assert np.allclose(
         np.sort(waits), np.sort([int(r["q_time"]) for r in kept if r["outcome"] == "AGENT"])
     )
+    # the counts the docstring documents are these
+    doc = pe.datasets.anonymous_bank.__doc__
+    n_served = sum(r["outcome"] == "AGENT" for r in kept)
+    for n in (len(shipped_rows), phantom, vru, len(kept), n_served, len(kept) - n_served):
+        assert f"{n:,}" in doc, n
     assert "Brown" in log.attrs["source"] and "SEELab" in pe.datasets.ATTRIBUTION
     pe.calibrate.read_log(log)

@@ -256,7 +256,10 @@ def anonymous_bank(
 
     Every call to the call centre of an Israeli bank, 1-14 February 1999, as
     shipped with peakend (xz-compressed, original format), or any file in the
-    same original tab-separated format given by ``path``. A call centre is not a
+    same original tab-separated format given by ``path``. The shipped file has
+    17,456 calls: 143 PHANTOM calls and 1,040 hang-ups in the voice-response unit
+    are left out, leaving 16,273 visits (14,405 served, 1,868 who hung up in the
+    queue). A call centre is not a
     branch, but it has the mechanics that matter: priority customers, impatient
     callers and staffing by the hour.
 
