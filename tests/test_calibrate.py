@@ -192,6 +192,8 @@ def test_staffing_inferred_from_service_records(cal):
     staff = cal.estimates["staffing"].sort_values("start")
     expected = [tellers_at(9 + i) for i in range(6)]
     assert staff["servers"].tolist() == expected
+    assert ((staff["distinct_low"] <= expected) & (staff["distinct_high"] >= expected)).all()
+    assert (staff["utilisation"] > 0.3).all() and (staff["utilisation"] <= 1).all()
     blocks = cal.scenario.counters["agents"].tellers
     assert [b.count for b in blocks] == expected
 

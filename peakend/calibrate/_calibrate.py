@@ -611,9 +611,20 @@ def from_log(
         per_day["day_type"] = day_types(per_day["day"], day_type, weekend_days).to_numpy()
         staff = (
             per_day.groupby(["day_type", "start"])
-            .agg(distinct=("distinct", "mean"), busy=("busy", "mean"), days=("day", "nunique"))
+            .agg(
+                distinct=("distinct", "mean"),
+                distinct_sd=("distinct", "std"),
+                busy=("busy", "mean"),
+                days=("day", "nunique"),
+            )
             .reset_index()
         )
+        # t-interval for the mean number of servers over the days of the type
+        t_q = stats.t.ppf(0.5 + level / 2, np.maximum(staff["days"] - 1, 1))
+        half = t_q * staff["distinct_sd"] / np.sqrt(staff["days"])
+        staff["distinct_low"] = staff["distinct"] - half
+        staff["distinct_high"] = staff["distinct"] + half
+        staff = staff.drop(columns="distinct_sd")
         staff["servers"] = np.round(staff["distinct"] * avail).astype(int)
         staff.loc[(staff["distinct"] > 0) & (staff["servers"] < 1), "servers"] = 1
         staff["utilisation"] = np.where(
@@ -684,13 +695,13 @@ def from_log(
     if priority == "fifo":
         ordered = False
     elif priority != "auto":
-        given = [str(s) for s in priority]
-        unknown = sorted(set(given) - set(segments))
-        if unknown or len(set(given)) != len(given):
+        wanted = [str(s) for s in priority]
+        unknown = sorted(set(wanted) - set(segments))
+        if unknown or len(set(wanted)) != len(wanted):
             raise ValueError(
-                f"priority: must list distinct segments of the log {segments}, got {given}"
+                f"priority: must list distinct segments of the log {segments}, got {wanted}"
             )
-        order = given + [s for s in segments if s not in given]
+        order = wanted + [s for s in segments if s not in wanted]
         ordered = True
 
     # ------------------------------------------------------------ scenarios
