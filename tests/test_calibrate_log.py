@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import peakend as pe
 from peakend.calibrate import LOG_COLUMNS, read_log
@@ -229,3 +231,35 @@ def test_no_abandonment_means_no_reneging():
     cal = pe.calibrate.from_log(raw, day_type=None)
     assert all(seg.renege is None for seg in cal.scenario.segments.values())
     assert "no abandonment" in cal.report()
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40))
+def test_valid_random_logs_roundtrip_through_datetimes(seed, n):
+    """Any consistent log is accepted, and minutes and datetimes give the same log."""
+    rng = np.random.default_rng(seed)
+    arrival = rng.uniform(0, 1400, n)
+    served = rng.random(n) < 0.7
+    start = np.where(served, arrival + rng.exponential(3, n), np.nan)
+    end = np.where(served, start + rng.exponential(4, n), np.nan)
+    left = np.where(served, np.nan, arrival + rng.exponential(2, n))
+    day = pd.Timestamp("2020-02-29") + pd.to_timedelta(rng.integers(0, 3, n), unit="D")
+    raw = pd.DataFrame(
+        {
+            "day": day,
+            "arrival": arrival,
+            "service_start": start,
+            "service_end": end,
+            "left": left,
+            "segment": rng.choice(["a", "b"], n),
+            "server": np.where(served, "t1", None),
+        }
+    )
+    log = read_log(raw)
+    stamps = raw.copy()
+    for col in ("arrival", "service_start", "service_end", "left"):
+        stamps[col] = raw["day"] + pd.to_timedelta(raw[col], unit="min")
+    again = read_log(stamps)
+    for col in ("arrival", "service_start", "service_end", "left"):
+        np.testing.assert_allclose(again[col], log[col], atol=1e-6)
+        np.testing.assert_allclose(log[col], raw[col])
