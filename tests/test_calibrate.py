@@ -238,6 +238,10 @@ def test_day_types_and_main_scenario(sim_log):
     # 12 days from Monday 2000-01-03: 10 weekdays, 2 weekend days
     assert set(cal.scenarios) == {"weekday", "weekend"} and cal.day_type == "weekday"
     assert cal.scenario is cal.scenarios["weekday"]
+    asked = pe.calibrate.from_log(sim_log, hours=(9, 15), main_day_type="weekend")
+    assert asked.scenario is asked.scenarios["weekend"]
+    with pytest.raises(ValueError, match="main_day_type"):
+        pe.calibrate.from_log(sim_log, hours=(9, 15), main_day_type="holiday")
     by_dow = pe.calibrate.from_log(sim_log, day_type="day_of_week", hours=(9, 15))
     # Monday to Friday have two days each: ties go to the first name in sorted order
     assert set(by_dow.scenarios) == {

@@ -260,6 +260,7 @@ def from_log(
     ks_max: float = 0.1,
     level: float = 0.95,
     priority: Literal["auto", "fifo"] | Sequence[str] = "auto",
+    main_day_type: str | None = None,
     name: str = "calibrated",
 ) -> Calibration:
     """Calibrate scenarios (one per day type) from a visit log.
@@ -319,6 +320,9 @@ def from_log(
         significant, else first come, first served; ``"fifo"``; or a segment order,
         highest first (unlisted segments last), e.g. a documented policy.
         ``estimates["priority"]`` always holds what the log shows.
+    main_day_type : str, optional
+        The day type :attr:`Calibration.scenario` returns; None: the type with the
+        most days (ties: the first in sorted order).
     name : str, default "calibrated"
         Scenario name prefix (``"calibrated weekday"``).
 
@@ -725,6 +729,13 @@ def from_log(
     scenarios = build(staff)
     counts = n_days.to_dict()
     main = max(types, key=lambda t: (counts.get(t, 0), -types.index(t)))
+    if main_day_type is not None:
+        if main_day_type not in scenarios:
+            raise ValueError(
+                f"main_day_type: {main_day_type!r} is not a day type of the log; "
+                f"the log has {types}"
+            )
+        main = main_day_type
     data_rows.append(("days", int(frame["day"].nunique())))
     for dt in types:
         data_rows.append((f"days of type {dt}", int(counts[dt])))
