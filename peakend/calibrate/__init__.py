@@ -5,13 +5,8 @@ methods, their sources and limits).
 """
 
 from peakend.calibrate._backtest import BACKTEST_COLUMNS, METRICS, backtest, plot_backtest
-from peakend.calibrate._calibrate import (
-    MODEL_FAMILIES,
-    Calibration,
-    day_types,
-    from_log,
-    staffing_table,
-)
+from peakend.calibrate._calibrate import MODEL_FAMILIES, Calibration, from_log
+from peakend.calibrate._estimate import day_types, staffing_table
 from peakend.calibrate._fit import (
     FAMILIES,
     DurationFit,

@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 import peakend
-from peakend.calibrate._calibrate import day_types, staffing_table
+from peakend.calibrate._estimate import day_types, staffing_table
 from peakend.calibrate._fit import poisson_interval, wilson_interval
 from peakend.calibrate._log import read_log
 
