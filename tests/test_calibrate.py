@@ -568,3 +568,15 @@ def test_priority_argument(sim_log):
         pe.calibrate.from_log(sim_log, priority=["gold"], **kw)
     with pytest.raises(ValueError, match="priority"):
         pe.calibrate.from_log(sim_log, priority="random", **kw)
+
+
+def test_bad_arguments_refused_before_the_log_is_read(tmp_path):
+    missing = tmp_path / "no-such-log.csv"
+    for kwargs, pattern in [
+        ({"staffing": "lots"}, "staffing"),
+        ({"interval": -5}, "interval"),
+        ({"priority": "random"}, "priority"),
+        ({"availability": 0.0}, "availability"),
+    ]:
+        with pytest.raises(ValueError, match=pattern):
+            pe.calibrate.from_log(missing, **kwargs)
