@@ -49,9 +49,11 @@ _LAZY_NAMES: dict[str, str] = {
 
 _SUBMODULES = (
     "affect",
+    "calibrate",
     "cem",
     "cli",
     "config",
+    "datasets",
     "experiment",
     "journeys",
     "loyalty",
@@ -89,9 +91,11 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for static type checkers only
     from peakend import (  # noqa: F401
         affect,
+        calibrate,
         cem,
         cli,
         config,
+        datasets,
         experiment,
         journeys,
         loyalty,
