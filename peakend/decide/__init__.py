@@ -8,15 +8,19 @@ policies depend on uncertain inputs (SALib). All build on :func:`peakend.run`
 with common random numbers.
 """
 
+from peakend.decide.select import Selection, kn_select, select_best
 from peakend.decide.staffing import StaffingPlan, TargetsUnreachable, optimize_staffing
 from peakend.decide.targets import Target, metric_choices, parse_metric, parse_targets
 
 __all__ = [
+    "Selection",
     "StaffingPlan",
     "Target",
     "TargetsUnreachable",
+    "kn_select",
     "metric_choices",
     "optimize_staffing",
     "parse_metric",
     "parse_targets",
+    "select_best",
 ]
