@@ -45,6 +45,11 @@ _LAZY_NAMES: dict[str, str] = {
     "run": "peakend.experiment",
     "Results": "peakend.experiment",
     "load_results": "peakend.experiment",
+    # decisions
+    "optimize_staffing": "peakend.decide",
+    "select_best": "peakend.decide",
+    "sensitivity": "peakend.decide",
+    "replications_needed": "peakend.decide",
 }
 
 _SUBMODULES = (
@@ -52,6 +57,7 @@ _SUBMODULES = (
     "cem",
     "cli",
     "config",
+    "decide",
     "experiment",
     "journeys",
     "loyalty",
@@ -92,6 +98,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static type checkers only
         cem,
         cli,
         config,
+        decide,
         experiment,
         journeys,
         loyalty,
@@ -104,6 +111,12 @@ if TYPE_CHECKING:  # pragma: no cover - for static type checkers only
         theory,
     )
     from peakend.config import Scenario, load_scenario, scenario_schema  # noqa: F401
+    from peakend.decide import (  # noqa: F401
+        optimize_staffing,
+        replications_needed,
+        select_best,
+        sensitivity,
+    )
     from peakend.experiment import Policy, Results, load_results, run  # noqa: F401
     from peakend.journeys import Journeys, load_journeys  # noqa: F401
     from peakend.memory import get_rule, score, score_many  # noqa: F401

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import peakend as pe
-from peakend.decide.select import kn_select, select_best
+from peakend.decide.selection import kn_select, select_best
 
 
 def _normal_simulator(means, sd, rho, rng):

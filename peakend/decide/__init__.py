@@ -8,12 +8,17 @@ policies depend on uncertain inputs (SALib). All build on :func:`peakend.run`
 with common random numbers.
 """
 
-from peakend.decide.select import Selection, kn_select, select_best
+from peakend.decide.global_sensitivity import Parameter, Sensitivity, sensitivity
+from peakend.decide.selection import Selection, kn_select, select_best
 from peakend.decide.staffing import StaffingPlan, TargetsUnreachable, optimize_staffing
 from peakend.decide.targets import Target, metric_choices, parse_metric, parse_targets
+from peakend.experiment._auto import AutoReplications, replications_needed, run_auto
 
 __all__ = [
+    "AutoReplications",
+    "Parameter",
     "Selection",
+    "Sensitivity",
     "StaffingPlan",
     "Target",
     "TargetsUnreachable",
@@ -22,5 +27,8 @@ __all__ = [
     "optimize_staffing",
     "parse_metric",
     "parse_targets",
+    "replications_needed",
+    "run_auto",
     "select_best",
+    "sensitivity",
 ]
