@@ -11,8 +11,9 @@ Method (see docs/background/decisions.md):
    one teller (block, group) that removes the most shortfall per unit cost; then,
    while every target still holds, remove the teller that saves the most;
 3. a final check on fresh replications (a new seed), with every target's one-sided
-   confidence bound, Bonferroni-adjusted over all checks; if it fails, the search
-   resumes on those replications and a new fresh check follows.
+   confidence bound, Bonferroni-adjusted over all checks; if it fails, tellers are
+   added (never removed) where it failed, on those replications, and a new fresh
+   check follows.
 """
 
 from __future__ import annotations
@@ -387,7 +388,7 @@ def optimize_staffing(
     per_block: bool = False,
     min_tellers: int = 1,
     max_tellers: int = 60,
-    max_rounds: int = 3,
+    max_rounds: int = 4,
     **run_kwargs: Any,
 ) -> StaffingPlan:
     """Find the cheapest staffing plan (tellers per block and counter group) meeting every target.
@@ -416,7 +417,9 @@ def optimize_staffing(
         Replications per plan in the search (common random numbers: every plan
         sees the same days), >= 3.
     check_replications : int, optional
-        Fresh replications of the final check; default ``replications``.
+        Fresh replications of the final check; default ``2 * replications`` (a
+        narrower bound than the search's, so that a plan the search found
+        feasible by luck of its replications is rarely refused).
     confidence : float, default 0.95
         Joint confidence of the targets' bounds, in (0.5, 1).
     adjust : {"bonferroni", "none"}, default "bonferroni"
@@ -428,8 +431,10 @@ def optimize_staffing(
         arriving in the block; branch-day costs have no per-block value).
     min_tellers, max_tellers : int, default 1 and 60
         Tellers allowed per group and block.
-    max_rounds : int, default 3
+    max_rounds : int, default 4
         Fresh checks before giving up (a ``RuntimeWarning`` and ``verified=False``).
+        After a failed check the search adds tellers where it failed, on the
+        check's replications, and never removes, then checks on new replications.
     **run_kwargs
         Passed on to :func:`peakend.run` (e.g. ``executor``); not ``policies``,
         ``replications``, ``seed``, ``rules``, ``workers`` or ``progress``.
@@ -456,7 +461,7 @@ def optimize_staffing(
     block_list = resolve_blocks(scenario, group_list, blocks)
     seed = _int_arg(seed, "seed", 0, 2**63 - 1)
     replications = _int_arg(replications, "replications", 3, 100000)
-    check_n = replications if check_replications is None else _int_arg(
+    check_n = 2 * replications if check_replications is None else _int_arg(
         check_replications, "check_replications", 3, 100000)
     min_tellers = _int_arg(min_tellers, "min_tellers", 0, 1000)
     max_tellers = _int_arg(max_tellers, "max_tellers", max(min_tellers, 1), 1000)
@@ -506,8 +511,14 @@ def optimize_staffing(
     verified = False
     final: _Eval | None = None
     for round_ in range(max_rounds):
-        plan = _add_phase(search, plan, seed_now, min_tellers, max_tellers, record)
-        plan = _remove_phase(search, plan, seed_now, min_tellers, record)
+        if round_ == 0:
+            plan = _add_phase(search, plan, seed_now, min_tellers, max_tellers, record)
+            plan = _remove_phase(search, plan, seed_now, min_tellers, record)
+        else:
+            # the check failed: add where it failed, on the check's own replications, and
+            # remove nothing (so the rounds converge instead of chasing noise)
+            search.replications = check_n
+            plan = _add_phase(search, plan, seed_now, min_tellers, max_tellers, record)
         # final check on fresh replications: the plan and each single removal (CRN)
         seed_now = derived_seed(seed, 1, round_)
         removals = search.neighbours(plan, -1, min_tellers, max_tellers)
@@ -522,7 +533,6 @@ def optimize_staffing(
         if final.feasible:
             verified = True
             break
-        # the search resumes on the check's replications (with the search's count)
     assert final is not None
     if not verified:
         warnings.warn(f"optimize_staffing: the plan still fails on fresh replications after "
