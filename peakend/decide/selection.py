@@ -89,7 +89,8 @@ class Selection:
             "policy": self.names,
             "mean": [self.means[n] for n in self.names],
             "replications": [self.replications[n] for n in self.names],
-            "eliminated_at": [out[n]["replication"] if n in out else None for n in self.names],
+            "eliminated_at": pd.array([out[n]["replication"] if n in out else None
+                                       for n in self.names], dtype="Int64"),
             "eliminated_by": [out[n]["by"] if n in out else None for n in self.names],
             "selected": [n == self.best for n in self.names],
         })

@@ -298,11 +298,18 @@ class _Search:
             todo = list(plans)
         if todo:
             labels = list(names) if (keep and names) else [f"p{i}" for i in range(len(todo))]
-            res = pe.run(self.scenario, [self.policy(p, n) for p, n in zip(todo, labels,
-                                                                           strict=True)],
-                         replications=self.replications, seed=seed, workers=self.workers,
-                         progress=False, rules=self.rules,
-                         keep_journeys=self.per_block or keep, **self.run_kwargs)
+            # candidate plans may well be overloaded: only the final plan's warnings matter
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                res = pe.run(self.scenario,
+                             [self.policy(p, n) for p, n in zip(todo, labels, strict=True)],
+                             replications=self.replications, seed=seed, workers=self.workers,
+                             progress=False, rules=self.rules,
+                             keep_journeys=self.per_block or keep, **self.run_kwargs)
+            if keep:
+                for w in caught:
+                    if f"policy {labels[0]!r}" in str(w.message):
+                        warnings.warn(w.message, w.category, stacklevel=3)
             self.simulated_days += self.replications * len(todo)
             if keep:
                 self.last_results = res
