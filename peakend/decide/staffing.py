@@ -150,8 +150,9 @@ class StaffingPlan:
 
     def summary(self) -> str:
         """Return a few lines: the plan per block and group, its cost and the targets' bounds."""
-        lines = [f"staffing plan ({self.cost:g} {self.cost_unit}, "
-                 f"{self.teller_hours:g} teller-hours, {self.simulated_days} simulated days)"]
+        hours = "" if self.cost_unit == "teller-hours" else f"{self.teller_hours:g} teller-hours, "
+        lines = [f"staffing plan ({self.cost:g} {self.cost_unit}, {hours}"
+                 f"{self.simulated_days} simulated days)"]
         head = "block        " + "".join(f"{g:>10}" for g in self.tellers)
         lines.append(head)
         for b, (s, e) in enumerate(self.blocks):
