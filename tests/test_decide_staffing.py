@@ -7,10 +7,18 @@ import math
 import matplotlib
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import peakend as pe
 from peakend import theory
-from peakend.decide import TargetsUnreachable, optimize_staffing, parse_metric, parse_targets
+from peakend.decide import (
+    TargetsUnreachable,
+    metric_choices,
+    optimize_staffing,
+    parse_metric,
+    parse_targets,
+)
 from peakend.decide.blocks import block_values, resolve_blocks
 
 matplotlib.use("Agg")
@@ -222,3 +230,17 @@ def test_optimize_subcommand_prints_the_plan_and_writes_a_policy_file(tmp_path, 
     plan = optimize_staffing(s, ["all.wait_mean <= 3"], blocks=[0, 2, 4], replications=5)
     assert policy.apply(s).counters["servers"].tellers == \
         plan.policy.apply(s).counters["servers"].tellers
+
+
+# --------------------------------------------------------------------------- properties
+@settings(max_examples=60, deadline=None)
+@given(segment=st.sampled_from(["all", "vip", "gold", "ordinary"]),
+       metric=st.sampled_from(metric_choices()), op=st.sampled_from(["<=", ">=", "<", ">"]),
+       value=st.floats(-1e6, 1e6, allow_nan=False), spaces=st.sampled_from(["", " ", "  "]))
+def test_targets_round_trip_through_their_text(segment, metric, op, value, spaces):
+    s = pe.load_scenario("default_branch")
+    text = f"{spaces}{segment}.{metric}{spaces}{op}{spaces}{value!r}{spaces}"
+    (t,) = parse_targets(text, s)
+    assert (t.segment, t.metric, t.op, t.value) == (segment, metric, op, value)
+    (again,) = parse_targets(str(t).replace(f"{t.value:g}", repr(t.value)), s)
+    assert (again.segment, again.metric, again.op, again.value) == (segment, metric, op, value)
