@@ -187,7 +187,9 @@ def test_plan_object_policy_summary_and_plot():
     assert [applied.tellers_at("servers", h) for h in (1, 3, 5)] == plan.tellers["servers"]
     assert plan.results.policies[0] == "plan"
     assert plan.simulated_days == plan.history[-1]["simulated_days"] > 0
-    assert [h["phase"] for h in plan.history][-1] == "check"
+    phases = [h["phase"] for h in plan.history]
+    assert phases[0] == "evaluate" and "check" in phases
+    assert set(phases) <= {"evaluate", "add", "remove", "check", "trim"}
     assert "servers" in plan.summary()
     axes = plan.plot()
     assert len(axes) == 2 and axes[1].get_ylabel().startswith("remembered[peak_end]")
@@ -242,5 +244,5 @@ def test_targets_round_trip_through_their_text(segment, metric, op, value, space
     text = f"{spaces}{segment}.{metric}{spaces}{op}{spaces}{value!r}{spaces}"
     (t,) = parse_targets(text, s)
     assert (t.segment, t.metric, t.op, t.value) == (segment, metric, op, value)
-    (again,) = parse_targets(str(t).replace(f"{t.value:g}", repr(t.value)), s)
+    (again,) = parse_targets(str(t), s)
     assert (again.segment, again.metric, again.op, again.value) == (segment, metric, op, value)

@@ -13,7 +13,9 @@ Method (see docs/background/decisions.md):
 3. a final check on fresh replications (a new seed), with every target's one-sided
    confidence bound, Bonferroni-adjusted over all checks; if it fails, tellers are
    added (never removed) where it failed, on those replications, and a new fresh
-   check follows.
+   check follows;
+4. a trim: a teller whose removal still met every target on the check is removed
+   if the smaller plan passes a fresh check of its own.
 """
 
 from __future__ import annotations
@@ -107,7 +109,8 @@ class StaffingPlan:
         The final check run: policy ``"plan"`` first, then ``"without group@HH:MM"``
         for each single removal (same replications: common random numbers).
     history : list of dict
-        One row per search step: ``step``, ``phase``, ``tellers``, ``cost``,
+        One row per search step (phases ``evaluate``, ``add``, ``remove``, ``check``,
+        ``trim``): ``step``, ``phase``, ``tellers``, ``cost``,
         ``feasible``, ``violation``, ``simulated_days``.
     simulated_days : int
         Days simulated in total (all policies, all phases).
@@ -397,6 +400,8 @@ def optimize_staffing(
     min_tellers: int = 1,
     max_tellers: int = 60,
     max_rounds: int = 4,
+    trim: bool = True,
+    max_trims: int = 3,
     **run_kwargs: Any,
 ) -> StaffingPlan:
     """Find the cheapest staffing plan (tellers per block and counter group) meeting every target.
@@ -443,6 +448,12 @@ def optimize_staffing(
         Fresh checks before giving up (a ``RuntimeWarning`` and ``verified=False``).
         After a failed check the search adds tellers where it failed, on the
         check's replications, and never removes, then checks on new replications.
+    trim : bool, default True
+        After a passed check, remove a teller whose removal also met every target
+        on the check's replications (the largest saving first), if the smaller plan
+        passes a check of its own on new replications; up to ``max_trims`` times.
+    max_trims : int, default 3
+        Trim checks at most.
     **run_kwargs
         Passed on to :func:`peakend.run` (e.g. ``executor``); not ``policies``,
         ``replications``, ``seed``, ``rules``, ``workers`` or ``progress``.
@@ -474,6 +485,7 @@ def optimize_staffing(
     min_tellers = _int_arg(min_tellers, "min_tellers", 0, 1000)
     max_tellers = _int_arg(max_tellers, "max_tellers", max(min_tellers, 1), 1000)
     max_rounds = _int_arg(max_rounds, "max_rounds", 1, 100)
+    max_trims = _int_arg(max_trims, "max_trims", 0, 100)
     if not (isinstance(confidence, (int, float)) and 0.5 < confidence < 1):
         raise ValueError(f"confidence: must be in (0.5, 1), got {confidence!r}")
     if adjust not in ("bonferroni", "none"):
@@ -515,9 +527,21 @@ def optimize_staffing(
                         "cost": search.cost(p), "feasible": ev.feasible,
                         "violation": ev.violation, "simulated_days": search.simulated_days})
 
+    def check(p: Plan, k: int) -> tuple[int, list[_Eval], list[tuple[str, int, Plan]],
+                                         Results | None]:
+        """Simulate the plan and each single removal on fresh replications (CRN)."""
+        fresh = derived_seed(seed, 1, k)
+        removals = search.neighbours(p, -1, min_tellers, max_tellers)
+        names = ["plan", *(f"without {g}@{clock_text(block_list[b][0])}"
+                           for g, b, _ in removals)]
+        search.replications = check_n
+        evs = search.evaluate([p, *(q for _, _, q in removals)], fresh, names=names, keep=True)
+        search.replications = replications
+        return fresh, evs, removals, search.last_results
+
     seed_now = seed
     verified = False
-    final: _Eval | None = None
+    checked = 0
     for round_ in range(max_rounds):
         if round_ == 0:
             plan = _add_phase(search, plan, seed_now, min_tellers, max_tellers, record)
@@ -527,25 +551,35 @@ def optimize_staffing(
             # remove nothing (so the rounds converge instead of chasing noise)
             search.replications = check_n
             plan = _add_phase(search, plan, seed_now, min_tellers, max_tellers, record)
-        # final check on fresh replications: the plan and each single removal (CRN)
-        seed_now = derived_seed(seed, 1, round_)
-        removals = search.neighbours(plan, -1, min_tellers, max_tellers)
-        names = ["plan", *(f"without {g}@{clock_text(block_list[b][0])}"
-                           for g, b, _ in removals)]
-        search.replications = check_n
-        evs = search.evaluate([plan, *(q for _, _, q in removals)], seed_now, names=names,
-                              keep=True)
-        search.replications = replications
-        final = evs[0]
-        record("check", plan, final)
-        if final.feasible:
+            search.replications = replications
+        seed_now, evs, removals, results = check(plan, checked)
+        checked += 1
+        record("check", plan, evs[0])
+        if evs[0].feasible:
             verified = True
             break
-    assert final is not None
     if not verified:
         warnings.warn(f"optimize_staffing: the plan still fails on fresh replications after "
-                      f"{max_rounds} rounds: {search.describe_failures(final)}", RuntimeWarning,
-                      stacklevel=2)
+                      f"{max_rounds} rounds: {search.describe_failures(evs[0])}",
+                      RuntimeWarning, stacklevel=2)
+    # trim: a teller whose removal still met every target on the check is removed if the
+    # smaller plan passes a check of its own, on new replications
+    trims = 0
+    while verified and trim and trims < max_trims:
+        ok = [(search.cost(plan) - search.cost(q), ev.min_margin, k)
+              for k, ((_, _, q), ev) in enumerate(zip(removals, evs[1:], strict=True))
+              if ev.feasible]
+        if not ok:
+            break
+        trial = removals[max(ok)[2]][2]
+        t_seed, t_evs, t_removals, t_results = check(trial, checked)
+        checked += 1
+        trims += 1
+        record("trim", trial, t_evs[0])
+        if not t_evs[0].feasible:
+            break
+        plan, seed_now, evs, removals, results = trial, t_seed, t_evs, t_removals, t_results
+    final = evs[0]
     binding: list[str] = []
     optional: list[str] = []
     for (g, b, _), ev in zip(removals, evs[1:], strict=True):
@@ -560,7 +594,6 @@ def optimize_staffing(
                                                           strict=True)]
     applied = search.policy(plan, "optimized").apply(scenario)
     cost = search.teller_hours(plan) if search.free else float(applied.staff_cost())
-    results = search.last_results
     assert results is not None
     out = StaffingPlan(
         tellers=_copy(plan), blocks=block_list, cost=float(cost),

@@ -173,7 +173,7 @@ class Target:
         return Bound(mean, bound, n, bool(holds), float(shortfall), float(margin))
 
     def __str__(self) -> str:
-        return f"{self.segment}.{self.metric} {self.op} {self.value:g}"
+        return f"{self.segment}.{self.metric} {self.op} {self.value!r}"
 
 
 def parse_targets(
