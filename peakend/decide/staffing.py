@@ -193,11 +193,14 @@ class StaffingPlan:
         starts = [s for s, _ in self.blocks]
         edges = [*starts, self.blocks[-1][1]]
         for g, counts in self.tellers.items():
-            ax.stairs(counts, edges, label=f"{g} tellers", linewidth=2)
+            ax.stairs(counts, edges, label=f"{g} tellers", linewidth=2, baseline=None)
         ax.set_ylabel("tellers on duty")
+        ax.set_ylim(bottom=0)
         twin = ax.twinx()
-        twin.stairs(self.demand, edges, color="grey", linestyle="--", label="arrivals per hour")
+        twin.stairs(self.demand, edges, color="grey", linestyle="--", label="arrivals per hour",
+                    baseline=None)
         twin.set_ylabel("arrivals per hour")
+        twin.set_ylim(bottom=0)
         ax.legend(loc="upper left")
         twin.legend(loc="upper right")
         rule = next((t.rule for t in self.targets if t.rule), None) or "peak_end"
