@@ -246,3 +246,12 @@ def test_targets_round_trip_through_their_text(segment, metric, op, value, space
     assert (t.segment, t.metric, t.op, t.value) == (segment, metric, op, value)
     (again,) = parse_targets(str(t), s)
     assert (again.segment, again.metric, again.op, again.value) == (segment, metric, op, value)
+
+
+def test_plan_does_not_depend_on_workers():
+    s = _time_varying()
+    one = optimize_staffing(s, ["all.wait_mean <= 3"], blocks=3, replications=4, seed=8)
+    two = optimize_staffing(s, ["all.wait_mean <= 3"], blocks=3, replications=4, seed=8,
+                            workers=2)
+    assert one.tellers == two.tellers and one.history == two.history
+    assert one.checks == two.checks

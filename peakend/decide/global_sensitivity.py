@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import difflib
 import math
+import os
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -313,7 +314,7 @@ def _pairs(method: str, n_params: int, n_rows: int) -> list[tuple[int, int, int]
 
 
 def sensitivity(
-    scenario: Scenario | str,
+    scenario: Scenario | str | os.PathLike[str],
     policies: Any = None,
     parameters: Mapping[str, Any] | None = None,
     *,
@@ -386,7 +387,7 @@ def sensitivity(
     from peakend.experiment import Policy, deep_merge
 
     morris_sample, morris_analyze, sobol_sample, sobol_analyze = _salib()
-    if isinstance(scenario, str):
+    if isinstance(scenario, (str, os.PathLike)):
         scenario = pe.load_scenario(scenario)
     if method not in ("morris", "sobol"):
         raise ValueError(f"method: must be 'morris' or 'sobol', got {method!r}")

@@ -19,6 +19,7 @@ References
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -255,7 +256,7 @@ class _Batches:
 
 
 def select_best(
-    scenario: Scenario | str,
+    scenario: Scenario | str | os.PathLike[str],
     policies: Any,
     metric: str = "all.remembered[peak_end]",
     *,
@@ -292,7 +293,8 @@ def select_best(
     n0 : int, default 10
         First-stage replications, >= 2.
     seed : int, default 0
-        Root seed; the first stage and each later batch use seeds derived from it.
+        Root seed; the first stage and each later batch use seeds derived from it,
+        so the outcome depends on ``seed``, ``n0`` and ``batch`` (not on ``workers``).
     workers : int, optional
         Processes for :func:`peakend.run`.
     batch : int, default 10
@@ -312,7 +314,7 @@ def select_best(
     from peakend.decide._common import policy_list
     from peakend.decide.targets import parse_metric
 
-    if isinstance(scenario, str):
+    if isinstance(scenario, (str, os.PathLike)):
         scenario = pe.load_scenario(scenario)
     segment, name = parse_metric(metric, scenario)
     items = policy_list(policies)

@@ -21,6 +21,7 @@ Method (see docs/background/decisions.md):
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -388,7 +389,7 @@ def _int_arg(value: Any, name: str, low: int, high: int) -> int:
 
 
 def optimize_staffing(
-    scenario: Scenario | str,
+    scenario: Scenario | str | os.PathLike[str],
     targets: str | Iterable[str],
     *,
     groups: Iterable[str] | None = None,
@@ -426,7 +427,8 @@ def optimize_staffing(
         when staffing is constant); an int k gives k equal blocks; a list gives
         block starts (hours or ``"HH:MM"``, the first at opening).
     seed : int, default 0
-        Root seed of the search; the final check uses seeds derived from it.
+        Root seed of the search; the fresh checks use seeds derived from it. The
+        plan depends on the seed and the arguments only, not on ``workers``.
     workers : int, optional
         Processes for :func:`peakend.run`.
     replications : int, default 30
@@ -476,7 +478,7 @@ def optimize_staffing(
     """
     import peakend as pe
 
-    if isinstance(scenario, str):
+    if isinstance(scenario, (str, os.PathLike)):
         scenario = pe.load_scenario(scenario)
     parsed = parse_targets(targets, scenario)
     group_list = _validate_groups(scenario, groups)
