@@ -255,3 +255,26 @@ def test_plan_does_not_depend_on_workers():
                             workers=2)
     assert one.tellers == two.tellers and one.history == two.history
     assert one.checks == two.checks
+
+
+def test_adjustment_check_size_and_trim_options_take_effect():
+    s = _time_varying()
+    targets = ["all.wait_mean <= 3", "all.wait_p90 <= 8"]
+    bonf = optimize_staffing(s, targets, blocks=3, per_block=True, replications=4, seed=6,
+                             check_replications=7, trim=False)
+    assert bonf.level == pytest.approx(1 - 0.05 / 6)  # 2 targets x 3 blocks
+    assert bonf.results.n_replications == 7 and all(c["n"] <= 7 for c in bonf.checks)
+    assert "trim" not in [h["phase"] for h in bonf.history]
+    plain = optimize_staffing(s, targets, blocks=3, per_block=True, replications=4, seed=6,
+                              adjust="none", trim=False)
+    assert plain.level == 0.95 and plain.results.n_replications == 8
+    # the queueing-theory start does not depend on the bounds
+    assert plain.start == bonf.start
+
+
+def test_groups_plan_only_the_named_counter_group():
+    s = pe.load_scenario("default_branch")
+    plan = optimize_staffing(s, ["vip.wait_mean <= 4"], groups=["vip"], replications=4, seed=1)
+    assert list(plan.tellers) == ["vip"]
+    assert plan.policy.apply(s).counters["general"].tellers == 4
+    assert plan.cost == pytest.approx(plan.policy.apply(s).staff_cost())
