@@ -97,3 +97,19 @@ def test_missing_salib_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "SALib", None)
     with pytest.raises(ImportError, match=r"peakend\[sensitivity\]"):
         sensitivity(_mmc(), None, {"arrivals.scale": (0.5, 1)})
+
+
+def test_memory_rule_weights_are_uncertain_inputs():
+    base = _mmc().model_dump()
+    base["memory"] = {"rule": "weighted_peak_end", "params": {"w_peak": 0.5, "w_end": 0.5}}
+    s = pe.Scenario.model_validate(base)
+    res = sensitivity(s, None, {"memory.params.w_peak": (0.1, 0.9),
+                                "segments.customer.value": (0, 10)},
+                      metric="all.remembered", n=4, replications=2, seed=4)
+    idx = res.indices.set_index("parameter")
+    assert idx.loc["memory.params.w_peak", "mu_star"] > 0.01
+    assert idx.loc["segments.customer.value", "mu_star"] == 0.0
+    with pytest.raises(ValueError, match=r"memory.params.w_peek.*unknown parameter 'w_peek'"):
+        parse_parameters(s, {"memory.params.w_peek": (0.1, 0.9)})
+    with pytest.raises(ValueError, match="with memory rule 'mean'"):
+        parse_parameters(s, {"memory.params.w_peak": (0.1, 0.9), "memory.rule": ["mean", "end"]})

@@ -196,6 +196,8 @@ def parse_parameters(scenario: Scenario, parameters: Mapping[str, Any]) -> list[
                                  f"{type(current).__name__}); name a numeric field")
             integer = isinstance(current, int)
         p = Parameter(path, low, high, (), integer)
+        if path.startswith("memory.params."):
+            _check_rule_param(scenario, parameters, path, low, high)
         for end in (low, high):
             try:
                 Policy("check", _apply(dump, [p], [p.value(end)])).apply(scenario)
@@ -210,6 +212,41 @@ def parse_parameters(scenario: Scenario, parameters: Mapping[str, Any]) -> list[
                                  f"valid scenario: {exc}{hint}") from exc
         out.append(p)
     return out
+
+
+def _check_rule_param(scenario: Scenario, parameters: Mapping[str, Any], path: str,
+                      low: float, high: float) -> None:
+    """Check that a memory-rule parameter is valid, in range, for every candidate rule."""
+    from peakend.memory import get_rule
+
+    name = path.split(".", 2)[2]
+    if "." in name:
+        raise ValueError(f"parameters: {path!r}: memory.params takes a parameter name, "
+                         f"e.g. 'memory.params.w_peak'")
+    choices = parameters.get(RULE_PATH)
+    rules = ([choices] if isinstance(choices, str) else list(choices)) if choices else \
+        [scenario.memory.rule]
+    for rule in rules:
+        for end in (low, high):
+            try:
+                get_rule(rule, **{**scenario.memory.params, name: end})
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"parameters: {path!r} = {end!r} with memory rule "
+                                 f"{rule!r}: {exc}") from exc
+
+
+def _own_rule(scenario: Scenario, params: Sequence[Parameter], values: Sequence[Any]) -> Any:
+    """Return the memory rule object of one draw (its rule and parameters)."""
+    from peakend.memory import get_rule
+
+    rule = scenario.memory.rule
+    kwargs = dict(scenario.memory.params)
+    for p, v in zip(params, values, strict=True):
+        if p.path == RULE_PATH:
+            rule = v
+        elif p.path.startswith("memory.params."):
+            kwargs[p.path.split(".", 2)[2]] = float(v)
+    return get_rule(rule, **kwargs)
 
 
 def _parent_keys(dump: dict[str, Any], path: str) -> list[str] | None:
@@ -341,7 +378,9 @@ def sensitivity(
         Dotted path -> ``(low, high)``: any numeric scenario field
         (``"segments.ordinary.expected_wait"``, ``"value_function.loss_aversion"``,
         ``"arrivals.profile.3.rate"``), ``"arrivals.scale"`` (a factor on every
-        arrival rate, > 0) and ``"memory.rule"`` -> a list of rule names (categorical).
+        arrival rate, > 0), ``"memory.rule"`` -> a list of rule names (categorical)
+        and ``"memory.params.<name>"`` (a weight of the memory rule, valid for every
+        candidate rule).
     metric : str, default "all.remembered[peak_end]"
         ``segment.metric``; ``segment.remembered`` (no rule) means the value
         under each draw's own memory rule (use it with ``"memory.rule"``).
@@ -385,6 +424,7 @@ def sensitivity(
     from peakend.decide.selection import SMALLER_IS_BETTER
     from peakend.decide.targets import parse_metric
     from peakend.experiment import Policy, deep_merge
+    from peakend.memory import get_rule
 
     morris_sample, morris_analyze, sobol_sample, sobol_analyze = _salib()
     if isinstance(scenario, (str, os.PathLike)):
@@ -411,20 +451,23 @@ def sensitivity(
     else:
         x = np.asarray(sobol_sample.sample(problem, n, calc_second_order=False, seed=seed))
     dump = scenario.model_dump(mode="json")
-    rule_param = next((p for p in params if p.path == RULE_PATH), None)
-    own_rule = scenario.memory.rule
-    rules = list(dict.fromkeys(
-        [*(rule_param.choices if rule_param else ()), own_rule,
-         *([name[len("remembered["):-1]] if name.startswith("remembered[") else [])]))
+    named = [name[len("remembered["):-1]] if name.startswith("remembered[") else []
+    rule_objects: dict[str, Any] = {}
+    for r in named:
+        rule_objects.setdefault(get_rule(r).label, get_rule(r))
     draws = []
     run_policies = []
     for d, row in enumerate(x):
         values = [p.value(v) for p, v in zip(params, row, strict=True)]
         changes = _apply(dump, params, values)
-        rule = values[params.index(rule_param)] if rule_param else own_rule
-        draws.append(rule)
+        own = _own_rule(scenario, params, values)
+        if name == "remembered":
+            rule_objects.setdefault(own.label, own)
+        draws.append(own.label)
         for pol in items:
             run_policies.append(Policy(f"d{d}|{pol.name}", deep_merge(changes, pol.changes)))
+    rules = list(rule_objects.values()) or [get_rule(scenario.memory.rule,
+                                                     **scenario.memory.params)]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = pe.run(scenario, run_policies, replications=replications, seed=seed,
