@@ -45,6 +45,11 @@ _LAZY_NAMES: dict[str, str] = {
     "run": "peakend.experiment",
     "Results": "peakend.experiment",
     "load_results": "peakend.experiment",
+    # decisions
+    "optimize_staffing": "peakend.decide",
+    "select_best": "peakend.decide",
+    "sensitivity": "peakend.decide",
+    "replications_needed": "peakend.decide",
 }
 
 _SUBMODULES = (
@@ -54,6 +59,7 @@ _SUBMODULES = (
     "cli",
     "config",
     "datasets",
+    "decide",
     "experiment",
     "journeys",
     "loyalty",
@@ -96,6 +102,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static type checkers only
         cli,
         config,
         datasets,
+        decide,
         experiment,
         journeys,
         loyalty,
@@ -108,6 +115,12 @@ if TYPE_CHECKING:  # pragma: no cover - for static type checkers only
         theory,
     )
     from peakend.config import Scenario, load_scenario, scenario_schema  # noqa: F401
+    from peakend.decide import (  # noqa: F401
+        optimize_staffing,
+        replications_needed,
+        select_best,
+        sensitivity,
+    )
     from peakend.experiment import Policy, Results, load_results, run  # noqa: F401
     from peakend.journeys import Journeys, load_journeys  # noqa: F401
     from peakend.memory import get_rule, score, score_many  # noqa: F401
