@@ -9,6 +9,7 @@ Usage::
     peakend scenarios [--format table|csv|json]
     peakend validate FILE [--scenario NAME]
     peakend schema
+    peakend optimize [SCENARIO] --target "..." [--target "..."] [--out policy.toml]
 
 With no arguments, ``peakend run`` simulates the built-in ``default_branch``
 under its built-in policy set. Errors print one line on stderr and exit with
@@ -144,6 +145,10 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
     schema.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
+    from peakend.decide import cli as decide_cli
+
+    decide_cli.add_parser(sub)
     return parser
 
 
@@ -591,8 +596,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return EXIT_ERROR
+        from peakend.decide import cli as decide_cli
+
         commands = {"run": _cmd_run, "show": _cmd_show, "scenarios": _cmd_scenarios,
-                    "validate": _cmd_validate, "schema": _cmd_schema}
+                    "validate": _cmd_validate, "schema": _cmd_schema,
+                    "optimize": decide_cli.main}
         debug = debug or bool(getattr(args, "debug", False))
         status = commands[args.command](args)
         sys.stdout.flush()

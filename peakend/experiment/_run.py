@@ -14,7 +14,7 @@ import json
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -36,7 +36,7 @@ __all__ = ["run"]
 def run(
     scenario: config.Scenario | str | os.PathLike[str],
     policies: Any = None,
-    replications: int = 30,
+    replications: int | Literal["auto"] = 30,
     seed: int = 0,
     workers: int | None = None,
     executor: cf.Executor | None = None,
@@ -46,6 +46,10 @@ def run(
     keep_journeys: bool = False,
     survey: bool = False,
     max_tasks: int = MAX_TASKS,
+    *,
+    metric: str | None = None,
+    half_width: float | None = None,
+    relative: bool | None = None,
 ) -> Results:
     """Run policies over replicated branch days with common random numbers.
 
@@ -67,10 +71,14 @@ def run(
         A mapping maps names to :class:`Policy` objects or to changes dicts;
         a str or path names a policy file or a built-in policy set (see
         :func:`load_policies`).
-    replications : int, default 30
+    replications : int or "auto", default 30
         Simulated days per policy, from 1 to ``max_tasks`` (confidence
         intervals need >= 3); replications x policies may not exceed
-        ``max_tasks`` either.
+        ``max_tasks`` either. ``"auto"`` adds replications until the 95 %
+        interval of ``metric`` is narrower than ``half_width`` for every
+        policy (see :func:`peakend.experiment.run_auto`, which takes more
+        options); the count and the final half-widths are in
+        ``results.auto``. The result equals a run with that many replications.
     seed : int, default 0
         Root seed, from 0 to 2**63 - 1 (it is stored as int64).
     workers : int, optional
@@ -129,6 +137,14 @@ def run(
         Cap on replications x policies (simulated days) in one run, checked
         before any work starts; raise it for a larger run (its records take
         a few kilobytes of memory per simulated day, before journeys).
+    metric : str, default "all.remembered[peak_end]"
+        With ``replications="auto"``: the ``segment.metric`` whose interval
+        must be narrow.
+    half_width : float, default 0.05
+        With ``replications="auto"``: the target half-width of that interval,
+        in the metric's units (a fraction of ``|mean|`` if ``relative``).
+    relative : bool, default False
+        With ``replications="auto"``: the target is relative to the mean.
 
     Returns
     -------
@@ -158,6 +174,19 @@ def run(
         policies, and the first day's message (what triggered it); likewise
         for any other warning the simulation issues.
     """
+    auto_options = {k: v for k, v in
+                    (("metric", metric), ("half_width", half_width), ("relative", relative))
+                    if v is not None}
+    if isinstance(replications, str) and replications == "auto":
+        from peakend.experiment._auto import run_auto
+
+        return run_auto(scenario, policies, seed=seed, workers=workers, executor=executor,
+                        progress=progress, checkpoint=checkpoint, rules=rules,
+                        keep_journeys=keep_journeys, survey=survey, max_tasks=max_tasks,
+                        **auto_options)
+    if auto_options:
+        raise TypeError(f"run: {', '.join(auto_options)} apply only with replications='auto' "
+                        f"(got replications={replications!r})")
     replications, seed, rules = check_run_arguments(
         scenario, policies, replications, seed, workers, executor, progress, checkpoint,
         rules, keep_journeys, survey, max_tasks,
