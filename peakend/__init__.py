@@ -45,6 +45,8 @@ _LAZY_NAMES: dict[str, str] = {
     "run": "peakend.experiment",
     "Results": "peakend.experiment",
     "load_results": "peakend.experiment",
+    # the HTML report
+    "write_report": "peakend.report",
 }
 
 _SUBMODULES = (
@@ -58,6 +60,7 @@ _SUBMODULES = (
     "memory",
     "metrics",
     "plots",
+    "report",
     "scenarios",
     "sim",
     "stats",
@@ -98,6 +101,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static type checkers only
         memory,
         metrics,
         plots,
+        report,
         scenarios,
         sim,
         stats,
@@ -107,4 +111,5 @@ if TYPE_CHECKING:  # pragma: no cover - for static type checkers only
     from peakend.experiment import Policy, Results, load_results, run  # noqa: F401
     from peakend.journeys import Journeys, load_journeys  # noqa: F401
     from peakend.memory import get_rule, score, score_many  # noqa: F401
+    from peakend.report import write_report  # noqa: F401
     from peakend.sim import simulate  # noqa: F401
