@@ -45,7 +45,8 @@ _LAZY_NAMES: dict[str, str] = {
     "run": "peakend.experiment",
     "Results": "peakend.experiment",
     "load_results": "peakend.experiment",
-    # the HTML report
+    # the what-if widget and the HTML report
+    "explore": "peakend.explore",
     "write_report": "peakend.report",
 }
 
@@ -109,6 +110,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static type checkers only
     )
     from peakend.config import Scenario, load_scenario, scenario_schema  # noqa: F401
     from peakend.experiment import Policy, Results, load_results, run  # noqa: F401
+    from peakend.explore import explore  # noqa: F401
     from peakend.journeys import Journeys, load_journeys  # noqa: F401
     from peakend.memory import get_rule, score, score_many  # noqa: F401
     from peakend.report import write_report  # noqa: F401
