@@ -453,8 +453,20 @@ class Explorer:
         self.axes[name] = ax
 
     # ------------------------------------------------------------------- display
+    @property
+    def images(self) -> dict[str, bytes]:
+        """The figures shown, as PNG bytes: ``"segments"``, ``"queue"``, ``"journey"``.
+
+        For a static page (a rendered notebook, a report) where the live widget
+        cannot run: ``IPython.display.Image(app.images["queue"])``.
+        """
+        return {name: bytes(image.value) for name, image in self._images.items()}
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, dict):  # a readable fallback where widgets cannot render
+            bundle["text/plain"] = repr(self)
+        return bundle
 
     def __repr__(self) -> str:
         return (f"Explorer({self._base_scenario.name!r}: {len(self.controls)} controls, "

@@ -340,7 +340,7 @@ def render_report(
                  f"</p>")
     parts.append("<h2 id='what'>What was compared, and why</h2>")
     parts.append(
-        f"<p>Each of the {len(results.policies)} policies below was simulated on the same "
+        f"<p>Each of the {len(results.policies)} policies was simulated on the same "
         f"{results.n_replications} branch days (replications) of the scenario "
         f"<code>{html.escape(name)}</code>: the same customers, arrival times, service times "
         f"and patience (common random numbers), so that the differences between policies "
@@ -348,8 +348,9 @@ def render_report(
         f"remembers the visit is scored with the <strong>{html.escape(rule)}</strong> memory "
         f"rule on the affect scale -10..10 (0: exactly as expected); the other rules scored "
         f"are {', '.join(html.escape(r) for r in results.rules[1:]) or 'none'}. Policies are "
-        f"compared against <strong>{html.escape(base)}</strong>.</p>")
-    parts.append(_policy_list(results))
+        f"compared against <strong>{html.escape(base)}</strong>; the policies and what "
+        f"each changes are <a href='#policies'>listed below</a>.</p>")
+    policy_section = ["<h2 id='policies'>The policies compared</h2>", _policy_list(results)]
 
     if len(results.policies) > 1:
         cmp_table = results.compare(base, metrics=metric, confidence=confidence)
@@ -358,6 +359,7 @@ def render_report(
         pareto_cols = _frame_columns(results.pareto(rule))
         parts.append("<h2 id='findings'>Findings</h2>")
         parts.append(_findings(results, cmp_cols, significant, base, pareto_cols, currency))
+        parts.extend(policy_section)
 
         parts.append("<h2 id='comparison'>The comparison</h2>")
         diff = np.asarray(cmp_cols["difference"], dtype=float)
@@ -423,6 +425,7 @@ def render_report(
         else:
             parts.append("<p>Only one memory rule was scored in this run.</p>")
     else:
+        parts.extend(policy_section)
         parts.append("<p>Only one policy was run: there is nothing to compare.</p>")
 
     parts.append("<h2 id='headline'>Every policy and segment</h2>")

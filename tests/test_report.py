@@ -42,8 +42,8 @@ def test_write_report_writes_one_html_file_with_every_section(results, page):
     path, text = page
     assert path.name == "report.html" and path.is_file()
     assert text.startswith("<!DOCTYPE html>")
-    for anchor in ("what", "findings", "comparison", "cost", "rules", "headline", "scenario",
-                   "reproduce"):
+    for anchor in ("what", "findings", "policies", "comparison", "cost", "rules", "headline",
+                   "scenario", "reproduce"):
         assert f"id='{anchor}'" in text, anchor
     # what was compared and why: every policy with its description
     for spec in results.policy_specs:
