@@ -456,8 +456,9 @@ def _place_label(ax: Axes, placed: list[Any], text: str, xy: tuple[float, float]
     a white background may sit on a line). A candidate's cost is the summed weight
     of what it overlaps plus 0.6 per step away from the preferred position; the
     new label's box is appended. A label placed at candidate ``leader_from`` or
-    later gets a thin leader line to its point. An ``optional`` label that would
-    cover another label at every candidate is left out. Labels are kept out of
+    later gets a thin leader line to its point; a label crossing the Axes frame costs
+    5. An ``optional`` label that would cover another label at every candidate is
+    left out. Labels are kept out of
     the figure's layout (they must not move the Axes once placed). Returns
     whether the label was drawn.
     """
@@ -467,6 +468,7 @@ def _place_label(ax: Axes, placed: list[Any], text: str, xy: tuple[float, float]
     style = {"fontsize": fontsize, "color": color, "fontweight": "bold" if bold else "normal",
              "bbox": {"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
                       "alpha": 0.75}}
+    frame = ax.get_window_extent(renderer)
     best: tuple[float, int, Any] | None = None  # (cost, candidate index, extent)
     for k, (dx, dy, ha, va) in enumerate(candidates):
         probe = ax.annotate(text, xy, xytext=(dx, dy), textcoords="offset points", ha=ha,
@@ -474,14 +476,18 @@ def _place_label(ax: Axes, placed: list[Any], text: str, xy: tuple[float, float]
         probe.update_positions(renderer)
         extent = Text.get_window_extent(probe, renderer).expanded(1.04, 1.1)
         probe.remove()
-        cost = 0.6 * k + sum(w for other, w in placed if extent.overlaps(other))
+        hits = [w for other, w in placed if extent.overlaps(other)]
+        cost = 0.6 * k + sum(hits) + 100.0 * optional * any(w >= 10.0 for w in hits)
+        if not (frame.x0 <= extent.x0 and extent.x1 <= frame.x1
+                and frame.y0 <= extent.y0 and extent.y1 <= frame.y1):
+            cost += 5.0  # a label crossing the frame would cover the axis and its ticks
         if best is None or cost < best[0]:
             best = (cost, k, extent)
         if cost == 0:
             break
     assert best is not None
     cost, k, extent = best
-    if optional and cost - 0.6 * k >= 10.0:
+    if cost >= 100.0:  # an optional label that covers text wherever it goes
         return False
     dx, dy, ha, va = candidates[k]
     arrow = None
