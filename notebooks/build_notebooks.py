@@ -120,9 +120,10 @@ ax = pe.plots.journey_map(day, customers=[longest])
     md("""
 ## Moments of truth
 
-Where do the peaks come from? For each segment, the share of customers whose peak moment
-(the most intense one, good or bad) was at each touchpoint. The marks classify the
-touchpoints from the customers' best and worst moments (`pe.cem.moments_of_truth`):
+Where do the peaks come from? For each segment and touchpoint, the share of customers whose
+best moment was there minus the share whose worst moment was there (blue: good impressions
+win, vermillion: bad ones). The marks classify the touchpoints from the same best and worst
+moments (`pe.cem.moments_of_truth`):
 ▼ a *negative moment of truth* (where the worst moments come from: mitigate it so the
 negative peak is not larger than the positive one), ▲ a *positive* one (where good
 impressions are made: invest). Waiting can be either: ordinary customers expect a long

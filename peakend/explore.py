@@ -530,7 +530,7 @@ def explore(
         Level of the intervals; significance is Holm-adjusted across segments.
     figures : bool, default True
         Redraw the three figures on every change; ``False`` updates only the
-        summary table (a script sweeping levers, about 5x faster).
+        summary table (a script sweeping levers; drawing takes most of an update).
 
     Returns
     -------
