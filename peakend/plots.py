@@ -49,7 +49,7 @@ __all__ = [
 
 #: Axis label used for affect and remembered values.
 AFFECT_LABEL = "affect (experience − expectation, −10..10)"
-_REMEMBERED_LABEL = "remembered value (affect scale −10..10)"
+_REMEMBERED_LABEL = "remembered value (−10..10)"
 #: The Okabe-Ito palette (Okabe & Ito 2008), distinguishable with every common colour-vision
 #: deficiency; every figure of this module draws its categories from it, in this order.
 OKABE_ITO: tuple[str, ...] = (

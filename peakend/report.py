@@ -429,7 +429,12 @@ def render_report(
         parts.append("<p>Only one policy was run: there is nothing to compare.</p>")
 
     parts.append("<h2 id='headline'>Every policy and segment</h2>")
-    parts.append(_html_table(results.headline(confidence=confidence)))
+    if hasattr(results, "headline"):
+        everything = results.headline(confidence=confidence)
+    else:  # pragma: no cover - results without the headline table
+        everything = results.summary([metric, "wait_mean", "abandonment_rate", "cost"],
+                                     confidence=confidence)
+    parts.append(_html_table(everything))
 
     parts.append("<h2 id='scenario'>The scenario and every assumption</h2>")
     parts.append("<p>Every field of the base scenario, as simulated (policies change the "
