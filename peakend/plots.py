@@ -9,7 +9,15 @@ module is cheap.
 
 Units follow the library conventions: times in minutes (from opening, or from the
 customer's arrival), affect and remembered values on the -10..10 affect scale
-(0 means "exactly as expected"), costs in currency units.
+(0 means "exactly as expected"), costs in currency units (the scenario's currency
+where the figure knows it).
+
+Every colour comes from the colour-blind-safe Okabe-Ito palette (:data:`OKABE_ITO`):
+blue for better, vermillion for worse, grey for no difference, and meaning carried by
+shape too (▲ better, ▼ worse, ○ not significant). Significance is one notion
+throughout, Holm-adjusted (:func:`is_significant`), as in the tables and the command
+line. :class:`ResultsPlot` and :class:`JourneysPlot` draw the usual figures of a
+``Results`` or a ``Journeys`` in one call (``ResultsPlot(results).compare()``).
 
 Examples
 --------
@@ -62,6 +70,8 @@ OKABE_ITO: tuple[str, ...] = (
     "#F0E442",  # yellow
     "#000000",  # black
 )
+"""The Okabe-Ito palette (hex colours): blue, orange, bluish green, reddish purple, sky blue,
+vermillion, yellow, black; safe for every common colour-vision deficiency."""
 #: Better than the baseline / than expected (Okabe-Ito blue).
 _GOOD = "#0072B2"
 #: Worse (Okabe-Ito vermillion): blue against vermillion stays distinct for every deficiency.
