@@ -86,7 +86,8 @@ def _fmt(value: Any, column: str) -> str:
             return f"{v:.2g}" if v >= 1e-4 else "< 0.0001"
         if abs(v) >= 1000:
             return f"{v:,.0f}"
-        return f"{v:.3g}" if abs(v) < 0.01 and v != 0 else f"{v:.2f}"
+        text = f"{v:.2f}"  # two decimals throughout: a manager reads columns, not digits
+        return "0.00" if text == "-0.00" else text
     return html.escape(str(value))
 
 

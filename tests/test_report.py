@@ -219,3 +219,13 @@ def test_the_browser_probe_can_see_a_broken_page(results, tmp_path):
     assert any("failed to load IMG" in e for e in seen["errors"])
     assert any("undefinedFunction" in e for e in seen["errors"])
     assert seen["figures"][0]["shapes"] == 0
+
+
+def test_report_numbers_are_formatted_for_reading():
+    assert report._fmt(0.456, "difference") == "0.46"
+    assert report._fmt(-6e-05, "value_difference") == "0.00"  # no "-0.00", no "6e-05"
+    assert report._fmt(1234.6, "cost") == "1,235"
+    assert report._fmt(3e-6, "p_holm") == "< 0.0001" and report._fmt(0.0123, "p_a") == "0.012"
+    assert report._fmt(float("nan"), "low") == "–"
+    assert report._fmt(np.True_, "significant") == "yes"
+    assert report._fmt("<b>", "policy") == "&lt;b&gt;"  # names are escaped
