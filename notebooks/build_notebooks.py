@@ -1,6 +1,9 @@
 """Build the what-if notebooks of peakend from this script.
 
-The notebooks are committed *without outputs*; CI executes them (``pytest --nbmake``).
+The notebooks are committed *without outputs*; CI executes each of them once, in the
+documentation build (mkdocs-jupyter, ``execute: true`` in ``mkdocs.yml``), whose pages show
+every output; pytest does not collect them (``notebooks/conftest.py``; set
+``PEAKEND_TEST_NOTEBOOKS=1`` to run them with nbmake).
 Edit the cells here, not in Jupyter, and regenerate all of them with::
 
     python notebooks/build_notebooks.py
@@ -117,9 +120,10 @@ ax = pe.plots.journey_map(day, customers=[longest])
     md("""
 ## Moments of truth
 
-Where do the peaks come from? For each segment, the share of customers whose peak moment
-(the most intense one, good or bad) was at each touchpoint. The marks classify the
-touchpoints from the customers' best and worst moments (`pe.cem.moments_of_truth`):
+Where do the peaks come from? For each segment and touchpoint, the share of customers whose
+best moment was there minus the share whose worst moment was there (blue: good impressions
+win, vermillion: bad ones). The marks classify the touchpoints from the same best and worst
+moments (`pe.cem.moments_of_truth`):
 ▼ a *negative moment of truth* (where the worst moments come from: mitigate it so the
 negative peak is not larger than the positive one), ▲ a *positive* one (where good
 impressions are made: invest). Waiting can be either: ordinary customers expect a long
@@ -779,6 +783,94 @@ assert all(panels[n].retention()[-1][gold] > base[gold] for n in names[1:])
 ]
 
 
+# --------------------------------------------------------------------------- 08
+EXPLORE = [
+    md("""
+# Explore what-ifs live
+
+`pe.explore(scenario)` opens a small app in the notebook: sliders and toggles for the levers
+a branch manager can pull (tellers per time block and window, the window discipline, the VIP
+lounge, distraction and a wait display in the hall, a farewell and a gift per segment, the
+share of visits booked as appointments). Every change re-simulates the same days as the
+baseline (*common random numbers*: the same customers, with the same business, service times
+and patience) and redraws, in about a second, the per-segment remembered value against the
+baseline, the hall queue over the day, and one customer's journey.
+
+In a live kernel, move the sliders. On this page (a rendered notebook) the widget cannot run,
+so we drive it from code, as a script or a test would: `app.controls` holds the widgets by
+lever name, and `app.summary` is the table the app shows, updated as soon as a value is set.
+"""),
+    code(SETUP + """
+from IPython.display import Image, display"""),
+    code("""
+app = pe.explore("default_branch", "default_branch", replications=20, seed=7)
+app
+"""),
+    code("""
+sorted(app.controls)
+"""),
+    md("""
+## One more teller at lunch
+
+The lunch peak (12:00-14:00) is when the hall fills up. Give the general counters a fifth
+teller from 11:30 to 14:00:
+"""),
+    code("""
+app.controls["tellers.general.11:30"].value = 5
+app.summary.round(2)
+"""),
+    code("""
+display(Image(app.images["segments"]), Image(app.images["queue"]))
+"""),
+    md("""
+Gold and ordinary customers wait less and remember the visit better; VIPs, served at their
+own window, are unaffected (their difference is exactly zero: the same days, the same VIPs).
+
+## And a farewell gift for ordinary customers
+
+The end of the visit is half of what the peak-end rule remembers. Switch on the farewell
+protocol for ordinary customers, with a small gift worth 2 (the scenario's currency):
+"""),
+    code("""
+app.controls["farewell.ordinary"].value = True
+app.controls["gift.ordinary"].value = 2.0
+app.summary.round(2)
+"""),
+    code("""
+app.controls["customer"].value = 40
+display(Image(app.images["journey"]))
+"""),
+    md("""
+## From a what-if to a study
+
+A few settings that look good on 20 days deserve a proper run. `app.policy()` is the current
+what-if as a `pe.Policy`, ready for `pe.run` with more replications; the explorer's days are
+`pe.run`'s days for the same seed, so the numbers agree.
+"""),
+    code("""
+what_if = app.policy("lunch teller + gift")
+results = pe.run(pe.load_scenario("default_branch"), [pe.Policy("baseline"), what_if],
+                 replications=60, seed=7, progress=False)
+results.compare("baseline", "peak_end")
+"""),
+    md("""
+The claims of this notebook, checked:
+"""),
+    code("""
+s = app.summary.set_index("segment")
+assert s.loc["vip", "difference"] == 0
+assert s.loc["ordinary", "low"] > 0 and s.loc["gold", "low"] > 0
+assert s.loc["all", "wait_what_if"] < s.loc["all", "wait_baseline"]
+table = results.compare("baseline", "peak_end")
+rows = {seg: i for i, seg in enumerate(table["segment"])}
+assert table["low"][rows["all"]] > 0 and table["p_holm"][rows["ordinary"]] < 0.05
+first = pe.run(pe.load_scenario("default_branch"), [pe.Policy("baseline"), what_if],
+               replications=20, seed=7, progress=False)
+assert abs(first.get("peak_end", "all").mean(axis=1)[1] - s.loc["all", "what_if"]) < 1e-12
+"""),
+]
+
+
 NOTEBOOKS: dict[str, list[nbformat.NotebookNode]] = {
     "01_quick_start": QUICK_START,
     "02_staffing_what_if": STAFFING,
@@ -786,6 +878,7 @@ NOTEBOOKS: dict[str, list[nbformat.NotebookNode]] = {
     "04_designing_the_end": ENDINGS,
     "05_when_memory_rules_disagree": RULES,
     "06_loyalty_over_visits": LOYALTY,
+    "08_explore": EXPLORE,
 }
 
 

@@ -50,6 +50,9 @@ _LAZY_NAMES: dict[str, str] = {
     "select_best": "peakend.decide",
     "sensitivity": "peakend.decide",
     "replications_needed": "peakend.decide",
+    # the what-if widget and the HTML report
+    "explore": "peakend.explore",
+    "write_report": "peakend.report",
 }
 
 _SUBMODULES = (
@@ -66,6 +69,7 @@ _SUBMODULES = (
     "memory",
     "metrics",
     "plots",
+    "report",
     "scenarios",
     "sim",
     "stats",
@@ -109,6 +113,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static type checkers only
         memory,
         metrics,
         plots,
+        report,
         scenarios,
         sim,
         stats,
@@ -122,6 +127,8 @@ if TYPE_CHECKING:  # pragma: no cover - for static type checkers only
         sensitivity,
     )
     from peakend.experiment import Policy, Results, load_results, run  # noqa: F401
+    from peakend.explore import explore  # noqa: F401
     from peakend.journeys import Journeys, load_journeys  # noqa: F401
     from peakend.memory import get_rule, score, score_many  # noqa: F401
+    from peakend.report import write_report  # noqa: F401
     from peakend.sim import simulate  # noqa: F401

@@ -9,7 +9,15 @@ module is cheap.
 
 Units follow the library conventions: times in minutes (from opening, or from the
 customer's arrival), affect and remembered values on the -10..10 affect scale
-(0 means "exactly as expected"), costs in currency units.
+(0 means "exactly as expected"), costs in currency units (the scenario's currency
+where the figure knows it).
+
+Every colour comes from the colour-blind-safe Okabe-Ito palette (:data:`OKABE_ITO`):
+blue for better, vermillion for worse, grey for no difference, and meaning carried by
+shape too (▲ better, ▼ worse, ○ not significant). Significance is one notion
+throughout, Holm-adjusted (:func:`is_significant`), as in the tables and the command
+line. :class:`ResultsPlot` and :class:`JourneysPlot` draw the usual figures of a
+``Results`` or a ``Journeys`` in one call (``ResultsPlot(results).compare()``).
 
 Examples
 --------
@@ -33,8 +41,12 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 __all__ = [
     "AFFECT_LABEL",
+    "OKABE_ITO",
+    "JourneysPlot",
+    "ResultsPlot",
     "cost_value_pareto",
     "hall_queue",
+    "is_significant",
     "journey_map",
     "moments_of_truth",
     "pareto_frontier",
@@ -45,10 +57,31 @@ __all__ = [
 
 #: Axis label used for affect and remembered values.
 AFFECT_LABEL = "affect (experience − expectation, −10..10)"
-_REMEMBERED_LABEL = "remembered value (affect scale −10..10)"
-_GOOD = "#1a9850"
-_BAD = "#d73027"
+_REMEMBERED_LABEL = "remembered value (−10..10)"
+#: The Okabe-Ito palette (Okabe & Ito 2008), distinguishable with every common colour-vision
+#: deficiency; every figure of this module draws its categories from it, in this order.
+OKABE_ITO: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow
+    "#000000",  # black
+)
+"""The Okabe-Ito palette (hex colours): blue, orange, bluish green, reddish purple, sky blue,
+vermillion, yellow, black; safe for every common colour-vision deficiency."""
+#: Better than the baseline / than expected (Okabe-Ito blue).
+_GOOD = "#0072B2"
+#: Worse (Okabe-Ito vermillion): blue against vermillion stays distinct for every deficiency.
+_BAD = "#D55E00"
 _NEUTRAL = "#7f7f7f"
+_FRONTIER = "#009E73"
+#: Markers that repeat the meaning of colour: better, worse, no significant difference.
+_MARK_GOOD, _MARK_BAD, _MARK_NEUTRAL = "^", "v", "o"
+#: Marker shapes cycled with the colours when there are more categories than colours.
+_SHAPES = ("o", "s", "D", "^", "v", "P", "X", "*")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -65,11 +98,73 @@ def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
 
 
 def _colors(n: int) -> list[Any]:
-    """Return ``n`` distinguishable colours (tab10, then tab20)."""
-    import matplotlib as mpl
+    """Return ``n`` colours of the Okabe-Ito palette (yellow last: it is faint on white).
 
-    cmap = mpl.colormaps["tab10" if n <= 10 else "tab20"]
-    return [cmap(i % cmap.N) for i in range(n)]
+    More than seven categories repeat colours; callers then vary the marker
+    (:func:`_shape`) so that no two categories look alike.
+    """
+    usable = [c for c in OKABE_ITO if c != "#F0E442"]
+    return [usable[i % len(usable)] for i in range(n)]
+
+
+def _shape(i: int) -> str:
+    """Marker of category ``i``: changes every time the colours wrap around."""
+    return _SHAPES[(i // 7) % len(_SHAPES)]
+
+
+def _diverging_cmap() -> Any:
+    """Vermillion - white - blue colour map (colour-blind safe), for signed shares."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list("peakend_diverging", [_BAD, "#FFFFFF", _GOOD])
+
+
+def is_significant(table: Any, *, confidence: float = 0.95) -> np.ndarray:
+    """Which rows of a comparison table are significant, after Holm's adjustment.
+
+    The one notion of significance of peakend: the ``significant`` column of
+    ``Results.compare()`` when the table has it, else ``p_holm < 1 - confidence``
+    (Holm-adjusted p-values across the policies compared), else, for a table
+    without p-values, the confidence interval excluding zero (``low > 0`` or
+    ``high < 0``; unadjusted, so only for hand-made tables).
+
+    Parameters
+    ----------
+    table : DataFrame, Table, mapping of columns or list of records
+        Rows of paired differences, e.g. ``Results.compare(...)``.
+    confidence : float, default 0.95
+        Confidence level in (0, 1); the test level is ``1 - confidence``.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        One flag per row.
+
+    Raises
+    ------
+    ValueError
+        If ``confidence`` is not in (0, 1) or the table has none of the columns.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence: must be in (0, 1), got {confidence!r}")
+    cols = _columns(table)
+    return _significance(cols, confidence)[0]
+
+
+def _significance(cols: Mapping[str, np.ndarray], confidence: float) -> tuple[np.ndarray, str]:
+    """Return the flags and a short description of the test used (for legends)."""
+    if "significant" in cols:
+        return np.asarray(cols["significant"], dtype=bool), "Holm-adjusted"
+    if "p_holm" in cols:
+        p = np.asarray(cols["p_holm"], dtype=float)
+        return np.nan_to_num(p, nan=1.0) < 1.0 - confidence, f"Holm p < {1 - confidence:.2g}"
+    lo_name = next((c for c in ("ci_low", "low", "lower", "ci_lower") if c in cols), None)
+    hi_name = next((c for c in ("ci_high", "high", "upper", "ci_upper") if c in cols), None)
+    if lo_name is None or hi_name is None:
+        raise ValueError("table: needs a 'significant', 'p_holm' or low/high interval column")
+    lo = np.asarray(cols[lo_name], dtype=float)
+    hi = np.asarray(cols[hi_name], dtype=float)
+    return (lo > 0) | (hi < 0), "CI excludes 0, unadjusted"
 
 
 def _columns(data: Any) -> dict[str, np.ndarray]:
@@ -114,6 +209,23 @@ def _pick(cols: Mapping[str, np.ndarray], wanted: str | None, candidates: Sequen
         f"{what}: none of the columns {list(candidates)} found (data has {sorted(cols)}); "
         f"pass the column name explicitly"
     )
+
+
+def _root_figure(ax: Axes) -> Any:
+    """Return the top-level Figure of ``ax`` (also when it sits in a SubFigure)."""
+    fig: Any = ax.figure
+    return getattr(fig, "figure", fig) or fig
+
+
+def _legend_below(ax: Axes, handles: Sequence[Any], *, title: str | None = None,
+                  ncol: int = 3, drop: float = 34.0) -> Any:
+    """Put a legend under the x-axis label, ``drop`` points below the Axes (no overlap)."""
+    from matplotlib.transforms import ScaledTranslation
+
+    below = ax.transAxes + ScaledTranslation(0, -drop / 72, ax.figure.dpi_scale_trans)
+    return ax.legend(handles=handles, title=title, fontsize=8, title_fontsize=8,
+                     loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below,
+                     ncol=ncol, frameon=False)
 
 
 def _unique_in_order(values: Iterable[Any]) -> list[Any]:
@@ -271,8 +383,8 @@ def journey_map(
         # peak and end
         k = _peak_index(affect)
         mid = 0.5 * (start + end)
-        ax.plot(mid[k], affect[k], marker="o", ms=11, mfc="none", mec=color, mew=2.0,
-                ls="none", zorder=5)
+        ax.plot(mid[k], affect[k], marker="o", ms=11, color=color, mfc="none", mec=color,
+                mew=2.0, ls="none", zorder=5)
         ax.plot(mid[-1], affect[-1], marker="s", ms=9, color=color, ls="none", zorder=5)
         ax.plot([start[0], end[-1]], [value, value], color=color, lw=1.2, ls="--")
         drawn.append((start, end, affect, tps, k, value, color))
@@ -281,41 +393,6 @@ def journey_map(
     ax.set_ylim(-11, 11)
     left = ax.get_xlim()[0]
     ax.set_xlim(left, x_right + 0.14 * (x_right - left) + 1.0)
-    # labels avoid each other and the drawn episode segments and remembered-value lines
-    from matplotlib.transforms import Bbox
-
-    to_display = ax.transData.transform
-    placed: list[Any] = []
-    for start, end, affect, _, _, value, _ in drawn:
-        for x0, x1, y in [*zip(start, end, affect, strict=True),
-                          (start[0], end[-1], value)]:
-            (px0, py), (px1, _) = to_display([(x0, y), (x1, y)])
-            placed.append((Bbox([[px0, py - 1.5], [px1, py + 1.5]]), 1.0))
-    for start, end, affect, tps, k, value, color in drawn:
-        box = {"boxstyle": "round,pad=0.2", "fc": "white", "ec": color, "lw": 0.8}
-        note = ax.annotate(f"{value:+.1f}", (end[-1], value), xytext=(34, 0),
-                           textcoords="offset points", ha="left", va="center", fontsize=9,
-                           color=color, bbox=box)
-        renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
-        placed.append((note.get_window_extent(renderer), 10.0))
-        _place_label(ax, placed, "end", (float(end[-1]), float(affect[-1])), color,
-                     [(6, 0, "left", "center"), (6, 10, "left", "bottom"),
-                      (6, -10, "left", "top")], bold=True)
-        mid = 0.5 * (start + end)
-        for i in range(len(affect)):
-            name = str(touchpoint_names[int(tps[i])]) if label_touchpoints else ""
-            if i == k:
-                name = f"{name} · peak" if name else "peak"
-            if not name:
-                continue
-            sign = 1 if affect[i] >= 0 else -1
-            candidates = [(0, sign * d, "center", "bottom" if sign > 0 else "top")
-                          for d in (9, 20, 31, 42)]
-            candidates += [(0, -sign * d, "center", "top" if sign > 0 else "bottom")
-                           for d in (9, 20)]
-            _place_label(ax, placed, name, (float(mid[i]), float(affect[i])), color,
-                         candidates, bold=i == k)
-
     ax.set_xlabel("minutes since arrival" if time == "arrival" else "minutes from opening")
     ax.set_ylabel(AFFECT_LABEL)
     ax.text(0.005, 0.98, "better than expected", transform=ax.transAxes, va="top",
@@ -323,13 +400,65 @@ def journey_map(
     ax.text(0.005, 0.02, "worse than expected", transform=ax.transAxes, va="bottom",
             fontsize=8, color=_BAD)
     ax.set_title("Journey map: ○ peak, ■ end, dashed line = remembered value")
-    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    legend = ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
+    # fix the layout first (a layout engine moves the Axes when the figure is drawn), so
+    # that the labels, placed in display space and kept out of the layout, stay apart
+    _root_figure(ax).draw_without_rendering()
+    renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    # labels avoid each other, the legend and corner notes, and the drawn lines
+    from matplotlib.transforms import Bbox
+
+    to_display = ax.transData.transform
+    placed: list[Any] = [(legend.get_window_extent(renderer), 10.0)]
+    placed += [(t.get_window_extent(renderer), 10.0) for t in ax.texts]
+    for start, end, affect, _, _, value, _ in drawn:
+        for x0, x1, y in [*zip(start, end, affect, strict=True),
+                          (start[0], end[-1], value)]:
+            (px0, py), (px1, _) = to_display([(x0, y), (x1, y)])
+            placed.append((Bbox([[px0, py - 1.5], [px1, py + 1.5]]), 1.0))
+    # first what matters most (remembered value, end, peak) for every customer...
+    for start, end, affect, tps, k, value, color in drawn:
+        box = {"boxstyle": "round,pad=0.2", "fc": "white", "ec": color, "lw": 0.8}
+        note = ax.annotate(f"{value:+.1f}", (end[-1], value), xytext=(34, 0),
+                           textcoords="offset points", ha="left", va="center", fontsize=9,
+                           color=color, bbox=box, annotation_clip=False)
+        note.set_in_layout(False)
+        placed.append((note.get_window_extent(renderer), 10.0))
+        _place_label(ax, placed, "end", (float(end[-1]), float(affect[-1])), color,
+                     [(6, 0, "left", "center"), (6, 10, "left", "bottom"),
+                      (6, -10, "left", "top"), (6, 20, "left", "bottom"),
+                      (6, -20, "left", "top")], bold=True)
+        name = str(touchpoint_names[int(tps[k])]) if label_touchpoints else ""
+        _place_label(ax, placed, f"{name} · peak" if name else "peak",
+                     (float(0.5 * (start[k] + end[k])), float(affect[k])), color,
+                     _label_candidates(affect[k]), bold=True)
+    # ...then the other touchpoints' names, left out where they would cover other text
+    if label_touchpoints:
+        for start, end, affect, tps, k, _, color in drawn:
+            mid = 0.5 * (start + end)
+            for i in range(len(affect)):
+                if i != k:
+                    _place_label(ax, placed, str(touchpoint_names[int(tps[i])]),
+                                 (float(mid[i]), float(affect[i])), color,
+                                 _label_candidates(affect[i]), optional=True)
     return ax
+
+
+def _label_candidates(affect: float) -> list[tuple[float, float, str, str]]:
+    """Offsets (points) to try for an episode's label: away from zero first, then across."""
+    sign = 1 if affect >= 0 else -1
+    out: list[tuple[float, float, str, str]] = [
+        (0.0, sign * d, "center", "bottom" if sign > 0 else "top") for d in (9, 20, 31, 42)]
+    out += [(0.0, -sign * d, "center", "top" if sign > 0 else "bottom") for d in (9, 20)]
+    out += [(dx, sign * d, "left" if dx > 0 else "right", "bottom" if sign > 0 else "top")
+            for d in (9, 24) for dx in (14.0, -14.0)]
+    return out
 
 
 def _place_label(ax: Axes, placed: list[Any], text: str, xy: tuple[float, float], color: Any,
                  candidates: Sequence[tuple[float, float, str, str]], *,
-                 bold: bool = False, fontsize: float = 8, leader_from: int = 1) -> None:
+                 bold: bool = False, fontsize: float = 8, leader_from: int = 1,
+                 optional: bool = False) -> bool:
     """Annotate ``xy`` at the candidate offset that collides least with what is drawn.
 
     ``placed`` holds ``(display-space box, weight)`` pairs: labels already drawn
@@ -337,7 +466,11 @@ def _place_label(ax: Axes, placed: list[Any], text: str, xy: tuple[float, float]
     a white background may sit on a line). A candidate's cost is the summed weight
     of what it overlaps plus 0.6 per step away from the preferred position; the
     new label's box is appended. A label placed at candidate ``leader_from`` or
-    later gets a thin leader line to its point.
+    later gets a thin leader line to its point; a label crossing the Axes frame costs
+    5. An ``optional`` label that would cover another label at every candidate is
+    left out. Labels are kept out of
+    the figure's layout (they must not move the Axes once placed). Returns
+    whether the label was drawn.
     """
     from matplotlib.text import Text
 
@@ -345,6 +478,7 @@ def _place_label(ax: Axes, placed: list[Any], text: str, xy: tuple[float, float]
     style = {"fontsize": fontsize, "color": color, "fontweight": "bold" if bold else "normal",
              "bbox": {"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
                       "alpha": 0.75}}
+    frame = ax.get_window_extent(renderer)
     best: tuple[float, int, Any] | None = None  # (cost, candidate index, extent)
     for k, (dx, dy, ha, va) in enumerate(candidates):
         probe = ax.annotate(text, xy, xytext=(dx, dy), textcoords="offset points", ha=ha,
@@ -352,21 +486,29 @@ def _place_label(ax: Axes, placed: list[Any], text: str, xy: tuple[float, float]
         probe.update_positions(renderer)
         extent = Text.get_window_extent(probe, renderer).expanded(1.04, 1.1)
         probe.remove()
-        cost = 0.6 * k + sum(w for other, w in placed if extent.overlaps(other))
+        hits = [w for other, w in placed if extent.overlaps(other)]
+        cost = 0.6 * k + sum(hits) + 100.0 * optional * any(w >= 10.0 for w in hits)
+        if not (frame.x0 <= extent.x0 and extent.x1 <= frame.x1
+                and frame.y0 <= extent.y0 and extent.y1 <= frame.y1):
+            cost += 5.0  # a label crossing the frame would cover the axis and its ticks
         if best is None or cost < best[0]:
             best = (cost, k, extent)
         if cost == 0:
             break
     assert best is not None
-    _, k, extent = best
+    cost, k, extent = best
+    if cost >= 100.0:  # an optional label that covers text wherever it goes
+        return False
     dx, dy, ha, va = candidates[k]
     arrow = None
     if k >= leader_from:
         arrow = {"arrowstyle": "-", "color": color, "lw": 0.6, "alpha": 0.6,
                  "shrinkA": 0, "shrinkB": 1}
-    ax.annotate(text, xy, xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
-                arrowprops=arrow, **style)
+    label = ax.annotate(text, xy, xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                        arrowprops=arrow, annotation_clip=False, **style)
+    label.set_in_layout(False)
     placed.append((extent, 10.0))
+    return True
 
 
 # ---------------------------------------------------------------- distributions
@@ -524,17 +666,25 @@ def policy_comparison(
     metric: str | None = None,
     baseline: str | None = None,
     xlabel: str | None = None,
+    confidence: float = 0.95,
+    sort: bool = True,
+    annotate: bool = True,
     ax: Axes | None = None,
 ) -> Axes:
     """Forest plot of paired differences against a baseline policy, per segment.
 
-    Each row is one policy in one segment: a point at the mean paired difference
-    and a horizontal bar for its confidence interval. Rows whose interval excludes
-    zero are drawn filled (green above zero, red below); the others hollow grey.
+    Each row is one policy in one segment: a marker at the mean paired difference
+    and a horizontal bar for its confidence interval. Significance is shown by
+    shape as well as colour, and decided by the Holm-adjusted test of
+    :func:`is_significant` (the same test as the ``significant`` column of
+    ``Results.compare()``): a filled blue ▲ is significantly better than the
+    baseline, a filled vermillion ▼ significantly worse, a hollow grey ○ not
+    significantly different. A legend says so. Within a segment the rows are
+    sorted by effect, best at the top, so that ten or more policies stay readable.
 
     Parameters
     ----------
-    table : DataFrame, mapping of columns or list of records
+    table : DataFrame, Table, mapping of columns or list of records
         The table returned by ``Results.compare(baseline)``. Expected columns:
 
         * ``policy`` and ``segment`` (names; rows for the baseline itself may be
@@ -543,6 +693,7 @@ def policy_comparison(
           ``mean`` (first one found), in the metric's unit;
         * the interval: ``ci_low``/``ci_high`` (or ``low``/``high``,
           ``lower``/``upper``);
+        * for significance: ``significant`` or ``p_holm`` (else the interval is used);
         * optionally ``metric``, to be filtered with ``metric``.
     estimate, low, high : str, optional
         Explicit column names, overriding the search above.
@@ -554,20 +705,29 @@ def policy_comparison(
         Name of the baseline policy, shown in the axis label and dropped from rows.
     xlabel : str, optional
         Axis label; default: difference in remembered value in affect points.
+    confidence : float, default 0.95
+        Level of the intervals; the test level is ``1 - confidence``.
+    sort : bool, default True
+        Sort the rows of each segment by effect (largest first); else table order.
+    annotate : bool, default True
+        Write each difference at the right edge of the plot.
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure is made when omitted.
 
     Returns
     -------
     matplotlib.axes.Axes
-        One ``Line2D`` per row for the interval (label ``"_ci"``) plus the points.
+        One ``Line2D`` per row for the interval (label ``"_ci"``), drawn from the
+        top row down, plus the markers.
 
     Raises
     ------
     ValueError
-        If a required column is missing, ``metric`` matches no row, or a lower
-        bound exceeds its upper bound.
+        If a required column is missing, ``metric`` matches no row, a lower
+        bound exceeds its upper bound, or ``confidence`` is not in (0, 1).
     """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence: must be in (0, 1), got {confidence!r}")
     cols = _columns(table)
     if metric is not None:
         if "metric" not in cols:
@@ -588,6 +748,10 @@ def policy_comparison(
     est = np.asarray(cols[est_col], dtype=float)
     lo = np.asarray(cols[lo_col], dtype=float)
     hi = np.asarray(cols[hi_col], dtype=float)
+    test_cols = dict(cols)
+    test_cols.setdefault("low", lo)
+    test_cols.setdefault("high", hi)
+    significant, test = _significance(test_cols, confidence)
     keep = np.ones(n_rows, dtype=bool) if baseline is None else pol != baseline
     if np.any(lo[keep] > hi[keep]):
         raise ValueError(f"table: a lower bound {lo_col!r} exceeds its upper bound {hi_col!r}")
@@ -599,31 +763,58 @@ def policy_comparison(
     for s in segments:
         headers.append((y, s))
         y -= 1.0
-        for row in np.flatnonzero(keep & (seg == s)):
+        members = np.flatnonzero(keep & (seg == s))
+        if sort:
+            members = members[np.argsort(-np.nan_to_num(est[members], nan=-np.inf),
+                                         kind="stable")]
+        for row in members:
             rows.append((y, int(row)))
             y -= 1.0
         y -= 0.5
-    ax = _new_axes(ax, (7.5, max(2.5, 0.32 * (len(rows) + len(headers)) + 1.4)))
+    ax = _new_axes(ax, (7.5, max(2.5, 0.3 * (len(rows) + len(headers)) + 1.6)))
     ax.axvline(0.0, color="0.3", lw=1.0)
-    for yy, i in rows:
-        significant = lo[i] > 0 or hi[i] < 0
-        color = (_GOOD if est[i] > 0 else _BAD) if significant else _NEUTRAL
+    kinds_drawn: set[str] = set()
+    for k, (yy, i) in enumerate(rows):
+        if k % 2 == 0:
+            ax.axhspan(yy - 0.5, yy + 0.5, color="0.5", alpha=0.07, lw=0)
+        if significant[i] and est[i] > 0:
+            kind, color, marker = "better", _GOOD, _MARK_GOOD
+        elif significant[i] and est[i] < 0:
+            kind, color, marker = "worse", _BAD, _MARK_BAD
+        else:
+            kind, color, marker = "none", _NEUTRAL, _MARK_NEUTRAL
+        kinds_drawn.add(kind)
         ax.plot([lo[i], hi[i]], [yy, yy], color=color, lw=2.0, label="_ci")
-        ax.plot(est[i], yy, marker="o", ms=7, color=color, mfc=color if significant else "white",
-                mew=1.5, ls="none")
-    ax.set_yticks([yy for yy, _ in rows], [pol[i] for _, i in rows])
+        ax.plot(est[i], yy, marker=marker, ms=8, color=color,
+                mfc="white" if kind == "none" else color, mew=1.5, ls="none",
+                label="_estimate")
+        if annotate and np.isfinite(est[i]):
+            ax.annotate(f"{est[i]:+.2f}", (1.0, yy), xycoords=("axes fraction", "data"),
+                        xytext=(4, 0), textcoords="offset points", ha="left", va="center",
+                        fontsize=8, color=color)
+    ax.set_yticks([yy for yy, _ in rows], [pol[i] for _, i in rows], fontsize=9)
     for yy, s in headers:
         ax.text(-0.01, yy, s, transform=ax.get_yaxis_transform(), ha="right", va="center",
                 fontweight="bold", fontsize=10,
                 bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"})
     ax.set_ylim(y + 0.5, 0.8)
     ax.tick_params(axis="y", length=0)
+    name = baseline or "baseline"
     if xlabel is None:
-        vs = f" vs {baseline}" if baseline else " vs baseline"
-        xlabel = f"difference in remembered value{vs} (affect points, with CI)"
+        xlabel = f"difference in remembered value vs {name} (affect points, {confidence:.0%} CI)"
     ax.set_xlabel(xlabel)
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title("Paired policy differences per segment (filled = CI excludes 0)")
+    from matplotlib.lines import Line2D
+
+    legend = [
+        Line2D([], [], color=_GOOD, marker=_MARK_GOOD, ms=8, lw=2.0,
+               label=f"better than {name}"),
+        Line2D([], [], color=_BAD, marker=_MARK_BAD, ms=8, lw=2.0, label=f"worse than {name}"),
+        Line2D([], [], color=_NEUTRAL, marker=_MARK_NEUTRAL, ms=8, mfc="white", lw=2.0,
+               label="no significant difference"),
+    ]
+    _legend_below(ax, legend, title=f"filled = significant ({test})", ncol=3)
+    ax.set_title("Paired policy differences per segment (sorted by effect)")
     return ax
 
 
@@ -708,10 +899,10 @@ def hall_queue(
     q_full = np.append(q, q[-1] if q.size else 0.0)
 
     ax = _new_axes(ax, (9.0, 4.0))
-    ax.fill_between(t_full, q_full, step="post", color="tab:blue", alpha=0.25, lw=0)
-    ax.step(t_full, q_full, where="post", color="tab:blue", lw=1.2,
+    ax.fill_between(t_full, q_full, step="post", color=OKABE_ITO[0], alpha=0.25, lw=0)
+    ax.step(t_full, q_full, where="post", color=OKABE_ITO[0], lw=1.2,
             label="customers waiting in the hall")
-    ax.set_ylabel("waiting in the hall (customers)", color="tab:blue")
+    ax.set_ylabel("waiting in the hall (customers)", color=OKABE_ITO[0])
     top = max(1.0, float(q_full.max())) if queue_max is None else float(queue_max)
     ax.set_ylim(0, top * 1.3 + 0.5)  # headroom for the legend
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -721,8 +912,9 @@ def hall_queue(
         twin = ax.twinx()
         s_full = np.append(st, max(t_end, float(st[-1])))
         v_full = np.append(sv, sv[-1])
-        twin.step(s_full, v_full, where="post", color="tab:orange", lw=2.5, label=staffing_label)
-        twin.set_ylabel(f"{staffing_label} (count)", color="tab:orange")
+        twin.step(s_full, v_full, where="post", color=OKABE_ITO[1], lw=2.5, ls="--",
+                  label=staffing_label)
+        twin.set_ylabel(f"{staffing_label} (count)", color=OKABE_ITO[1])
         top = max(1.0, float(sv.max())) if staffing_max is None else float(staffing_max)
         twin.set_ylim(0, top * 1.25 + 0.5)
         twin.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -790,7 +982,8 @@ def cost_value_pareto(
     labels: Sequence[str] | None = None,
     *,
     value_err: Sequence[float] | np.ndarray | None = None,
-    xlabel: str = "cost (currency units per day)",
+    currency: str | None = None,
+    xlabel: str | None = None,
     ylabel: str = "mean remembered value (affect points)",
     ax: Axes | None = None,
 ) -> Axes:
@@ -807,16 +1000,22 @@ def cost_value_pareto(
     value_err : array of float, optional
         Half-width of the confidence interval of each value (affect points), drawn
         as vertical error bars.
-    xlabel, ylabel : str
-        Axis labels (state the units).
+    currency : str, optional
+        The scenario's currency (``Scenario.currency``, e.g. ``"CNY"``), written
+        on the cost axis; default "currency units".
+    xlabel : str, optional
+        Cost axis label; default ``"cost (<currency> per day)"``.
+    ylabel : str
+        Value axis label (state the unit).
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure is made when omitted.
 
     Returns
     -------
     matplotlib.axes.Axes
-        Frontier points are drawn with label ``"Pareto frontier"``, the others
-        with label ``"dominated"``.
+        Frontier points are drawn as filled diamonds with label
+        ``"Pareto frontier"``, the others as hollow grey circles with label
+        ``"dominated"`` (shape and colour both tell them apart).
 
     Raises
     ------
@@ -835,23 +1034,36 @@ def cost_value_pareto(
         err = np.asarray(value_err, dtype=float)
         if err.shape != c.shape:
             raise ValueError(f"value_err: need shape {c.shape}, got {err.shape}")
-        ax.errorbar(c, v, yerr=err, fmt="none", ecolor="0.6", elinewidth=1, capsize=3)
-    ax.plot(c[front], v[front], color="tab:green", lw=2, zorder=2)
+        ax.errorbar(c, v, yerr=err, fmt="none", color="0.6", ecolor="0.6", elinewidth=1,
+                    capsize=3)
+    ax.plot(c[front], v[front], color=_FRONTIER, lw=2, zorder=2)
     if (~on_front).any():
-        ax.plot(c[~on_front], v[~on_front], "o", color="0.6", ms=8, label="dominated", zorder=3)
-    ax.plot(c[front], v[front], "o", color="tab:green", ms=10, mec="black",
+        ax.plot(c[~on_front], v[~on_front], "o", color="0.45", mfc="white", mew=1.5, ms=8,
+                label="dominated", zorder=3)
+    ax.plot(c[front], v[front], "D", color=_FRONTIER, ms=9, mec="black",
             label="Pareto frontier", zorder=4)
     ax.margins(x=0.15, y=0.15)
+    if xlabel is None:
+        xlabel = f"cost ({currency or 'currency units'} per day)"
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    legend = ax.legend(loc="lower right", fontsize=8)
+    ax.set_title("Cost vs remembered value (up and left is better)")
     if labels is not None:
-        # fix the limits, then place labels where they cover neither each other nor a point
+        # fix the limits and the layout, then place labels where they cover neither
+        # each other, the legend nor a point
         ax.autoscale_view()
         ax.set_xlim(ax.get_xlim())
         ax.set_ylim(ax.get_ylim())
+        _root_figure(ax).draw_without_rendering()
         from matplotlib.transforms import Bbox
 
+        renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
         pixels = ax.transData.transform(np.column_stack([c, v]))
         placed: list[Any] = [(Bbox([[px - 5, py - 5], [px + 5, py + 5]]), 10.0)
                              for px, py in pixels]
+        placed.append((legend.get_window_extent(renderer), 10.0))
         near = [(7, 5, "left", "bottom"), (7, -5, "left", "top"),
                 (-7, 5, "right", "bottom"), (-7, -5, "right", "top"),
                 (0, 9, "center", "bottom"), (0, -9, "center", "top")]
@@ -861,11 +1073,6 @@ def cost_value_pareto(
             _place_label(ax, placed, str(labels[i]), (float(c[i]), float(v[i])),
                          "black" if on_front[i] else "0.35", near + far,
                          bold=bool(on_front[i]), fontsize=9, leader_from=len(near))
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
-    ax.set_title("Cost vs remembered value (up and left is better)")
     return ax
 
 
@@ -877,7 +1084,7 @@ def moments_of_truth(
     touchpoints: Sequence[str] | None = None,
     segments: Sequence[str] | None = None,
     *,
-    share: str = "peak",
+    share: str = "net",
     include_all: bool = True,
     colorbar_label: str | None = None,
     ax: Axes | None = None,
@@ -891,17 +1098,24 @@ def moments_of_truth(
         whose classification is drawn too (▲ positive, ▼ negative moment of truth);
         or ``shares[i, j]``, the share (0..1) of segment ``j``'s customers whose
         peak moment was at touchpoint ``i``. Signed shares (-1..1, e.g. positive-peak
-        share minus negative-peak share) are drawn with a diverging colour map
-        (red = negative moments of truth, green = positive). A DataFrame gives
-        the labels from its index (touchpoints) and columns (segments).
+        share minus negative-peak share) are drawn with a diverging, colour-blind
+        safe colour map (vermillion = negative moments of truth, blue = positive).
+        A DataFrame gives the labels from its index (touchpoints) and columns
+        (segments).
     touchpoints : sequence of str, optional
         Row labels (required for an array).
     segments : sequence of str, optional
         Column labels (required for an array).
-    share : {"peak", "positive", "negative", "net"}
-        For a ``MomentsOfTruth``: which share to draw: ``peak_share``,
-        ``positive_peak_share``, ``negative_peak_share`` or their difference
-        positive - negative ("net", signed).
+    share : {"net", "positive", "negative", "peak"}
+        For a ``MomentsOfTruth``: which share to draw: the difference
+        ``positive_peak_share - negative_peak_share`` ("net", signed, the
+        default), ``positive_peak_share``, ``negative_peak_share`` or
+        ``peak_share``. The ▲/▼ marks use the measure the number shows, so a
+        mark never sits on a number that contradicts it: on the net map ▲ marks
+        a positive moment of truth with a positive net share and ▼ a negative
+        one with a negative net share (a tie of the two shares is left
+        unmarked); the positive map marks only ▲, the negative map only ▼;
+        the peak map (whose share mixes good and bad peaks) has no marks.
     include_all : bool
         For a ``MomentsOfTruth``: add the "all customers" column.
     colorbar_label : str, optional
@@ -960,10 +1174,10 @@ def moments_of_truth(
     finite = m[np.isfinite(m)]
     if finite.size and (finite.min() < -1 - 1e-9 or finite.max() > 1 + 1e-9):
         raise ValueError("shares: must be fractions in 0..1 (or signed, -1..1)")
-    signed = bool(finite.size and finite.min() < 0) or share == "net"
+    signed = bool(finite.size and finite.min() < 0) or (kinds is not None and share == "net")
     ax = _new_axes(ax, (2.2 + 1.3 * len(segments), 1.4 + 0.45 * len(touchpoints)))
     if signed:
-        cmap, vmin, vmax = "RdYlGn", -1.0, 1.0
+        cmap, vmin, vmax = _diverging_cmap(), -1.0, 1.0
         if colorbar_label is None and kinds is None:
             what = "positive − negative peak share"
     else:
@@ -971,8 +1185,8 @@ def moments_of_truth(
     image = ax.imshow(m, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
     import matplotlib as mpl
 
-    colormap = mpl.colormaps[cmap]
-    marks = {"positive": " ▲", "negative": " ▼"}
+    colormap = mpl.colormaps[cmap] if isinstance(cmap, str) else cmap
+    marks = _marks(kinds, m, share) if kinds is not None else None
     for i in range(m.shape[0]):
         for j in range(m.shape[1]):
             x = m[i, j]
@@ -982,8 +1196,8 @@ def moments_of_truth(
                 text = f"{x:+.0%}" if signed else f"{x:.0%}"
                 r, g, b, _ = colormap((x - vmin) / (vmax - vmin))
                 color = "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
-            if kinds is not None:
-                text += marks.get(str(kinds[i, j]), "")
+            if marks is not None:
+                text += marks[i][j]
             ax.text(j, i, text, ha="center", va="center", fontsize=9, color=color)
     ax.set_xticks(range(len(segments)), list(segments))
     ax.set_yticks(range(len(touchpoints)), list(touchpoints))
@@ -992,10 +1206,25 @@ def moments_of_truth(
     ax.tick_params(length=0)
     ax.figure.colorbar(image, ax=ax, label=colorbar_label or what, format="{x:.0%}")
     title = "Moments of truth: where the peaks are made"
-    if kinds is not None:
+    if marks is not None and share != "peak":
         title += "\n(▲ positive, ▼ negative moment of truth)"
     ax.set_title(title)
     return ax
+
+
+def _marks(kinds: np.ndarray, shown: np.ndarray, share: str) -> list[list[str]]:
+    """Return the ▲/▼ suffix of each heat-map cell, consistent with the number shown."""
+    out = []
+    for i in range(shown.shape[0]):
+        row = []
+        for j in range(shown.shape[1]):
+            kind, x = str(kinds[i, j]), shown[i, j]
+            up = kind == "positive" and share in ("net", "positive") and x > 0
+            down = kind == "negative" and (
+                (share == "net" and x < 0) or (share == "negative" and x > 0))
+            row.append(" ▲" if up else " ▼" if down else "")
+        out.append(row)
+    return out
 
 
 # ------------------------------------------------------------------- rule rankings
@@ -1075,7 +1304,8 @@ def rule_rankings(
     ax = _new_axes(ax, (2.5 + 1.6 * len(rules), 1.5 + 0.45 * len(policies)))
     for b, p in enumerate(policies):
         changes = bool(np.ptp(ranks[:, b]) > 0)
-        ax.plot(x, ranks[:, b], "-o", color=colors[b], lw=3.0 if changes else 1.2,
+        ax.plot(x, ranks[:, b], "-", marker=_shape(b), color=colors[b],
+                lw=3.0 if changes else 1.2,
                 ms=9 if changes else 6, alpha=1.0 if changes else 0.6, label=p)
         ax.annotate(p, (x[-1], ranks[-1, b]), xytext=(10, 0), textcoords="offset points",
                     va="center", ha="left", fontsize=9, color=colors[b],
@@ -1096,3 +1326,277 @@ def rule_rankings(
     ax.grid(axis="x", alpha=0.3)
     ax.set_title("Policy rankings under different memory rules (thick = rank changes)")
     return ax
+
+
+# ---------------------------------------------------------------- plot accessors
+
+
+def _metric_axis_label(metric: str, currency: str | None) -> str:
+    """Return what a difference in ``metric`` is measured in, for an axis label."""
+    if metric.startswith("remembered["):
+        rule = metric[len("remembered["):-1]
+        unit = "affect x minutes" if rule == "integral" else "affect points"
+        return f"remembered value ({rule}), {unit}"
+    units = {"wait_mean": "mean wait, minutes", "wait_p90": "90th percentile wait, minutes",
+             "perceived_wait_mean": "mean perceived wait, minutes",
+             "abandonment_rate": "abandonment rate, share 0..1",
+             "slips_mean": "slips per customer", "n_customers": "customers per day"}
+    if metric in units:
+        return units[metric]
+    if metric.endswith("cost"):
+        return f"{metric.replace('_', ' ')}, {currency or 'currency units'} per day"
+    return metric
+
+
+class ResultsPlot:
+    """Figures of a policy experiment: ``ResultsPlot(results).compare()`` and friends.
+
+    ``Results.plot`` returns one of these. Each method draws on ``ax`` (or a new
+    figure) and returns the Axes; nothing is shown or saved.
+
+    Parameters
+    ----------
+    results : Results
+        From :func:`peakend.run` or :func:`peakend.load_results`. Its tables
+        (``compare``, ``pareto``, ``summary``) may be peakend Tables or pandas
+        DataFrames with the documented column names.
+    """
+
+    def __init__(self, results: Any) -> None:
+        self._results = results
+
+    @property
+    def currency(self) -> str | None:
+        """The scenario's currency (``Scenario.currency``), for cost axes."""
+        scenario = getattr(self._results, "scenario", None) or {}
+        value = scenario.get("currency") if isinstance(scenario, Mapping) else None
+        return str(value) if value else None
+
+    def compare(
+        self,
+        baseline: str | None = None,
+        metric: str | None = None,
+        segments: Sequence[str] | str | None = None,
+        *,
+        confidence: float = 0.95,
+        ax: Axes | None = None,
+    ) -> Axes:
+        """Forest plot of every policy's paired difference against the baseline.
+
+        Parameters
+        ----------
+        baseline : str, optional
+            Baseline policy; default the first policy of the run.
+        metric : str, optional
+            Metric or memory rule; default the remembered value under the
+            headline rule (affect points).
+        segments : str or sequence of str, optional
+            Segments to show; default all, ``"all"`` first.
+        confidence : float, default 0.95
+            Interval level; significance is Holm-adjusted at ``1 - confidence``.
+        ax : matplotlib Axes, optional
+            Axes to draw on; a new figure is made when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            See :func:`policy_comparison`.
+        """
+        r = self._results
+        name = r.metric_name(metric or r.headline_rule)
+        base = baseline or r.policies[0]
+        table = r.compare(base, metrics=name, segments=segments, confidence=confidence)
+        n_rows = len(r.policies) * (len(r.segments) if segments is None else
+                                    (1 if isinstance(segments, str) else len(segments)))
+        ax = _new_axes(ax, (7.5, max(2.5, 0.3 * (n_rows + 4) + 1.6)))
+        return policy_comparison(
+            table, metric=name, baseline=base, confidence=confidence, ax=ax,
+            xlabel=f"difference vs {base}: {_metric_axis_label(name, self.currency)} "
+                   f"({confidence:.0%} CI)")
+
+    def pareto(
+        self,
+        rule: str | None = None,
+        segment: str = "all",
+        *,
+        confidence: float = 0.95,
+        ax: Axes | None = None,
+    ) -> Axes:
+        """Cost per day against remembered value, with the Pareto frontier.
+
+        Parameters
+        ----------
+        rule : str, optional
+            Memory rule; default the headline rule.
+        segment : str, default "all"
+            Whose remembered value counts.
+        confidence : float, default 0.95
+            Level of the vertical error bars (t-intervals over replications).
+        ax : matplotlib Axes, optional
+            Axes to draw on; a new figure is made when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            See :func:`cost_value_pareto`; the cost axis is in the scenario's currency.
+        """
+        r = self._results
+        rule = rule or r.headline_rule
+        cols = _columns(r.pareto(rule, segment))
+        summary = _columns(r.summary(r.metric_name(rule), segment, confidence=confidence))
+        half = dict(zip(summary["policy"].astype(str),
+                        np.asarray(summary["half_width"], dtype=float), strict=True))
+        policies = [str(p) for p in cols["policy"]]
+        err = np.nan_to_num([half.get(p, np.nan) for p in policies], nan=0.0)
+        ax = cost_value_pareto(
+            np.asarray(cols["cost"], dtype=float), np.asarray(cols["value"], dtype=float),
+            policies, value_err=err, currency=self.currency, ax=ax,
+            ylabel=f"mean {_metric_axis_label(r.metric_name(rule), self.currency)}")
+        if segment != "all":
+            ax.set_title(f"{ax.get_title()}, segment {segment}")
+        return ax
+
+    def rules(
+        self,
+        segment: str = "all",
+        rules: Sequence[str] | None = None,
+        *,
+        ax: Axes | None = None,
+    ) -> Axes:
+        """Where the memory rules disagree: the policies' ranks under each rule.
+
+        Parameters
+        ----------
+        segment : str, default "all"
+            Whose remembered value counts.
+        rules : sequence of str, optional
+            Rules to show; default every rule of the run.
+        ax : matplotlib Axes, optional
+            Axes to draw on; a new figure is made when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            See :func:`rule_rankings` (ranks of the mean remembered value over
+            replications; rank 1 is the best remembered).
+        """
+        r = self._results
+        chosen = list(rules) if rules is not None else list(r.rules)
+        scores = {rule: {p: float(np.nanmean(v)) for p, v in
+                         zip(r.policies, r.get(rule, segment), strict=True)}
+                  for rule in chosen}
+        ax = rule_rankings(scores, ax=ax)
+        return ax
+
+
+class JourneysPlot:
+    """Figures of simulated days: ``JourneysPlot(day).journey(0)``, ``.queue()``.
+
+    ``Journeys.plot`` returns one of these. Each method draws on ``ax`` (or a
+    new figure) and returns the Axes.
+
+    Parameters
+    ----------
+    journeys : Journeys
+        From :func:`peakend.simulate` (or any :class:`~peakend.journeys.Journeys`).
+    scenario : Scenario, optional
+        The scenario simulated; when given, :meth:`queue` also draws the tellers
+        on duty from its shift plans.
+    """
+
+    def __init__(self, journeys: Any, scenario: Any = None) -> None:
+        self._journeys = journeys
+        self._scenario = scenario
+
+    def journey(
+        self,
+        customers: Sequence[int] | int | None = None,
+        *,
+        rule: Any = None,
+        time: str = "arrival",
+        label_touchpoints: bool = True,
+        ax: Axes | None = None,
+    ) -> Axes:
+        """Journey map of one or a few customers (see :func:`journey_map`).
+
+        Parameters
+        ----------
+        customers : int or sequence of int, optional
+            Row indices (0 .. n_customers-1); default the first customer.
+        rule : str or rule object, optional
+            Memory rule of the remembered value; default the ``remembered`` column.
+        time : {"arrival", "opening"}
+            Minutes since each customer's arrival, or from opening.
+        label_touchpoints : bool
+            Name each episode's touchpoint.
+        ax : matplotlib Axes, optional
+            Axes to draw on; a new figure is made when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The Axes drawn on.
+        """
+        return journey_map(self._journeys, customers, rule=rule, time=time,
+                           label_touchpoints=label_touchpoints, ax=ax)
+
+    def queue(
+        self,
+        day: int = 0,
+        *,
+        scenario: Any = None,
+        ax: Axes | None = None,
+    ) -> Axes:
+        """Draw the hall queue of one day, with the tellers on duty when the scenario is known.
+
+        Parameters
+        ----------
+        day : int, default 0
+            Which simulated day of the record (its ``day`` column).
+        scenario : Scenario, optional
+            Overrides the scenario given to the constructor; its shift plans give
+            the tellers on duty (all counter groups together).
+        ax : matplotlib Axes, optional
+            Axes to draw on; a new figure is made when omitted.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            See :func:`hall_queue`; clock time on the x axis when the record
+            knows its opening time.
+
+        Raises
+        ------
+        ValueError
+            If the record has no queue series for ``day``.
+        """
+        j = self._journeys
+        q = j.queue
+        keep = np.asarray(q["day"]) == day
+        if not keep.any():
+            days = sorted({int(d) for d in np.asarray(q["day"])})
+            raise ValueError(f"day: no queue series for day {day} (has {days})")
+        meta = getattr(j, "meta", {}) or {}
+        scenario = scenario if scenario is not None else self._scenario
+        staffing_time = staffing = None
+        if scenario is not None:
+            staffing_time, staffing = _tellers_on_duty(scenario)
+        close = meta.get("closing")
+        opening = meta.get("opening_clock_hours")
+        if opening is None and scenario is not None:
+            opening = float(scenario.opening)
+        return hall_queue(np.asarray(q["time"])[keep], np.asarray(q["length"])[keep],
+                          staffing_time=staffing_time, staffing=staffing,
+                          close=float(close) if close is not None else None,
+                          opening=float(opening) % 24 if opening is not None else None, ax=ax)
+
+
+def _tellers_on_duty(scenario: Any) -> tuple[list[float], list[int]]:
+    """Minutes from opening at which the tellers on duty (all groups) change, and the counts."""
+    starts = {float(scenario.opening)}
+    for group in scenario.counters.values():
+        if not isinstance(group.tellers, int):
+            starts.update(float(block.start) for block in group.tellers)
+    clocks = sorted(t for t in starts if scenario.opening <= t < scenario.closing)
+    counts = [sum(scenario.tellers_at(name, t) for name in scenario.counters) for t in clocks]
+    return [60.0 * (t - float(scenario.opening)) for t in clocks], counts

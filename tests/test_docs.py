@@ -23,9 +23,16 @@ def _nav_files(node) -> list[str]:
     return []
 
 
+class _Loader(yaml.SafeLoader):
+    """mkdocs.yml's loader: ``!ENV [NAME, default]`` reads as its default."""
+
+
+_Loader.add_constructor("!ENV", lambda loader, node: loader.construct_sequence(node)[-1])
+
+
 @pytest.fixture(scope="module")
 def config() -> dict:
-    return yaml.safe_load(MKDOCS.read_text(encoding="utf-8"))
+    return yaml.load(MKDOCS.read_text(encoding="utf-8"), Loader=_Loader)
 
 
 def test_every_nav_entry_exists(config):
@@ -108,14 +115,42 @@ def _python_blocks(page: Path) -> list[str]:
     return re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.DOTALL)
 
 
-def test_tutorial_code_runs_as_written(tmp_path, monkeypatch):
+def _tutorial_outputs():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tutorial_outputs",
+                                                  DOCS / "tutorial" / "outputs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run_tutorial_page(name: str, tmp_path) -> dict:
+    """Run a tutorial page's code; its output blocks must be exactly what the code prints."""
+    outputs = _tutorial_outputs()
+    page = DOCS / "tutorial" / name
+    fresh, namespace = outputs.run_page(page, tmp_path)
+    assert fresh == page.read_text(encoding="utf-8"), (
+        f"the output blocks of docs/tutorial/{name} are not what its code prints: run "
+        f"python docs/tutorial/outputs.py {name}")
+    return namespace
+
+
+def test_every_tutorial_page_is_checked_and_shows_its_output():
+    outputs = _tutorial_outputs()
+    pages = {p.name for p in (DOCS / "tutorial").glob("*.md")} - {"index.md"}
+    assert pages == set(outputs.TUTORIAL_PAGES)
+    for name in outputs.TUTORIAL_PAGES:
+        text = (DOCS / "tutorial" / name).read_text(encoding="utf-8")
+        # every step that prints shows what it prints
+        assert text.count('```text title="Output"') >= 1, name
+
+
+def test_tutorial_code_runs_as_written(tmp_path):
     """Every python block of the tutorial, in order, in one namespace (as a reader would)."""
     blocks = _python_blocks(DOCS / "tutorial" / "branch-walkthrough.md")
     assert len(blocks) >= 6
-    monkeypatch.chdir(tmp_path)  # the tutorial saves a figure in the working directory
-    namespace: dict = {"__name__": "__tutorial__"}
-    for block in blocks:
-        exec(compile(block, "branch-walkthrough.md", "exec"), namespace)
+    namespace = _run_tutorial_page("branch-walkthrough.md", tmp_path)
     assert (tmp_path / "journey.png").is_file()
     table = namespace["table"]
     assert set(table["policy"]) == {"lunch_teller"}
@@ -130,9 +165,25 @@ def test_tutorial_code_runs_as_written(tmp_path, monkeypatch):
     low = dict(zip(table["segment"], table["low"], strict=True))
     assert low["gold"] > 0 and low["ordinary"] > 0  # the lunch teller helps them
     assert diff["vip"] == 0.0  # VIPs, at their own window, are unaffected
-    import matplotlib.pyplot as plt
 
-    plt.close("all")
+
+def test_tutorial_explore_page_runs_and_shows_its_output(tmp_path):
+    namespace = _run_tutorial_page("explore.md", tmp_path)
+    summary = namespace["app"].summary.set_index("segment")
+    # the prose: VIPs exactly unaffected, the others significantly better
+    assert summary.loc["vip", "difference"] == 0.0
+    assert summary.loc["gold", "significant"] and summary.loc["ordinary", "significant"]
+
+
+def test_tutorial_report_page_runs_and_writes_the_report(tmp_path):
+    _run_tutorial_page("report.md", tmp_path)
+    text = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<title>Lunch staffing and the end of the visit</title>" in text
+    # the sections the page lists, in its order
+    order = ["id='what'", "id='findings'", "id='policies'", "id='comparison'", "id='cost'",
+             "id='rules'", "id='headline'", "id='scenario'", "id='reproduce'"]
+    positions = [text.index(a) for a in order]
+    assert positions == sorted(positions)
 
 
 def test_how_to_figure_recipe_runs(tmp_path, monkeypatch):
@@ -149,7 +200,10 @@ def test_how_to_figure_recipe_runs(tmp_path, monkeypatch):
 
 
 def test_every_notebook_is_built_by_the_builder_without_outputs():
-    """Committed notebooks match notebooks/build_notebooks.py and carry no outputs."""
+    """Committed notebooks match notebooks/build_notebooks.py and carry no outputs.
+
+    They are executed once per CI run, by the docs build (mkdocs-jupyter), not by pytest.
+    """
     import importlib.util
 
     import nbformat
@@ -165,6 +219,109 @@ def test_every_notebook_is_built_by_the_builder_without_outputs():
         for cell in nb.cells:
             if cell.cell_type == "code":
                 assert cell.outputs == [] and cell.execution_count is None, name
+
+
+def test_every_notebook_is_a_page_of_the_site_executed_once(config):
+    """The notebooks appear in the site with their outputs: executed by the docs build only."""
+    notebooks = sorted(f"notebooks/{p.name}" for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert sorted(f for f in _nav_files(config["nav"]) if f.endswith(".ipynb")) == notebooks
+    assert (DOCS / "notebooks").resolve() == (ROOT / "notebooks").resolve()
+    plugin = next(p["mkdocs-jupyter"] for p in config["plugins"]
+                  if isinstance(p, dict) and "mkdocs-jupyter" in p)
+    assert plugin["execute"] is True and plugin["allow_errors"] is False
+    assert plugin["cache"] is False  # CI: never outputs of an older library
+    # and pytest does not execute them a second time
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
+                          str(ROOT / "notebooks")], capture_output=True, text=True,
+                         cwd=ROOT, env={**__import__("os").environ,
+                                        "PEAKEND_TEST_NOTEBOOKS": ""})
+    assert ".ipynb" not in out.stdout
+
+
+def test_api_page_starts_with_simulate_run_and_score():
+    api = (DOCS / "reference" / "api.md").read_text(encoding="utf-8")
+    directives = re.findall(r"^::: ([\w.]+)", api, flags=re.MULTILINE)
+    assert directives[:3] == ["peakend.sim.simulate", "peakend.experiment.run",
+                              "peakend.memory.score"]
+    # rendered once only: filtered out of their modules' sections
+    for module, name in (("sim", "simulate"), ("experiment", "run"), ("memory", "score")):
+        section = api.split(f"::: peakend.{module}\n", 1)[1].split(":::", 1)[0]
+        assert f"!^{name}$" in section
+
+
+# -------------------------------------------------- reST roles in docstrings
+
+
+@pytest.fixture(scope="module")
+def rest_roles():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("rest_roles", DOCS / "assets" / "rest_roles.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def loaded_package(rest_roles):
+    import griffe
+
+    extension = rest_roles.RestRoles(api=str(DOCS / "reference" / "api.md"))
+    package = griffe.load("peakend", search_paths=[str(ROOT)],
+                          extensions=griffe.load_extensions(extension))
+    return package, extension
+
+
+def test_docstring_roles_become_cross_references_or_plain_code(loaded_package, rest_roles):
+    package, extension = loaded_package
+    assert extension.converted > 100  # the package's docstrings use many roles
+    remaining = []
+
+    def walk(obj):
+        if obj.docstring is not None and rest_roles.ROLE.search(obj.docstring.value):
+            remaining.append(obj.path)
+        for member in obj.members.values():
+            if not member.is_alias:
+                walk(member)
+
+    walk(package)
+    assert remaining == []
+    simulate = package["sim.model.simulate"].docstring.value
+    assert "[`~peakend.config.Scenario`]" not in simulate  # the tilde shows the last name only
+    assert "[`Scenario`][peakend.config.Scenario]" in simulate
+    # a relative name resolves against the object's class and module
+    load = package["experiment._results.Results.load"].docstring.value
+    assert "[`load_results`][peakend.experiment.load_results]" in load
+
+
+def test_roles_to_objects_not_rendered_become_plain_code(loaded_package):
+    package, extension = loaded_package
+    collection = package.modules_collection
+    obj = package["plots"]
+    # private helpers and third-party names are not on the API page: no dangling reference
+    assert extension.convert(":func:`_shape`", obj, collection) == "`_shape`"
+    assert extension.convert(":class:`pandas.DataFrame`", obj, collection) == (
+        "`pandas.DataFrame`")
+    # lazy top-level names (pe.run) resolve to where the API page renders them
+    assert extension.convert(":func:`peakend.run`", obj, collection) == (
+        "[`peakend.run`][peakend.experiment.run]")
+    assert extension.convert(":func:`~peakend.run`", obj, collection) == (
+        "[`run`][peakend.experiment.run]")
+
+
+def test_the_site_check_fails_on_a_literal_role(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "ok.html").write_text("<p>see <a href='#x'><code>run</code></a></p>")
+    check = [sys.executable, str(ROOT / ".ci" / "check_site.py"), str(tmp_path)]
+    assert subprocess.run(check, capture_output=True).returncode == 0
+    (tmp_path / "bad.html").write_text("<p>see :func:<code>peakend.run</code></p>")
+    result = subprocess.run(check, capture_output=True, text=True)
+    assert result.returncode == 1 and "bad.html" in result.stderr
 
 
 def test_delta_law_page_table_matches_the_value_function():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -198,20 +200,94 @@ COMPARE = {
 }
 
 
-def test_policy_comparison_one_interval_per_row_coloured_by_significance():
+def _estimates(ax):
+    """(marker, face colour, edge colour) of each row's estimate, from the top down."""
+    return [(ln.get_marker(), matplotlib.colors.to_hex(ln.get_markerfacecolor()),
+             matplotlib.colors.to_hex(ln.get_color()))
+            for ln in ax.get_lines() if ln.get_label() == "_estimate"]
+
+
+def test_policy_comparison_one_interval_per_row_sorted_by_effect_significance_by_shape():
     ax = plots.policy_comparison(COMPARE, baseline="baseline")
     cis = [ln for ln in ax.get_lines() if ln.get_label() == "_ci"]
     assert len(cis) == 4
-    assert [list(ln.get_xdata()) for ln in cis] == [[0.6, 1.0], [-0.7, -0.3], [-0.2, 0.6],
-                                                    [0.2, 1.0]]
+    # within each segment, best effect on top: ordinary 0.8 > -0.5; gold 0.6 > 0.2
+    assert [list(ln.get_xdata()) for ln in cis] == [[0.6, 1.0], [-0.7, -0.3], [0.2, 1.0],
+                                                    [-0.2, 0.6]]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["extra teller", "gift", "gift",
+                                                            "extra teller"]
     colors = [matplotlib.colors.to_hex(ln.get_color()) for ln in cis]
-    assert colors[0] == plots._GOOD and colors[1] == plots._BAD
-    assert colors[2] == plots._NEUTRAL  # CI straddles 0
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["extra teller", "gift"] * 2
+    assert colors == [c.lower() for c in (plots._GOOD, plots._BAD, plots._GOOD, plots._NEUTRAL)]
+    # shape as well as colour: filled up triangle, filled down triangle, hollow circle
+    marks = _estimates(ax)
+    assert [m for m, _, _ in marks] == ["^", "v", "^", "o"]
+    assert marks[0][1] == plots._GOOD.lower() and marks[1][1] == plots._BAD.lower()
+    assert marks[3][1] == "#ffffff"  # hollow: not significant
     assert {"ordinary", "gold"} <= set(_texts(ax))  # segment headers
+    assert {"+0.80", "-0.50", "+0.60", "+0.20"} <= set(_texts(ax))  # values at the right
     assert "baseline" in ax.get_xlabel() and "affect points" in ax.get_xlabel()
     zero = [ln for ln in ax.get_lines() if list(ln.get_xdata()) == [0, 0]]
     assert len(zero) == 1
+    # a legend says what colour, shape and filling mean
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "better than baseline", "worse than baseline", "no significant difference"]
+    assert "filled = significant" in legend.get_title().get_text()
+
+
+def test_policy_comparison_uses_holm_not_the_unadjusted_interval():
+    """One notion of significance: Holm-adjusted, as in the tables and the CLI."""
+    table = {"policy": ["a", "b", "c"], "difference": [0.5, 0.4, -0.3],
+             "low": [0.1, 0.05, -0.5], "high": [0.9, 0.75, -0.1],
+             "p_holm": [0.015, 0.08, 0.02]}  # b's interval excludes 0, but not after Holm
+    marks = _estimates(plots.policy_comparison(table))
+    assert [m for m, _, _ in marks] == ["^", "o", "v"]
+    np.testing.assert_array_equal(plots.is_significant(table), [True, False, True])
+    # a 'significant' column (the DataFrame tables of Results.compare) wins over p_holm
+    table["significant"] = [False, True, True]
+    marks = _estimates(plots.policy_comparison(table))
+    assert [m for m, _, _ in marks] == ["o", "^", "v"]
+    assert "Holm" in plots.policy_comparison(table).get_legend().get_title().get_text()
+    # a stricter test level changes the verdict of p_holm (0.015 and 0.02 are not < 0.01)
+    del table["significant"]
+    np.testing.assert_array_equal(plots.is_significant(table, confidence=0.99),
+                                  [False, False, False])
+    with pytest.raises(ValueError, match="confidence"):
+        plots.is_significant(table, confidence=1.0)
+
+
+def test_policy_comparison_reads_a_dataframe_with_a_significant_column():
+    import pandas as pd
+
+    frame = pd.DataFrame({"policy": ["a", "b"], "segment": ["all", "all"],
+                          "metric": ["remembered[peak_end]"] * 2,
+                          "difference": [0.2, 0.3], "low": [0.1, 0.2], "high": [0.3, 0.4],
+                          "p_value": [0.01, 0.001], "p_holm": [0.02, 0.002],
+                          "significant": [False, True]})
+    ax = plots.policy_comparison(frame, metric="remembered[peak_end]")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["b", "a"]
+    assert [m for m, _, _ in _estimates(ax)] == ["^", "o"]
+
+
+def test_policy_comparison_readable_with_many_policies():
+    n = 14
+    rng = np.random.default_rng(3)
+    diff = rng.normal(0, 1, n)
+    table = {"policy": [f"policy {i}" for i in range(n)], "difference": diff,
+             "low": diff - 0.3, "high": diff + 0.3, "p_holm": np.full(n, 0.5)}
+    fig, ax = plt.subplots(figsize=(7.5, 0.3 * (n + 1) + 1.6), layout="constrained")
+    plots.policy_comparison(table, ax=ax)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [f"policy {i}" for i in np.argsort(-diff)]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.get_yticklabels()]
+    assert all(not a.overlaps(b) for a, b in itertools.pairwise(boxes))
+    # the legend sits below the axis label, covering neither it nor the plot
+    legend_box = ax.get_legend().get_window_extent(renderer)
+    assert legend_box.y1 <= ax.xaxis.label.get_window_extent(renderer).y0
+    assert legend_box.y1 <= ax.get_window_extent(renderer).y0
+    assert legend_box.y0 >= 0  # inside the figure
 
 
 def test_policy_comparison_column_names_and_errors():
@@ -349,7 +425,10 @@ def test_moments_of_truth_signed_and_frame():
     frame = pd.DataFrame({"gold": [-0.5, 0.25]}, index=["waiting", "counter"])
     ax = plots.moments_of_truth(frame)
     assert _texts(ax) == ["-50%", "+25%"]
-    assert ax.images[0].get_cmap().name == "RdYlGn"
+    cmap = ax.images[0].get_cmap()
+    # colour-blind safe diverging map: vermillion for negative, blue for positive, no green/red
+    assert matplotlib.colors.to_hex(cmap(0.0)) == plots._BAD.lower()
+    assert matplotlib.colors.to_hex(cmap(1.0)) == plots._GOOD.lower()
     assert ax.images[0].get_clim() == (-1.0, 1.0)
 
 
@@ -408,15 +487,17 @@ def test_moments_of_truth_from_cem_classification(two_patients):
     from peakend.cem import moments_of_truth
 
     mot = moments_of_truth(two_patients, intensity=2.0, min_share=0.2)
-    ax = plots.moments_of_truth(mot)
+    ax = plots.moments_of_truth(mot, share="negative")
     # rows touchpoints, columns the two segments plus all customers
     assert ax.images[0].get_array().shape == (4, 3)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["ordinary", "gold", "all customers"]
     texts = _texts(ax)
-    # both patients' peak (-8) is the waiting episode: 100 % in every column, a negative
-    # moment of truth; nobody peaks at the entrance (|-2| is memorable but never the peak)
+    # both patients' worst moment (-8) is the waiting episode: 100 % in every column, a
+    # negative moment of truth; the entrance (-2) is never the worst moment
     assert texts[3:6] == ["100% ▼"] * 3
     assert texts[0:3] == ["0%"] * 3
+    # the default, net map: the same cells, signed
+    assert _texts(plots.moments_of_truth(mot))[3:6] == ["-100% ▼"] * 3
     ax2 = plots.moments_of_truth(mot, share="net", include_all=False)
     assert ax2.images[0].get_array().shape == (4, 2)
     assert ax2.images[0].get_clim() == (-1.0, 1.0)
@@ -477,3 +558,174 @@ def test_cost_value_pareto_labels_of_crowded_points_do_not_overlap():
     plots.cost_value_pareto(cost, value, names, ax=ax)
     assert sorted(_texts(ax)) == sorted(names)
     assert _overlapping_texts(ax) == []
+
+
+def _mot(pos, neg, peak, kind):
+    from peakend.cem import MomentsOfTruth
+
+    arr = [np.asarray(x, dtype=float)[None, :] for x in (pos, neg, peak)]
+    return MomentsOfTruth(segments=(), touchpoints=tuple(f"t{i}" for i in range(len(pos))),
+                          reach=np.ones_like(arr[0]), mean_affect=np.zeros_like(arr[0]),
+                          peak_share=arr[2], positive_peak_share=arr[0],
+                          negative_peak_share=arr[1], kind=np.asarray([kind]),
+                          intensity=2.0, min_share=0.2)
+
+
+@pytest.mark.parametrize("share", ["net", "positive", "negative", "peak"])
+def test_moments_of_truth_marks_agree_with_the_number_shown(share):
+    """A "0 %" cell never carries a triangle: mark and number use the same measure."""
+    # t0: best moments here (30 %) but no peaks (0 %: the peaks were bad, elsewhere);
+    # t1: worst moments 40 %, best 10 %; t2: a tie 25 % / 25 % (classified negative)
+    mot = _mot(pos=[0.3, 0.1, 0.25], neg=[0.0, 0.4, 0.25], peak=[0.0, 0.5, 0.5],
+               kind=["positive", "negative", "negative"])
+    texts = _texts(plots.moments_of_truth(mot, share=share))
+    for text in texts:
+        number = float(text.split("%")[0]) / 100
+        if "▲" in text:
+            assert number > 0 and share in ("net", "positive")
+        if "▼" in text:
+            assert (number < 0 and share == "net") or (number > 0 and share == "negative")
+    expected = {"net": ["+30% ▲", "-30% ▼", "+0%"], "positive": ["30% ▲", "10%", "25%"],
+                "negative": ["0%", "40% ▼", "25% ▼"], "peak": ["0%", "50%", "50%"]}
+    assert texts == expected[share]
+
+
+# --------------------------------------------------------------- plot accessors
+
+
+@pytest.fixture(scope="module")
+def small_results():
+    import peakend as pe
+
+    scenario = pe.load_scenario("default_branch")
+    lunch = {"counters": {"general": {"tellers": [
+        {"start": "09:00", "count": 4}, {"start": "11:30", "count": 5},
+        {"start": "14:00", "count": 4}]}}}
+    gift = {"segments": {"ordinary": {"farewell": {
+        "enabled": True, "minutes": 0.5, "level": 7.0, "plain_level": 5.0, "gift_size": 1.0,
+        "gift_cost": 3.0}}}}
+    policies = [pe.Policy("baseline"), pe.Policy("lunch", lunch), pe.Policy("gift", gift)]
+    return pe.run(scenario, policies, replications=6, seed=5, progress=False)
+
+
+class _FrameResults:
+    """The same results, with tables as pandas DataFrames (as another branch makes them)."""
+
+    def __init__(self, results):
+        self._r = results
+
+    def __getattr__(self, name):
+        return getattr(self._r, name)
+
+    def compare(self, *args, **kwargs):
+        frame = self._r.compare(*args, **kwargs).to_pandas()
+        # the DataFrame version has the one notion of significance as a column
+        frame["significant"] = frame["p_holm"] < 0.05
+        return frame
+
+    def pareto(self, *args, **kwargs):
+        return self._r.pareto(*args, **kwargs).to_pandas().set_index("policy")
+
+    def summary(self, *args, **kwargs):
+        return self._r.summary(*args, **kwargs).to_pandas()
+
+
+@pytest.mark.parametrize("as_frames", [False, True])
+def test_results_plot_compare_marks_the_holm_significant_rows(small_results, as_frames):
+    results = _FrameResults(small_results) if as_frames else small_results
+    ax = plots.ResultsPlot(results).compare()
+    table = small_results.compare("baseline", "peak_end")
+    assert len([ln for ln in ax.get_lines() if ln.get_label() == "_ci"]) == len(table)
+    # filled triangles exactly where Holm's p < 0.05, hollow circles elsewhere
+    filled = sum(m != "o" for m, _, _ in _estimates(ax))
+    assert filled == int((table["p_holm"] < 0.05).sum())
+    assert "peak_end" in ax.get_xlabel() and "affect points" in ax.get_xlabel()
+    ax2 = plots.ResultsPlot(results).compare(metric="cost", segments="all")
+    assert "CNY per day" in ax2.get_xlabel()
+    assert len([ln for ln in ax2.get_lines() if ln.get_label() == "_ci"]) == 2
+
+
+@pytest.mark.parametrize("as_frames", [False, True])
+def test_results_plot_pareto_has_the_frontier_of_the_table_and_the_currency(small_results,
+                                                                            as_frames):
+    results = _FrameResults(small_results) if as_frames else small_results
+    ax = plots.ResultsPlot(results).pareto()
+    table = small_results.pareto()
+    front = {ln.get_label(): ln for ln in ax.get_lines()}["Pareto frontier"]
+    assert sorted(front.get_xdata()) == sorted(table["cost"][table["efficient"]])
+    assert "CNY" in ax.get_xlabel()
+    assert set(_texts(ax)) == set(small_results.policies)
+
+
+def test_results_plot_rules_ranks_every_policy_under_every_rule(small_results):
+    ax = plots.ResultsPlot(small_results).rules()
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    assert set(lines) == set(small_results.policies)
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(small_results.rules)
+    ranks = small_results.rankings()
+    for policy, line in lines.items():
+        row = list(ranks["policy"]).index(policy)
+        assert list(line.get_ydata()) == [ranks[r][row] for r in small_results.rules]
+
+
+def test_journeys_plot_queue_draws_the_shift_plan_and_clock_time():
+    import peakend as pe
+
+    scenario = pe.load_scenario("default_branch")
+    lunch = pe.Policy("lunch", {"counters": {"general": {"tellers": [
+        {"start": "09:00", "count": 4}, {"start": "11:30", "count": 5},
+        {"start": "14:00", "count": 4}]}}}).apply(scenario)
+    day = pe.simulate(lunch, seed=2)
+    ax = plots.JourneysPlot(day, lunch).queue()
+    (twin,) = [a for a in ax.figure.axes if a is not ax]
+    (staff,) = twin.get_lines()
+    # 4 general + 1 VIP teller, one more general teller 11:30-14:00
+    assert list(staff.get_xdata()) == [0.0, 150.0, 300.0, 480.0]
+    assert list(staff.get_ydata()) == [5, 6, 5, 5]
+    assert ax.xaxis.get_major_formatter()(0.0, None) == "09:00"
+    (queue_line,) = [ln for ln in ax.get_lines() if ln.get_label().startswith("customers")]
+    assert list(queue_line.get_ydata()[:-1]) == list(day.queue["length"])
+    # without a scenario: no staffing axis
+    assert len(plots.JourneysPlot(day).queue().figure.axes) == 1
+    with pytest.raises(ValueError, match="day"):
+        plots.JourneysPlot(day).queue(day=3)
+
+
+def test_journeys_plot_journey_is_the_journey_map(two_patients):
+    ax = plots.JourneysPlot(two_patients).journey(1, rule="end")
+    assert "-1.0" in _texts(ax)
+    _, ax2 = plt.subplots()
+    assert plots.JourneysPlot(two_patients).journey(ax=ax2) is ax2
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_journey_map_labels_never_overlap_for_three_long_journeys(seed):
+    """Bounding boxes of every label, measured with the Agg renderer after drawing."""
+    import peakend as pe
+
+    day = pe.simulate(pe.load_scenario("default_branch"), seed=seed)
+    lengths = np.diff(day.offsets)
+    chosen = np.argsort(-lengths, kind="stable")[:3].tolist()  # the busiest journeys
+    _, ax = plt.subplots(figsize=(10, 5.2), layout="constrained")
+    plots.journey_map(day, chosen, ax=ax)
+    assert _overlapping_texts(ax) == []
+
+
+def test_every_colour_drawn_is_from_the_colour_blind_safe_palette(small_results, two_patients):
+    safe = {c.lower() for c in plots.OKABE_ITO}
+
+    def hues(ax):
+        found = set()
+        for ln in ax.get_lines():
+            for c in (ln.get_color(), ln.get_markerfacecolor()):
+                if isinstance(c, str) and c == "none":
+                    continue
+                rgb = matplotlib.colors.to_rgb(c)
+                if max(rgb) - min(rgb) > 0.05:  # skip greys, black and white
+                    found.add(matplotlib.colors.to_hex(rgb))
+        return found
+
+    axes = [plots.ResultsPlot(small_results).compare(), plots.ResultsPlot(small_results).pareto(),
+            plots.ResultsPlot(small_results).rules(), plots.journey_map(two_patients, [0, 1])]
+    for ax in axes:
+        assert hues(ax) <= safe, ax.get_title()

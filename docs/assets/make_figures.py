@@ -13,7 +13,9 @@ It writes
 * ``tutorial_journey.png`` and ``tutorial_compare.png``: the two figures of the
   tutorial, made with the tutorial's own code;
 * ``patients_a_b.png``: Redelmeier & Kahneman's patients A and B as journeys, for the
-  background page on the peak-end rule.
+  background page on the peak-end rule;
+* ``report_top.png``: the top of the HTML report of the tutorial's run, as headless
+  Chromium shows it (skipped, with a message, where chromium is not installed).
 """
 
 from __future__ import annotations
@@ -118,6 +120,29 @@ def patients_figure(path: Path) -> None:
     plt.close(ax.figure)
 
 
+def report_screenshot(path: Path) -> bool:
+    """Write the tutorial's report and take a screenshot of its top in headless Chromium."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        return False
+    policies = pe.experiment.load_policies("default_branch")
+    results = pe.run("default_branch", policies, replications=20, seed=7, progress=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        page = pe.write_report(results, Path(tmp) / "report.html",
+                               title="Lunch staffing and the end of the visit")
+        shot = Path(tmp) / "shot.png"
+        subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                        "--hide-scrollbars", "--window-size=1000,1150",
+                        f"--screenshot={shot}", page.as_uri()],
+                       check=True, capture_output=True, timeout=120)
+        shutil.copyfile(shot, path)
+    return True
+
+
 if __name__ == "__main__":
     chosen = journey_map_figure(HERE / "journey_map.png")
     print(f"wrote {HERE / 'journey_map.png'} (customers {chosen})")
@@ -125,3 +150,7 @@ if __name__ == "__main__":
     print(f"wrote {HERE / 'tutorial_journey.png'} and {HERE / 'tutorial_compare.png'}")
     patients_figure(HERE / "patients_a_b.png")
     print(f"wrote {HERE / 'patients_a_b.png'}")
+    if report_screenshot(HERE / "report_top.png"):
+        print(f"wrote {HERE / 'report_top.png'}")
+    else:
+        print("report_top.png not written: chromium is not installed")
