@@ -90,8 +90,10 @@ CASES = [
                                              "mean 'default_branch'?)"),
     (["run", "--policies", "missing.toml"], "--policies: 'missing.toml': no such file"),
     (["run", "--policies", "{dir}"], "--policies: '{dir}' is a directory"),
-    (["run", "--policies", "{binary}"], "--policies: {binary}: policy file is UTF-16 encoded; save it as UTF-8"),
-    (["run", "--policies", "{deep}"], "--policies: {deep}: invalid policy file: tables or lists nested more than 32 levels"),
+    (["run", "--policies", "{binary}"],
+     "--policies: {binary}: policy file is UTF-16 encoded; save it as UTF-8"),
+    (["run", "--policies", "{deep}"],
+     "--policies: {deep}: invalid policy file: tables or lists nested more than 32 levels"),
     (["run", "--policies", "{scenario}"], "{scenario}"),
     # output directories
     (["run", "--out", "{file}"], "--out: '{file}' is an existing file, not a directory"),

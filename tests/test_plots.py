@@ -608,31 +608,8 @@ def small_results():
     return pe.run(scenario, policies, replications=6, seed=5, progress=False)
 
 
-class _FrameResults:
-    """The same results, with tables as pandas DataFrames (as another branch makes them)."""
-
-    def __init__(self, results):
-        self._r = results
-
-    def __getattr__(self, name):
-        return getattr(self._r, name)
-
-    def compare(self, *args, **kwargs):
-        frame = self._r.compare(*args, **kwargs).to_pandas()
-        # the DataFrame version has the one notion of significance as a column
-        frame["significant"] = frame["p_holm"] < 0.05
-        return frame
-
-    def pareto(self, *args, **kwargs):
-        return self._r.pareto(*args, **kwargs).to_pandas().set_index("policy")
-
-    def summary(self, *args, **kwargs):
-        return self._r.summary(*args, **kwargs).to_pandas()
-
-
-@pytest.mark.parametrize("as_frames", [False, True])
-def test_results_plot_compare_marks_the_holm_significant_rows(small_results, as_frames):
-    results = _FrameResults(small_results) if as_frames else small_results
+def test_results_plot_compare_marks_the_holm_significant_rows(small_results):
+    results = small_results
     ax = plots.ResultsPlot(results).compare()
     table = small_results.compare("baseline", "peak_end")
     assert len([ln for ln in ax.get_lines() if ln.get_label() == "_ci"]) == len(table)
@@ -645,10 +622,8 @@ def test_results_plot_compare_marks_the_holm_significant_rows(small_results, as_
     assert len([ln for ln in ax2.get_lines() if ln.get_label() == "_ci"]) == 2
 
 
-@pytest.mark.parametrize("as_frames", [False, True])
-def test_results_plot_pareto_has_the_frontier_of_the_table_and_the_currency(small_results,
-                                                                            as_frames):
-    results = _FrameResults(small_results) if as_frames else small_results
+def test_results_plot_pareto_has_the_frontier_of_the_table_and_the_currency(small_results):
+    results = small_results
     ax = plots.ResultsPlot(results).pareto()
     table = small_results.pareto()
     front = {ln.get_label(): ln for ln in ax.get_lines()}["Pareto frontier"]

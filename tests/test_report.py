@@ -91,28 +91,6 @@ def test_report_loads_nothing_from_the_network(page):
     assert not re.search(r"url\((?!#)", text)  # only references inside the page
 
 
-def test_report_accepts_dataframe_tables(results, tmp_path):
-    class FrameResults:
-        def __init__(self, r):
-            self._r = r
-
-        def __getattr__(self, name):
-            attr = getattr(self._r, name)
-            if name in ("compare", "pareto", "cost_per_point", "rule_disagreement", "headline",
-                        "summary"):
-                def frame(*args, **kwargs):
-                    out = attr(*args, **kwargs).to_pandas()
-                    if name == "compare":
-                        out["significant"] = out["p_holm"] < 0.05
-                    return out
-                return frame
-            return attr
-
-    text = report.render_report(FrameResults(results))
-    assert text.count('<tr class="better">') == report.render_report(results).count(
-        '<tr class="better">')
-
-
 def test_report_rejects_a_bad_baseline_before_writing(results, tmp_path):
     target = tmp_path / "r.html"
     with pytest.raises(ValueError, match="baseline"):
