@@ -42,6 +42,11 @@ CUSTOMER_COLUMNS: dict[str, tuple[str, Any, str]] = {
     "appointment": ("bool", False, "the customer booked a time slot"),
     "arrival": ("float64", None, "arrival time, minutes from opening"),
     "queue_on_arrival": ("int32", 0, "hall queue shown when this customer took a ticket"),
+    "queue_ahead": (
+        "int32",
+        0,
+        "customers waiting ahead of this one in its own priority order when it took a ticket",
+    ),
     "expected_wait": ("float64", np.nan, "wait the customer expects, minutes"),
     "wait": ("float64", None, "time in queue to service start or to reneging, minutes (0: balk)"),
     "perceived_wait": ("float64", np.nan, "wait as perceived, minutes"),

@@ -21,6 +21,7 @@ See ``docs/background/branch-model.md`` for the equations and their sources.
 
 from __future__ import annotations
 
+import heapq
 import math
 import warnings
 from collections import deque
@@ -211,7 +212,8 @@ class DayRun:
     end: NDArray[np.float64]
     leave: NDArray[np.float64]  # reneging time
     teller: NDArray[np.int32]  # global teller index, -1
-    queue_seen: NDArray[np.int32]
+    queue_seen: NDArray[np.int32]  # hall queue when joining (lounge users not counted)
+    queue_ahead: NDArray[np.int32]  # waiting ahead in the customer's own priority order
     queue_time: NDArray[np.float64]
     queue_length: NDArray[np.int32]
     teller_names: list[str]
@@ -346,11 +348,16 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
     present = set(np.unique(key_arr).tolist())
     queues: dict[int, deque[int]] = {k: deque() for k in present}
     group_levels: dict[str, list[list[deque[int]]]] = {}
+    group_key_levels: dict[str, list[list[int]]] = {}
     for g, c in s.counters.items():
         served = s.served_segments(g)
         bus_ok = [i for i, b in enumerate(bus_names) if not c.business or b in c.business]
         if c.discipline == "priority":
-            seg_levels = [[x] for x in served]
+            # the listed segments in their order, then every unlisted one on one shared
+            # (first-come) level after them
+            listed = [x for x in c.priority if x in served]
+            rest = [x for x in served if x not in listed]
+            seg_levels = [[x] for x in listed] + ([rest] if rest else [])
         elif c.discipline == "flexible":
             own = list(c.segments)
             seg_levels = [own, [x for x in served if x not in own]]
@@ -363,6 +370,7 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
         else:
             order_ = [(names, a) for a in (1, 0) for names in seg_levels]
         levels: list[list[deque[int]]] = []
+        key_levels: list[list[int]] = []
         for names, a in order_:
             level = []
             for x in names:
@@ -370,10 +378,12 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
                 for bi in bus_ok:
                     k = (si * n_bus + bi) * 2 + a
                     if k in present:
-                        level.append(queues[k])
+                        level.append(k)
             if level:
-                levels.append(level)
+                levels.append([queues[k] for k in level])
+                key_levels.append(level)
         group_levels[g] = levels
+        group_key_levels[g] = key_levels
     # candidate idle tellers for each queue key: the group that ranks it highest first
     group_of_key: dict[int, list[tuple[int, str]]] = {k: [] for k in present}
     for g, c in s.counters.items():
@@ -384,10 +394,24 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
             x, b = seg_names[si], bus_names[rest]
             if x in served and (not c.business or b in c.business):
                 group_of_key[k].append((0 if x in own else 1, g))
+    group_names = list(s.counters)
+    group_index = {g: i for i, g in enumerate(group_names)}
+    teller_gi = [group_index[g] for g in teller_group]
+    # the groups whose idle tellers can take a customer of each key, best-ranked first
+    # (a stable sort: equal ranks keep the order of the counters table), and the keys
+    # whose waiting customers are ahead of that customer: those at its own level or
+    # above in the pick order of its best-ranked group
     cand: dict[int, list[int]] = {}
+    ahead_keys: dict[int, list[int]] = {}
     for k in present:
         ranked = sorted(group_of_key[k], key=lambda rg: rg[0])
-        cand[k] = [t for _, g in ranked for t in range(n_tellers) if teller_group[t] == g]
+        cand[k] = [group_index[g] for _, g in ranked]
+        ahead: list[int] = []
+        for level in group_key_levels[ranked[0][1]]:
+            ahead += level
+            if k in level:
+                break
+        ahead_keys[k] = ahead
 
     # ---- state, as Python lists of scalars (fast in the event loop)
     state = [_NEW] * n
@@ -396,6 +420,8 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
     leave = [math.nan] * n
     served_by = [-1] * n
     seen = [0] * n
+    ahead_seen = [0] * n
+    n_wait = [0] * (max(present, default=0) + 1)  # customers waiting, per queue key
     q_time: list[float] = [0.0]
     q_len: list[int] = [0]
     hall_n = 0
@@ -411,7 +437,10 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
     on_duty = [False] * n_tellers
     idle = [False] * n_tellers
     wake: list[Any] = [None] * n_tellers
-    n_idle = 0  # number of True in idle
+    # idle tellers of each counter group, a min-heap of teller indices with lazy
+    # deletion: an entry counts only while its teller is idle and on duty, so the door
+    # finds the lowest-numbered free teller of a group in O(log tellers)
+    idle_heaps: list[list[int]] = [[] for _ in group_names]
     # customers leave a queue without being picked only by reneging (the closing
     # dismissal clears the queues): without it, queue heads are always waiting
     can_leave = bool(np.any(draws.patience < math.inf))
@@ -427,15 +456,17 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
         if state[c] == _WAITING:
             state[c] = _RENEGED
             leave[c] = env.now
+            n_wait[keys[c]] -= 1
             if in_hall[c]:
                 hall_n -= 1
                 q_time.append(env.now)
                 q_len.append(hall_n)
 
     def door() -> Any:
-        nonlocal hall_n, n_idle
+        nonlocal hall_n
         timeout = env.timeout
         q_time_append, q_len_append, inf = q_time.append, q_len.append, math.inf
+        heappop = heapq.heappop
         for c in range(n):
             delay = join_l[c] - env.now
             if delay > 0:
@@ -445,22 +476,34 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
                 state[c] = _RENEGED
                 leave[c] = env.now
                 continue
-            if can_balk and balk[c] <= hall_n:
-                state[c] = _BALKED
-                continue
             k = keys[c]
+            ahead_c = 0
+            for k2 in ahead_keys[k]:
+                ahead_c += n_wait[k2]
+            ahead_seen[c] = ahead_c
             handed = False
-            if n_idle:  # else no teller is idle: skip the scan
-                for t in cand[k]:
+            for gi in cand[k]:
+                h = idle_heaps[gi]
+                while h:
+                    t = h[0]
+                    heappop(h)
                     if idle[t] and on_duty[t]:
                         idle[t] = False
-                        n_idle -= 1
                         state[c] = _SERVING
                         wake[t].succeed(c)
                         handed = True
                         break
+                if handed:
+                    break
             if not handed:
+                # nobody free to serve at once: a walk-in balks when the queue ahead of
+                # them (in their own priority order) is at or above their threshold, so
+                # balk_queue = 0 is a loss system (leave if no teller is free)
+                if can_balk and balk[c] <= ahead_c:
+                    state[c] = _BALKED
+                    continue
                 state[c] = _WAITING
+                n_wait[k] += 1
                 queues[k].append(c)
                 if in_hall[c]:
                     hall_n += 1
@@ -487,8 +530,10 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
         return -1
 
     def teller(t: int) -> Any:
-        nonlocal hall_n, n_idle
+        nonlocal hall_n
         levels = levels_of[t]
+        heap = idle_heaps[teller_gi[t]]
+        heappush = heapq.heappush
         # one queue and nobody who can leave it: the head is always the next customer
         single = (
             levels[0][0] if not can_leave and len(levels) == 1 and len(levels[0]) == 1 else None
@@ -506,7 +551,7 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
                 ev = event()
                 wake[t] = ev
                 idle[t] = True
-                n_idle += 1
+                heappush(heap, t)
                 c = yield ev
                 if c < 0:
                     continue
@@ -514,6 +559,7 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
             else:
                 now = env.now
                 state[c] = _SERVING
+                n_wait[keys[c]] -= 1
                 if in_hall[c]:
                     hall_n -= 1
                     q_time_append(now)
@@ -524,7 +570,6 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
             end[c] = env.now
 
     def shifts() -> Any:
-        nonlocal n_idle
         for t_, t, on in shift_events:
             if t_ <= 0.0:
                 continue
@@ -533,7 +578,6 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
             on_duty[t] = on
             if on and idle[t]:
                 idle[t] = False
-                n_idle -= 1
                 wake[t].succeed(-1)
 
     def closing() -> Any:
@@ -545,6 +589,8 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
                     state[c] = _RENEGED
                     leave[c] = env.now
             q.clear()
+        for k in range(len(n_wait)):
+            n_wait[k] = 0
         if hall_n:
             hall_n = 0
             q_time.append(env.now)
@@ -573,6 +619,7 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
         leave=np.array(leave),
         teller=np.array(served_by, dtype=np.int32),
         queue_seen=np.array(seen, dtype=np.int32),
+        queue_ahead=np.array(ahead_seen, dtype=np.int32),
         queue_time=np.array(q_time),
         queue_length=np.array(q_len, dtype=np.int32),
         teller_names=teller_names,
@@ -686,6 +733,7 @@ def build_journeys(
     leave = arrival_order(run.leave)
     teller = arrival_order(run.teller)
     seen = arrival_order(run.queue_seen)
+    ahead = arrival_order(run.queue_ahead)
     lounge = arrival_order(run.lounge)
     greeted = arrival_order(run.greeted)
     served = state == _SERVING
@@ -894,6 +942,7 @@ def build_journeys(
         "appointment": draws.appointment,
         "arrival": arrival,
         "queue_on_arrival": seen.astype(np.int32),
+        "queue_ahead": ahead.astype(np.int32),
         "expected_wait": expected_wait,
         "wait": wait,
         "perceived_wait": perceived,
