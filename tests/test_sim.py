@@ -134,12 +134,18 @@ def test_pre_queue_episodes_are_contiguous_and_end_at_the_queue(day):
 
     assert np.allclose(per_customer("welcome", "start"), per_customer("entrance", "end"))
     assert np.allclose(per_customer("information", "start"), per_customer("welcome", "end"))
+    # the episode after the information (lounge, waiting or abandonment) starts when it ends
+    info = np.flatnonzero(e["touchpoint"] == tps.index("information"))
+    assert info.size == len(day)
+    np.testing.assert_array_equal(e["start"][info + 1], e["end"][info])
     waiting_start = per_customer("waiting", "start")
     has_wait = ~np.isnan(waiting_start)
     assert has_wait.sum() > 0.9 * len(day)
-    assert np.allclose(per_customer("information", "end")[has_wait], waiting_start[has_wait])
+    # the wait ends when service starts (or, served at once, a moment after it)
     served = day.served
-    assert np.all(day.customers["service_start"][served] >= waiting_start[served] - TOL)
+    w_end = per_customer("waiting", "end")[served]
+    s_start = day.customers["service_start"][served]
+    assert np.all((w_end == s_start) | (w_end == s_start + MOMENT))
 
 
 def test_hall_queue_series_and_littles_law():
@@ -637,3 +643,47 @@ def test_invariants_hold_for_random_branches(scenario, seed):
         assert np.all(c["service_start"][served] <= 120 + TOL)
     # the remembered value is the default rule on the recorded affects
     assert np.allclose(c["remembered"], d.score(scenario.memory.rule), equal_nan=True)
+
+
+def assert_episodes_partition_the_visit(d: pe.Journeys) -> None:
+    """Each journey's episodes are back to back from arrival to departure, no overlap."""
+    e, off, c = d.episodes, d.offsets, d.customers
+    assert np.all(e["end"] > e["start"])
+    assert np.all(off[1:] > off[:-1])  # every customer has at least one episode
+    first, last = off[:-1], off[1:] - 1
+    np.testing.assert_array_equal(e["start"][first], c["arrival"])
+    np.testing.assert_array_equal(e["end"][last], c["departure"])
+    same = d.episode_customer[1:] == d.episode_customer[:-1]
+    np.testing.assert_array_equal(e["start"][1:][same], e["end"][:-1][same])
+    # so the durations add up to the time in the branch (the integral counts no minute twice)
+    total = np.add.reduceat(e["end"] - e["start"], first) if len(d) else np.zeros(0)
+    np.testing.assert_allclose(total, c["departure"] - c["arrival"], rtol=1e-12, atol=1e-9)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=random_branch(), seed=st.integers(0, 2**32 - 1))
+def test_episodes_partition_the_time_in_the_branch(scenario, seed):
+    assert_episodes_partition_the_visit(quiet(scenario, seed))
+
+
+@pytest.mark.parametrize("name", ["default_branch", "gold_card_paradox", "vip_contrast"])
+def test_builtin_journeys_partition_the_time_in_the_branch(name):
+    d = quiet(load_scenario(name), seed=3)
+    assert_episodes_partition_the_visit(d)
+    c, e, tps = d.customers, d.episodes, list(d.touchpoints)
+    cust = d.episode_customer
+    waiting = e["touchpoint"] == tps.index("waiting")
+    lounge = e["touchpoint"] == tps.index("lounge")
+    # a customer served at once has a waiting moment at the start of the counter time...
+    called = (c["wait"] == 0) & d.served
+    w_called = waiting & called[cust]
+    assert w_called.any()
+    np.testing.assert_array_equal(e["start"][w_called], c["service_start"][cust[w_called]])
+    np.testing.assert_allclose(e["end"][w_called] - e["start"][w_called], MOMENT)
+    # ...and no lounge; the lounge of a VIP who waits is the first part of the wait
+    assert not np.any(lounge & called[cust])
+    if lounge.any():
+        assert np.all(e["touchpoint"][np.flatnonzero(lounge) + 1] == tps.index("waiting"))
+        dur = (e["end"] - e["start"])[lounge]
+        wait = c["wait"][cust[lounge]]
+        np.testing.assert_allclose(dur, np.minimum(load_scenario(name).lounge.minutes, wait / 2))

@@ -260,6 +260,49 @@ def _on_duty(scenario: Scenario, minutes: NDArray[np.float64]) -> NDArray[np.int
     return np.where(block >= 0, counts[np.maximum(block, 0)], 0)
 
 
+def pre_queue_episodes(
+    scenario: Scenario, arrival: NDArray[np.float64], greeted: NDArray[np.bool_]
+) -> list[tuple[str, NDArray[np.float64], NDArray[np.float64]]]:
+    """Return the episodes before the queue, back to back from the arrival: (name, start, end).
+
+    Entrance (``entrance.minutes``), welcome (``lobby.greeting_minutes`` if greeted, else
+    a ``MOMENT``) and information (``hall.ticket_minutes``), those in the journey, in
+    journey order; the last one ends when the customer takes a ticket and joins the
+    queue. The movement engine and the experience builder both use this function, so
+    the episodes meet the queue join exactly (same floating-point operations).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The branch.
+    arrival : numpy.ndarray
+        Arrival times, minutes from opening.
+    greeted : numpy.ndarray of bool
+        Whether each customer found a free lobby manager.
+
+    Returns
+    -------
+    list of (str, numpy.ndarray, numpy.ndarray)
+        The touchpoint name and each customer's start and end, minutes from opening.
+    """
+    journey = set(scenario.journey)
+    out = []
+    t = arrival
+    if "entrance" in journey:
+        t1 = t + scenario.entrance.minutes
+        out.append(("entrance", t, t1))
+        t = t1
+    if "welcome" in journey:
+        t1 = t + np.where(greeted, scenario.lobby.greeting_minutes, MOMENT)
+        out.append(("welcome", t, t1))
+        t = t1
+    if "information" in journey:
+        t1 = t + scenario.hall.ticket_minutes
+        out.append(("information", t, t1))
+        t = t1
+    return out
+
+
 def _shift_events(scenario: Scenario) -> tuple[list[str], list[str], list[tuple[float, int, bool]]]:
     """Teller names, their groups, and (minute, teller, on_duty) changes in time order."""
     names: list[str] = []
@@ -316,17 +359,12 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
     horizon = s.open_minutes
 
     # ---- pre-queue moments are deterministic given the arrivals (no queueing for them)
-    pre = np.zeros(n)
-    if "entrance" in journey:
-        pre += s.entrance.minutes
     greeted = np.zeros(n, dtype=bool)
     if "welcome" in journey:
-        lobby_time = draws.arrival + pre
+        lobby_time = draws.arrival + s.entrance.minutes if "entrance" in journey else draws.arrival
         greeted = _greetings(lobby_time, _on_duty(s, lobby_time), s.lobby.greeting_minutes)
-        pre += np.where(greeted, s.lobby.greeting_minutes, MOMENT)
-    if "information" in journey:
-        pre += s.hall.ticket_minutes
-    join_arrival_order = draws.arrival + pre
+    pre_queue = pre_queue_episodes(s, draws.arrival, greeted)
+    join_arrival_order = pre_queue[-1][2] if pre_queue else draws.arrival
     order = np.argsort(join_arrival_order, kind="stable")
     join = join_arrival_order[order]
     seg = draws.segment[order]
@@ -555,7 +593,9 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
                 c = yield ev
                 if c < 0:
                     continue
-                start[c] = env.now
+                # handed over by the door as they took their ticket: no wait at all (the
+                # clock may differ from the join time by a rounding error of the delay)
+                start[c] = join_l[c]
             else:
                 now = env.now
                 state[c] = _SERVING
@@ -769,8 +809,14 @@ def build_journeys(
     for name in ("entrance", "welcome", "information"):
         if name in journey:
             has[_TP[name]] = np.ones(n, dtype=bool)
-    has[_TP["lounge"]] = lounge & ~balked
-    has[_TP["waiting"]] = ~balked
+    # episodes never overlap: a journey is a partition of [arrival, departure). The
+    # lounge is the first part of a VIP's wait; a customer served at once (wait 0) has a
+    # waiting moment cut from the start of the counter time (the moment they are called
+    # at once, rated by the Delta law like any wait); a customer dismissed at the door
+    # (wait 0, not served) has no waiting episode
+    waited = wait > 0.0
+    has[_TP["lounge"]] = lounge & waited
+    has[_TP["waiting"]] = served | (reneged & waited)
     has[_TP["service"]] = served
     if "advice" in journey and draws.advice_noise is not None:
         share_bus = np.array([b.advice_share for b in s.business_types.values()])
@@ -780,6 +826,19 @@ def build_journeys(
         split = end - advice_share * (end - start)
     else:
         split = end
+    until_wait = np.where(served, start, leave)  # end of the wait (NaN for balkers)
+    # the lounge-entry episode: lounge.minutes, or half of a shorter wait (none when the
+    # wait is too short to split in floating point)
+    lounge_end = join + np.minimum(s.lounge.minutes, 0.5 * wait)
+    has[_TP["lounge"]] &= (lounge_end > join) & (lounge_end < until_wait)
+    wait_start = np.where(has[_TP["lounge"]], lounge_end, join)
+    # served at once: the waiting moment takes MOMENT (or half of a shorter service part)
+    # from the start of the counter time
+    called = served & ~waited
+    moment = np.where(called, np.minimum(MOMENT, 0.5 * (split - start)), 0.0)
+    wait_start = np.where(called, start, wait_start)
+    wait_end = np.where(called, start + moment, until_wait)
+    service_start = start + moment
     has[_TP["farewell"]] = served & ("farewell" in journey)
     has[_TP["abandonment"]] = balked | reneged
     # episodes before touchpoint k in each journey (column by column: numpy is slow
@@ -829,29 +888,21 @@ def build_journeys(
     def level(base: Any, name: str) -> NDArray[np.float64]:
         return np.clip(base + noise[:, _NOISE[name]], 0.0, 10.0)
 
-    t: NDArray[np.float64] = arrival.copy()
-    if "entrance" in journey:
-        t1 = t + s.entrance.minutes
-        put("entrance", t, t1, level(s.entrance.level, "entrance"), expect("entrance"))
-        t = t1
-    if "welcome" in journey:
-        lob = s.lobby
-        t1 = t + np.where(greeted, lob.greeting_minutes, MOMENT)
-        base = np.where(greeted, lob.greeted_level, lob.ungreeted_level)
-        put("welcome", t, t1, level(base, "welcome"), expect("welcome"))
-        t = t1
-    if "information" in journey:
-        t1 = t + hall.ticket_minutes
-        info = hall.ticket_level + (hall.display_bonus if hall.wait_display else 0.0)
-        put("information", t, t1, level(info, "information"), expect("information"))
-        t = t1
+    lob = s.lobby
+    pre_level = {
+        "entrance": s.entrance.level,
+        "welcome": np.where(greeted, lob.greeted_level, lob.ungreeted_level),
+        "information": hall.ticket_level + (hall.display_bonus if hall.wait_display else 0.0),
+    }
+    for name, t0, t1 in pre_queue_episodes(s, arrival, greeted):
+        put(name, t0, t1, level(pre_level[name], name), expect(name))
     if needed[_TP["lounge"]]:
         lg = s.lounge
         crowd = seen / (seen + lg.crowd_half)
         put(
             "lounge",
             join,
-            join + lg.minutes,
+            lounge_end,
             level(lg.level + lg.contrast_strength * crowd, "lounge"),
             expect("lounge"),
         )
@@ -859,12 +910,12 @@ def build_journeys(
         mpp = hall.minutes_per_point
         w_expect = np.clip(10.0 - expected_wait / mpp, 0.0, 10.0)
         w_exp = np.clip(10.0 - perceived / mpp - hall.slip_penalty * slips, 0.0, 10.0)
-        put("waiting", join, join + np.maximum(wait, MOMENT), w_exp, w_expect)
+        put("waiting", wait_start, wait_end, w_exp, w_expect)
     if needed[_TP["service"]]:
         # the serving teller's quality
         quality = np.concatenate([np.zeros(1), *(draws.quality[g] for g in s.counters)])
         q = quality[teller + 1]  # teller -1 (not served) reads the leading 0
-        put("service", start, split, level(q, "service"), expect("service"))
+        put("service", service_start, split, level(q, "service"), expect("service"))
     if needed[_TP["advice"]]:
         assert draws.advice_noise is not None  # has[advice] is all False without it
         adv = np.concatenate([np.zeros(1), *(draws.advice[g] for g in s.counters)])
