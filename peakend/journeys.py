@@ -269,8 +269,12 @@ class Journeys:
 
     @property
     def n_days(self) -> int:
-        """Number of distinct days in the record."""
-        return int(np.unique(self._customers["day"]).shape[0])
+        """Number of distinct days in the record.
+
+        A day counts when it has customers or a hall-queue series: a simulated day with no
+        arrivals is one day with no customers (its queue series is the empty hall).
+        """
+        return int(np.union1d(self._customers["day"], self._queue["day"]).shape[0])
 
     def __len__(self) -> int:
         return self.n_customers

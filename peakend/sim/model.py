@@ -37,6 +37,13 @@ from peakend import __version__, affect, memory
 from peakend.config.models import LEVEL_TOUCHPOINTS, TOUCHPOINTS, Scenario
 from peakend.journeys import Journeys
 from peakend.sim.sampling import arrival_times, as_seed_sequence, name_key, ppf, stream
+from peakend.warnings import (
+    OVERLOAD_ABANDONED_SHARE,
+    OVERLOAD_LOAD,
+    OVERLOAD_OVERRUN_MINUTES,
+    OverloadWarning,
+    PeakendWarning,
+)
 
 __all__ = ["MOMENT", "OverloadWarning", "PeakendWarning", "draw_day", "run_day", "simulate"]
 
@@ -55,14 +62,6 @@ _NOISE = {name: i for i, name in enumerate(_NOISE_TOUCHPOINTS)}
 # columns of the per-segment expectation table
 _LEVEL = {name: i for i, name in enumerate(LEVEL_TOUCHPOINTS)}
 _TP = {name: i for i, name in enumerate(TOUCHPOINTS)}
-
-
-class PeakendWarning(UserWarning):
-    """Base class of the warnings issued by peakend."""
-
-
-class OverloadWarning(PeakendWarning):
-    """The branch cannot keep up: demand above capacity or many abandonments."""
 
 
 # --------------------------------------------------------------------------- stage 1: draws
@@ -1140,15 +1139,53 @@ def simulate_validated(
         "counter_group": list(run.teller_group),
     }
     day = build_journeys(scenario, draws, run, meta, rule)
-    n = len(day)
-    abandon = float(day.abandoned.mean()) if n else 0.0
-    overrun = float(np.nanmax(day.customers["departure"])) - scenario.open_minutes if n else 0.0
-    if load > 1.0 or abandon > 0.25 or overrun > 120.0:
-        warnings.warn(
-            f"scenario {scenario.name!r} is overloaded: offered load {load:.2f} of staffed "
-            f"capacity, {abandon:.0%} of {n} customers abandoned, last departure "
-            f"{max(overrun, 0.0):.0f} min after closing",
-            OverloadWarning,
-            stacklevel=_stacklevel,
-        )
+    message = overload_message(scenario, day)
+    if message is not None:
+        warnings.warn(message, OverloadWarning, stacklevel=_stacklevel)
     return day
+
+
+def overload_message(scenario: Scenario, day: Journeys) -> str | None:
+    """Say why a simulated day is overloaded, or return None if it is not.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The simulated branch.
+    day : Journeys
+        Its day.
+
+    Returns
+    -------
+    str or None
+        The message of the :class:`~peakend.warnings.OverloadWarning`: each condition
+        that triggered it (offered load above :data:`~peakend.warnings.OVERLOAD_LOAD`,
+        abandonment share above :data:`~peakend.warnings.OVERLOAD_ABANDONED_SHARE`, last
+        departure more than :data:`~peakend.warnings.OVERLOAD_OVERRUN_MINUTES` after
+        closing) with its number and threshold; None if none did.
+    """
+    load = scenario.offered_load()
+    n = len(day)
+    reasons = []
+    if load > OVERLOAD_LOAD:
+        shown = "infinite (no teller on duty)" if math.isinf(load) else f"{load:.2f}"
+        reasons.append(
+            f"offered load {shown} > {OVERLOAD_LOAD:g} (expected service minutes over "
+            "staffed teller-minutes)"
+        )
+    if n:
+        abandoned = int(day.abandoned.sum())
+        if abandoned / n > OVERLOAD_ABANDONED_SHARE:
+            reasons.append(
+                f"{abandoned} of {n} customers ({abandoned / n:.0%}) abandoned "
+                f"(> {OVERLOAD_ABANDONED_SHARE:.0%})"
+            )
+        overrun = float(np.nanmax(day.customers["departure"])) - scenario.open_minutes
+        if overrun > OVERLOAD_OVERRUN_MINUTES:
+            reasons.append(
+                f"the last customer left {overrun:.0f} min after closing "
+                f"(> {OVERLOAD_OVERRUN_MINUTES:g} min)"
+            )
+    if not reasons:
+        return None
+    return f"scenario {scenario.name!r} is overloaded: " + "; ".join(reasons)
