@@ -433,6 +433,29 @@ def test_lobby_manager_going_off_duty_finishes_the_greeting():
     assert greeted.tolist() == [True, False, True]
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    gaps=st.lists(st.floats(0.0, 3.0), min_size=1, max_size=300),
+    managers=st.integers(1, 6),
+    minutes=st.floats(0.1, 5.0),
+)
+def test_lobby_greetings_heap_matches_the_plain_scan(gaps, managers, minutes):
+    """With the same managers all day the greeting loss system runs on a heap; it must
+    greet exactly the customers the plain scan over the managers greets."""
+    from peakend.sim.model import _greetings
+
+    arrive = np.cumsum(gaps)
+    free = [0.0] * managers
+    expected = []
+    for t in arrive.tolist():
+        k = min(range(managers), key=free.__getitem__)
+        expected.append(free[k] <= t)
+        if free[k] <= t:
+            free[k] = t + minutes
+    got = _greetings(arrive, np.full(arrive.size, managers), minutes)
+    assert got.tolist() == expected
+
+
 def test_overloaded_branch_warns_ends_and_reports_abandonment(branch):
     over = variant(branch, {"counters": {"general": {"tellers": 1}}})
     with pytest.warns(OverloadWarning, match="overloaded"):

@@ -21,6 +21,7 @@ See ``docs/background/branch-model.md`` for the equations and their sources.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import math
 import warnings
@@ -31,7 +32,6 @@ from typing import Any
 import numpy as np
 import simpy
 from numpy.typing import NDArray
-from simpy.events import Timeout
 
 from peakend import __version__, affect, memory
 from peakend.config.models import LEVEL_TOUCHPOINTS, TOUCHPOINTS, Scenario
@@ -237,6 +237,16 @@ def _greetings(
     most = int(on_duty.max(initial=0))
     if most <= 0:
         return greeted
+    if bool(np.all(on_duty == most)):
+        # the same managers all day: the one free soonest (lowest number on ties) is the
+        # top of a heap of (free from, manager), O(log managers) per customer
+        heap = [(0.0, k) for k in range(most)]
+        out = greeted.tolist()
+        for i, t in enumerate(arrive.tolist()):
+            if heap[0][0] <= t:
+                heapq.heapreplace(heap, (t + minutes, heap[0][1]))
+                out[i] = True
+        return np.array(out, dtype=bool)
     free = [0.0] * most
     for i, (t, n) in enumerate(zip(arrive.tolist(), on_duty.tolist(), strict=True)):
         if n <= 0:
@@ -478,6 +488,9 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
     # deletion: an entry counts only while its teller is idle and on duty, so the door
     # finds the lowest-numbered free teller of a group in O(log tellers)
     idle_heaps: list[list[int]] = [[] for _ in group_names]
+    # idle on-duty tellers per group, and in all: the door skips the groups with none
+    n_free_of = [0] * len(group_names)
+    n_free = 0
     # customers leave a queue without being picked only by reneging (the closing
     # dismissal clears the queues): without it, queue heads are always waiting
     can_leave = bool(np.any(draws.patience < math.inf))
@@ -487,27 +500,38 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
         if t_ <= 0.0:
             on_duty[t] = on
 
-    def renege(ev: Any) -> None:
+    # reneging: the deadlines (join time + patience) of the customers who queued, in a
+    # heap of (deadline, customer), processed lazily: before anything reads the queues
+    # (an arrival at the door, a teller's pick, the closing) every deadline up to now is
+    # handled, in deadline order and at its own time. That is the same day as one SimPy
+    # timeout per queued customer, without the timeouts in SimPy's event heap (most of
+    # them would fire for customers long served: their cost grows with the day)
+    deadlines: list[tuple[float, int]] = []
+
+    def expire(now: float) -> None:
         nonlocal hall_n
-        c = ev.value
-        if state[c] == _WAITING:
-            state[c] = _RENEGED
-            leave[c] = env.now
-            n_wait[keys[c]] -= 1
-            if in_hall[c]:
-                hall_n -= 1
-                q_time.append(env.now)
-                q_len.append(hall_n)
+        while deadlines and deadlines[0][0] <= now:
+            at, c = heapq.heappop(deadlines)
+            if state[c] == _WAITING:
+                state[c] = _RENEGED
+                leave[c] = at
+                n_wait[keys[c]] -= 1
+                if in_hall[c]:
+                    hall_n -= 1
+                    q_time.append(at)
+                    q_len.append(hall_n)
 
     def door() -> Any:
-        nonlocal hall_n
+        nonlocal hall_n, n_free
         timeout = env.timeout
         q_time_append, q_len_append, inf = q_time.append, q_len.append, math.inf
-        heappop = heapq.heappop
+        heappop, heappush = heapq.heappop, heapq.heappush
         for c in range(n):
             delay = join_l[c] - env.now
             if delay > 0:
                 yield timeout(delay)
+            if deadlines and deadlines[0][0] <= env.now:
+                expire(env.now)
             seen[c] = hall_n
             if dismiss and env.now >= horizon:
                 state[c] = _RENEGED
@@ -519,19 +543,22 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
                 ahead_c += n_wait[k2]
             ahead_seen[c] = ahead_c
             handed = False
-            for gi in cand[k]:
-                h = idle_heaps[gi]
-                while h:
-                    t = h[0]
-                    heappop(h)
-                    if idle[t] and on_duty[t]:
+            if n_free:
+                for gi in cand[k]:
+                    if n_free_of[gi]:
+                        # the group's heap holds every idle on-duty teller (and stale
+                        # entries of tellers since handed over or gone off duty)
+                        h = idle_heaps[gi]
+                        t = heappop(h)
+                        while not (idle[t] and on_duty[t]):
+                            t = heappop(h)
                         idle[t] = False
+                        n_free_of[gi] -= 1
+                        n_free -= 1
                         state[c] = _SERVING
                         wake[t].succeed(c)
                         handed = True
                         break
-                if handed:
-                    break
             if not handed:
                 # nobody free to serve at once: a walk-in balks when the queue ahead of
                 # them (in their own priority order) is at or above their threshold, so
@@ -549,7 +576,8 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
                 if can_leave:
                     p = pat[c]
                     if p < inf:
-                        Timeout(env, p, c).callbacks.append(renege)
+                        # the time a SimPy timeout of delay p would fire at
+                        heappush(deadlines, (env.now + p, c))
 
     def pick(levels: list[list[deque[int]]]) -> int:
         for level in levels:
@@ -567,9 +595,10 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
         return -1
 
     def teller(t: int) -> Any:
-        nonlocal hall_n
+        nonlocal hall_n, n_free
         levels = levels_of[t]
-        heap = idle_heaps[teller_gi[t]]
+        gi = teller_gi[t]
+        heap = idle_heaps[gi]
         heappush = heapq.heappush
         # one queue and nobody who can leave it: the head is always the next customer
         single = (
@@ -583,12 +612,17 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
             elif single is not None:
                 c = single.popleft() if single else -1
             else:
+                if deadlines and deadlines[0][0] <= env.now:
+                    expire(env.now)
                 c = pick(levels)
             if c < 0:
                 ev = event()
                 wake[t] = ev
                 idle[t] = True
-                heappush(heap, t)
+                if on_duty[t]:  # off duty it waits for the shift to wake it
+                    heappush(heap, t)
+                    n_free_of[gi] += 1
+                    n_free += 1
                 c = yield ev
                 if c < 0:
                     continue
@@ -609,11 +643,15 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
             end[c] = env.now
 
     def shifts() -> Any:
+        nonlocal n_free
         for t_, t, on in shift_events:
             if t_ <= 0.0:
                 continue
             if t_ > env.now:
                 yield env.timeout(t_ - env.now)
+            if idle[t] and on_duty[t] and not on:  # an idle teller goes off duty
+                n_free_of[teller_gi[t]] -= 1
+                n_free -= 1
             on_duty[t] = on
             if on and idle[t]:
                 idle[t] = False
@@ -622,6 +660,7 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
     def closing() -> Any:
         nonlocal hall_n
         yield env.timeout(horizon)
+        expire(env.now)
         for q in queues.values():
             for c in q:
                 if state[c] == _WAITING:
@@ -642,7 +681,18 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
         env.process(shifts())
     if dismiss:
         env.process(closing())
-    env.run()
+    # the event loop makes and drops millions of small objects; the cyclic garbage
+    # collector's passes over them cost time that grows with the day (about 15 % at a
+    # million customers) and find little: SimPy's cycles are broken as events are
+    # processed. Switch it off for the run and restore the caller's setting.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        env.run()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    expire(math.inf)  # deadlines after the last event (nobody left to serve them)
 
     st = np.array(state, dtype=np.int8)
     if np.any((st == _WAITING) | (st == _NEW)):
