@@ -23,6 +23,8 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from peakend.plots import JourneysPlot  # type: ignore[attr-defined, unused-ignore]
+
 __all__ = [
     "CUSTOMER_COLUMNS",
     "EPISODE_COLUMNS",
@@ -266,6 +268,20 @@ class Journeys:
     def n_episodes(self) -> int:
         """Number of episodes over all journeys."""
         return int(self._episodes["touchpoint"].shape[0])
+
+    @property
+    def plot(self) -> JourneysPlot:
+        """Plots of this record: ``j.plot.journey(i, ax=None)``, ``j.plot.queue(ax=None)``.
+
+        Returns
+        -------
+        peakend.plots.JourneysPlot
+            An accessor whose methods draw this record and return the matplotlib Axes
+            (matplotlib is imported on first use; it is an optional dependency).
+        """
+        from peakend.plots import JourneysPlot  # type: ignore[attr-defined, unused-ignore]
+
+        return JourneysPlot(self)  # type: ignore[no-any-return, unused-ignore]
 
     @property
     def n_days(self) -> int:
