@@ -456,10 +456,12 @@ def test_every_experience_parameter_has_a_case() -> None:
 # them must make this file fail. Run ``python tests/test_model_directions.py`` from the
 # repository root to apply them one at a time (each file is restored afterwards) and
 # print which test caught each; "SURVIVED" marks a parameter the tests do not pin.
-_MODEL = "peakend/sim/model.py"
+# the file each entry names is where the pattern was written; the runner looks for it in
+# every module of peakend/sim and in peakend/affect.py (it must occur exactly once)
+_MODEL = "peakend/sim"
 _AFFECT = "peakend/affect.py"
 MUTATIONS = [
-    # (parameter, file, old, new)
+    # (parameter, file, code, the code with the effect neutralised or reversed)
     ("renege (patience)", _MODEL, "patience[m] = ppf(dist, u_patience[m])", "patience[m] = np.inf"),
     ("noise_sd", _MODEL, "noise *= sd[seg][:, None]", "noise *= 0.5"),
     (
@@ -497,9 +499,8 @@ MUTATIONS = [
     (
         "lobby.managers",
         _MODEL,
-        "greeted = _greetings(lobby_time, _on_duty(s, lobby_time), s.lobby.greeting_minutes)",
-        "greeted = _greetings(lobby_time, np.ones(lobby_time.size, dtype=np.int64), "
-        "s.lobby.greeting_minutes)",
+        "greetings(lobby_time, managers_on_duty(s, lobby_time),",
+        "greetings(lobby_time, np.ones(lobby_time.size, dtype=np.int64),",
     ),
     (
         "segment.lounge",
@@ -520,18 +521,8 @@ MUTATIONS = [
         "math.inf if s.segments[x].balk_queue is None else 15",
     ),
     ("display_multiplier = 1.0", _MODEL, "mult *= hall.display_multiplier", "mult *= 1.0"),
-    (
-        "wait_display (multiplier)",
-        _MODEL,
-        "    if hall.wait_display:\n        mult *= hall.display_multiplier",
-        "    if False:\n        mult *= hall.display_multiplier",
-    ),
-    (
-        "distraction",
-        _MODEL,
-        "    if hall.distraction:\n        mult = np.where",
-        "    if False:\n        mult = np.where",
-    ),
+    ("wait_display (multiplier)", _MODEL, "if hall.wait_display:\n", "if False:\n"),
+    ("distraction", _MODEL, "if hall.distraction:\n", "if False:\n"),
     ("distraction_multiplier", _MODEL, "mult * hall.distraction_multiplier)", "mult * 0.8)"),
     ("perception_k", _MODEL, "k=hall.perception_k,", "k=1.0,"),
     ("perception_p", _MODEL, "p=hall.perception_p,", "p=1.0,"),
@@ -550,14 +541,14 @@ MUTATIONS = [
     (
         "advice_share",
         _MODEL,
-        "split = end - advice_share * (end - start)",
-        "split = end - 0.5 * (end - start)",
+        "self.split = end - self.advice_share * (end - start)",
+        "self.split = end - 0.5 * (end - start)",
     ),
     (
         "lounge.minutes",
         _MODEL,
-        "lounge_end = join + np.minimum(s.lounge.minutes, 0.5 * wait)",
-        "lounge_end = join + np.minimum(0.5, 0.5 * wait)",
+        "join + np.minimum(s.lounge.minutes, 0.5 * wait)",
+        "join + np.minimum(0.5, 0.5 * wait)",
     ),
     (
         "expectations (all)",
@@ -565,33 +556,28 @@ MUTATIONS = [
         "[_expectation(s.segments[x].expectations, t) for t in LEVEL_TOUCHPOINTS]",
         "[5.0 for t in LEVEL_TOUCHPOINTS]",
     ),
-    ("entrance.level", _MODEL, '"entrance": s.entrance.level,', '"entrance": 6.0,'),
-    (
-        "greeted_level",
-        _MODEL,
-        "np.where(greeted, lob.greeted_level, lob.ungreeted_level)",
-        "np.where(greeted, 7.0, lob.ungreeted_level)",
-    ),
-    (
-        "ungreeted_level",
-        _MODEL,
-        "np.where(greeted, lob.greeted_level, lob.ungreeted_level)",
-        "np.where(greeted, lob.greeted_level, 4.0)",
-    ),
-    ("ticket_level", _MODEL, '"information": hall.ticket_level +', '"information": 5.0 +'),
+    ("entrance.level", _MODEL, "level=lambda f: f.s.entrance.level", "level=lambda f: 6.0"),
+    ("greeted_level", _MODEL, "f.s.lobby.greeted_level, f.s", "7.0, f.s"),
+    ("ungreeted_level", _MODEL, ", f.s.lobby.ungreeted_level)", ", 4.0)"),
+    ("ticket_level", _MODEL, "f.s.hall.ticket_level + (", "5.0 + ("),
     (
         "display_bonus",
         _MODEL,
-        "(hall.display_bonus if hall.wait_display else 0.0)",
-        "(1.0 if hall.wait_display else 0.0)",
+        "(f.s.hall.display_bonus if f.s.hall.wait_display else 0.0)",
+        "(1.0 if f.s.hall.wait_display else 0.0)",
     ),
     (
         "wait_display (bonus)",
         _MODEL,
-        "(hall.display_bonus if hall.wait_display else 0.0)",
-        "(hall.display_bonus if False else 0.0)",
+        "(f.s.hall.display_bonus if f.s.hall.wait_display else 0.0)",
+        "(f.s.hall.display_bonus if False else 0.0)",
     ),
-    ("crowd_half", _MODEL, "crowd = seen / (seen + lg.crowd_half)", "crowd = seen / (seen + 5.0)"),
+    (
+        "crowd_half",
+        _MODEL,
+        "crowd = f.seen / (f.seen + lg.crowd_half)",
+        "crowd = f.seen / (f.seen + 5.0)",
+    ),
     (
         "contrast_strength",
         _MODEL,
@@ -605,19 +591,24 @@ MUTATIONS = [
         "7.0 + lg.contrast_strength * crowd",
     ),
     ("minutes_per_point", _MODEL, "mpp = hall.minutes_per_point", "mpp = 5.0"),
-    ("slip_penalty = 0", _MODEL, "- hall.slip_penalty * slips", "- 0.0 * slips"),
-    ("slip_penalty reversed", _MODEL, "- hall.slip_penalty * slips", "+ hall.slip_penalty * slips"),
+    ("slip_penalty = 0", _MODEL, "- hall.slip_penalty * f.slips", "- 0.0 * f.slips"),
+    (
+        "slip_penalty reversed",
+        _MODEL,
+        "- hall.slip_penalty * f.slips",
+        "+ hall.slip_penalty * f.slips",
+    ),
     (
         "farewell.enabled",
         _MODEL,
-        "fw_on = np.array([f.enabled for f in fw])[seg]",
-        "fw_on = np.array([x == 'vip' for x in seg_names])[seg]",
+        "self.farewell_on = np.array([f.enabled for f in fw])[seg]",
+        "self.farewell_on = np.array([x == 'vip' for x in seg_names])[seg]",
     ),
     (
         "farewell.minutes",
         _MODEL,
-        "np.where(fw_on, np.array([f.minutes for f in fw])[seg], MOMENT)",
-        "np.where(fw_on, 1.0, MOMENT)",
+        "self.farewell_on, np.array([f.minutes for f in fw])[seg], MOMENT",
+        "self.farewell_on, 1.0, MOMENT",
     ),
     (
         "farewell.level",
@@ -634,34 +625,24 @@ MUTATIONS = [
     (
         "gift_size",
         _MODEL,
-        "gift = np.array([f.gift_size for f in fw])[seg]",
-        "gift = np.array([9.0 for f in fw])[seg]",
+        "self.gift = np.array([f.gift_size for f in fw])[seg]",
+        "self.gift = np.array([9.0 for f in fw])[seg]",
     ),
-    ("gift_utility.scale", _MODEL, "gift, scale=s.gift_utility.scale,", "gift, scale=0.5,"),
-    ("gift_utility.curvature", _MODEL, "curvature=s.gift_utility.curvature", "curvature=0.5"),
+    ("gift_utility.scale", _MODEL, "scale=g.scale,", "scale=0.5,"),
+    ("gift_utility.curvature", _MODEL, "curvature=g.curvature", "curvature=0.5"),
     (
         "abandonment.minutes",
         _MODEL,
-        "            ab0 + s.abandonment.minutes,\n            s.abandonment.level,",
-        "            ab0 + 0.25,\n            s.abandonment.level,",
+        "end=lambda f: f.abandon_start + f.s.abandonment.minutes,",
+        "end=lambda f: f.abandon_start + 0.25,",
     ),
-    (
-        "abandonment.level",
-        _MODEL,
-        '            s.abandonment.level,\n            expect("service"),',
-        '            0.0,\n            expect("service"),',
-    ),
-    (
-        "abandonment expectation",
-        _MODEL,
-        '            s.abandonment.level,\n            expect("service"),',
-        "            s.abandonment.level,\n            5.0,",
-    ),
+    ("abandonment.level", _MODEL, "level=lambda f: f.s.abandonment.level,", "level=lambda f: 0.0,"),
+    ("abandonment expectation", _MODEL, 'expectation="service",', "expectation=lambda f: 5.0,"),
     (
         "gift_cost",
         _MODEL,
-        "np.array([f.gift_cost for f in fw])[seg],",
-        "np.array([30.0 for f in fw])[seg],",
+        "self.gift_cost_each = np.array([f.gift_cost for f in fw])[seg]",
+        "self.gift_cost_each = np.array([30.0 for f in fw])[seg]",
     ),
     ("value_function.kind", _MODEL, "kind=vf.kind,", 'kind="prospect",'),
     ("value_function.alpha", _MODEL, "alpha=vf.alpha,", "alpha=0.88,"),
@@ -673,25 +654,29 @@ MUTATIONS = [
         "loss_aversion=2.25,",
     ),
     ("value_function.scale", _MODEL, "scale=vf.scale,", "scale=1.0,"),
-    ("prospect loss aversion reversed (affect.py)", _AFFECT, "-s * lam *", "-s / lam *"),
+    ("prospect loss aversion reversed", _AFFECT, "-s * lam *", "-s / lam *"),
 ]
 
 
 def _mutation_check(only: list[str]) -> int:
+    import glob
     import pathlib
     import subprocess
     import sys
 
     survived = 0
-    for name, file, old, new in MUTATIONS:
+    for name, _file, old, new in MUTATIONS:
         if only and not any(o in name for o in only):
             continue
-        path = pathlib.Path(file)
-        text = path.read_text()
-        if text.count(old) != 1:
-            print(f"{name} -> pattern found {text.count(old)} times: update MUTATIONS")
+        files = [pathlib.Path(p) for p in (*sorted(glob.glob("peakend/sim/*.py")), _AFFECT)]
+        hits = [p for p in files if old in p.read_text()]
+        total = sum(p.read_text().count(old) for p in hits)
+        if total != 1:
+            print(f"{name} -> pattern found {total} times: update MUTATIONS")
             survived += 1
             continue
+        path = hits[0]
+        text = path.read_text()
         path.write_text(text.replace(old, new))
         try:
             run = subprocess.run(

@@ -421,7 +421,7 @@ def test_lobby_shift_plan_greets_only_while_managers_are_on_duty(branch):
 
 
 def test_lobby_manager_going_off_duty_finishes_the_greeting():
-    from peakend.sim.model import _greetings
+    from peakend.sim.staff import greetings as _greetings
 
     # one manager on duty for the first customer only; a greeting takes 5 min
     arrive = np.array([0.0, 1.0, 6.0, 7.0])
@@ -442,7 +442,7 @@ def test_lobby_manager_going_off_duty_finishes_the_greeting():
 def test_lobby_greetings_heap_matches_the_plain_scan(gaps, managers, minutes):
     """With the same managers all day the greeting loss system runs on a heap; it must
     greet exactly the customers the plain scan over the managers greets."""
-    from peakend.sim.model import _greetings
+    from peakend.sim.staff import greetings as _greetings
 
     arrive = np.cumsum(gaps)
     free = [0.0] * managers
