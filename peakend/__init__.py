@@ -74,6 +74,7 @@ _SUBMODULES = (
     "sim",
     "stats",
     "theory",
+    "warnings",
 )
 
 __all__ = ["__version__", *sorted(_LAZY_NAMES), *_SUBMODULES]
@@ -118,6 +119,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static type checkers only
         sim,
         stats,
         theory,
+        warnings,
     )
     from peakend.config import Scenario, load_scenario, scenario_schema  # noqa: F401
     from peakend.decide import (  # noqa: F401

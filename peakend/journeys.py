@@ -23,6 +23,8 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from peakend.plots import JourneysPlot  # type: ignore[attr-defined, unused-ignore]
+
 __all__ = [
     "CUSTOMER_COLUMNS",
     "EPISODE_COLUMNS",
@@ -42,6 +44,11 @@ CUSTOMER_COLUMNS: dict[str, tuple[str, Any, str]] = {
     "appointment": ("bool", False, "the customer booked a time slot"),
     "arrival": ("float64", None, "arrival time, minutes from opening"),
     "queue_on_arrival": ("int32", 0, "hall queue shown when this customer took a ticket"),
+    "queue_ahead": (
+        "int32",
+        0,
+        "customers waiting ahead of this one in its own priority order when it took a ticket",
+    ),
     "expected_wait": ("float64", np.nan, "wait the customer expects, minutes"),
     "wait": ("float64", None, "time in queue to service start or to reneging, minutes (0: balk)"),
     "perceived_wait": ("float64", np.nan, "wait as perceived, minutes"),
@@ -263,9 +270,27 @@ class Journeys:
         return int(self._episodes["touchpoint"].shape[0])
 
     @property
+    def plot(self) -> JourneysPlot:
+        """Plots of this record: ``j.plot.journey(i, ax=None)``, ``j.plot.queue(ax=None)``.
+
+        Returns
+        -------
+        peakend.plots.JourneysPlot
+            An accessor whose methods draw this record and return the matplotlib Axes
+            (matplotlib is imported on first use; it is an optional dependency).
+        """
+        from peakend.plots import JourneysPlot  # type: ignore[attr-defined, unused-ignore]
+
+        return JourneysPlot(self)  # type: ignore[no-any-return, unused-ignore]
+
+    @property
     def n_days(self) -> int:
-        """Number of distinct days in the record."""
-        return int(np.unique(self._customers["day"]).shape[0])
+        """Number of distinct days in the record.
+
+        A day counts when it has customers or a hall-queue series: a simulated day with no
+        arrivals is one day with no customers (its queue series is the empty hall).
+        """
+        return int(np.union1d(self._customers["day"], self._queue["day"]).shape[0])
 
     def __len__(self) -> int:
         return self.n_customers

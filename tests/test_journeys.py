@@ -47,6 +47,7 @@ def test_schema_is_pinned():
     assert {k: v[0] for k, v in CUSTOMER_COLUMNS.items()} == {
         "day": "int32", "customer": "int32", "segment": "int16", "business": "int16",
         "appointment": "bool", "arrival": "float64", "queue_on_arrival": "int32",
+        "queue_ahead": "int32",
         "expected_wait": "float64", "wait": "float64", "perceived_wait": "float64",
         "slips": "int32", "balked": "bool", "reneged": "bool", "counter": "int16",
         "service_start": "float64", "service_end": "float64", "departure": "float64",

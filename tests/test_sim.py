@@ -134,12 +134,18 @@ def test_pre_queue_episodes_are_contiguous_and_end_at_the_queue(day):
 
     assert np.allclose(per_customer("welcome", "start"), per_customer("entrance", "end"))
     assert np.allclose(per_customer("information", "start"), per_customer("welcome", "end"))
+    # the episode after the information (lounge, waiting or abandonment) starts when it ends
+    info = np.flatnonzero(e["touchpoint"] == tps.index("information"))
+    assert info.size == len(day)
+    np.testing.assert_array_equal(e["start"][info + 1], e["end"][info])
     waiting_start = per_customer("waiting", "start")
     has_wait = ~np.isnan(waiting_start)
     assert has_wait.sum() > 0.9 * len(day)
-    assert np.allclose(per_customer("information", "end")[has_wait], waiting_start[has_wait])
+    # the wait ends when service starts (or, served at once, a moment after it)
     served = day.served
-    assert np.all(day.customers["service_start"][served] >= waiting_start[served] - TOL)
+    w_end = per_customer("waiting", "end")[served]
+    s_start = day.customers["service_start"][served]
+    assert np.all((w_end == s_start) | (w_end == s_start + MOMENT))
 
 
 def test_hall_queue_series_and_littles_law():
@@ -415,7 +421,7 @@ def test_lobby_shift_plan_greets_only_while_managers_are_on_duty(branch):
 
 
 def test_lobby_manager_going_off_duty_finishes_the_greeting():
-    from peakend.sim.model import _greetings
+    from peakend.sim.staff import greetings as _greetings
 
     # one manager on duty for the first customer only; a greeting takes 5 min
     arrive = np.array([0.0, 1.0, 6.0, 7.0])
@@ -425,6 +431,29 @@ def test_lobby_manager_going_off_duty_finishes_the_greeting():
     # back on duty at 3.0 but still busy with the greeting begun at 0.0 until 5.0
     greeted = _greetings(np.array([0.0, 3.0, 5.0]), np.array([1, 1, 1]), 5.0)
     assert greeted.tolist() == [True, False, True]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    gaps=st.lists(st.floats(0.0, 3.0), min_size=1, max_size=300),
+    managers=st.integers(1, 6),
+    minutes=st.floats(0.1, 5.0),
+)
+def test_lobby_greetings_heap_matches_the_plain_scan(gaps, managers, minutes):
+    """With the same managers all day the greeting loss system runs on a heap; it must
+    greet exactly the customers the plain scan over the managers greets."""
+    from peakend.sim.staff import greetings as _greetings
+
+    arrive = np.cumsum(gaps)
+    free = [0.0] * managers
+    expected = []
+    for t in arrive.tolist():
+        k = min(range(managers), key=free.__getitem__)
+        expected.append(free[k] <= t)
+        if free[k] <= t:
+            free[k] = t + minutes
+    got = _greetings(arrive, np.full(arrive.size, managers), minutes)
+    assert got.tolist() == expected
 
 
 def test_overloaded_branch_warns_ends_and_reports_abandonment(branch):
@@ -637,3 +666,47 @@ def test_invariants_hold_for_random_branches(scenario, seed):
         assert np.all(c["service_start"][served] <= 120 + TOL)
     # the remembered value is the default rule on the recorded affects
     assert np.allclose(c["remembered"], d.score(scenario.memory.rule), equal_nan=True)
+
+
+def assert_episodes_partition_the_visit(d: pe.Journeys) -> None:
+    """Each journey's episodes are back to back from arrival to departure, no overlap."""
+    e, off, c = d.episodes, d.offsets, d.customers
+    assert np.all(e["end"] > e["start"])
+    assert np.all(off[1:] > off[:-1])  # every customer has at least one episode
+    first, last = off[:-1], off[1:] - 1
+    np.testing.assert_array_equal(e["start"][first], c["arrival"])
+    np.testing.assert_array_equal(e["end"][last], c["departure"])
+    same = d.episode_customer[1:] == d.episode_customer[:-1]
+    np.testing.assert_array_equal(e["start"][1:][same], e["end"][:-1][same])
+    # so the durations add up to the time in the branch (the integral counts no minute twice)
+    total = np.add.reduceat(e["end"] - e["start"], first) if len(d) else np.zeros(0)
+    np.testing.assert_allclose(total, c["departure"] - c["arrival"], rtol=1e-12, atol=1e-9)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=random_branch(), seed=st.integers(0, 2**32 - 1))
+def test_episodes_partition_the_time_in_the_branch(scenario, seed):
+    assert_episodes_partition_the_visit(quiet(scenario, seed))
+
+
+@pytest.mark.parametrize("name", ["default_branch", "gold_card_paradox", "vip_contrast"])
+def test_builtin_journeys_partition_the_time_in_the_branch(name):
+    d = quiet(load_scenario(name), seed=3)
+    assert_episodes_partition_the_visit(d)
+    c, e, tps = d.customers, d.episodes, list(d.touchpoints)
+    cust = d.episode_customer
+    waiting = e["touchpoint"] == tps.index("waiting")
+    lounge = e["touchpoint"] == tps.index("lounge")
+    # a customer served at once has a waiting moment at the start of the counter time...
+    called = (c["wait"] == 0) & d.served
+    w_called = waiting & called[cust]
+    assert w_called.any()
+    np.testing.assert_array_equal(e["start"][w_called], c["service_start"][cust[w_called]])
+    np.testing.assert_allclose(e["end"][w_called] - e["start"][w_called], MOMENT)
+    # ...and no lounge; the lounge of a VIP who waits is the first part of the wait
+    assert not np.any(lounge & called[cust])
+    if lounge.any():
+        assert np.all(e["touchpoint"][np.flatnonzero(lounge) + 1] == tps.index("waiting"))
+        dur = (e["end"] - e["start"])[lounge]
+        wait = c["wait"][cust[lounge]]
+        np.testing.assert_allclose(dur, np.minimum(load_scenario(name).lounge.minutes, wait / 2))

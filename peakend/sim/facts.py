@@ -1,0 +1,161 @@
+"""What a simulated day's customers went through, in arrival order, for the touchpoint table.
+
+:class:`Facts` turns the movement engine's record (join order) and the draws into the
+per-customer arrays the experience builder (:mod:`peakend.sim.experience`) reads: the wait
+and the perceived wait, the slips, the expected wait, and where each episode of the queue
+and the counter starts and ends so that a journey is a partition of [arrival, departure).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from peakend import affect
+from peakend.config.models import LEVEL_TOUCHPOINTS, Scenario
+from peakend.sim.draws import DayDraws
+from peakend.sim.engine import BALKED, RENEGED, SERVING, DayRun
+from peakend.sim.slips import count_slips
+from peakend.sim.touchpoints import LEVEL_COLUMN, MOMENT, pre_queue_episodes
+
+__all__ = ["Facts"]
+
+Array = NDArray[np.float64]
+
+
+def _expectation(levels: Any, touchpoint: str) -> float:
+    """Return a segment's expectation level for a touchpoint, 5 (mid-scale) when not set."""
+    return float(levels.get(touchpoint, 5.0))
+
+
+class Facts:
+    """The day's times and outcomes in arrival order, as the touchpoint table reads them.
+
+    Attributes are per-customer arrays (minutes from opening, or flags) unless noted.
+    """
+
+    def __init__(self, s: Scenario, draws: DayDraws, run: DayRun) -> None:
+        self.s = s
+        self.draws = draws
+        self.n = n = draws.arrival.size
+        self.journey = set(s.journey)
+        seg_names = list(s.segments)
+        o = run.order
+
+        def arrival_order(x: NDArray[Any]) -> NDArray[Any]:
+            out = np.empty_like(x)
+            out[o] = x
+            return out
+
+        state = arrival_order(run.state)
+        self.join = join = arrival_order(run.join)
+        self.start = start = arrival_order(run.start)
+        self.end = end = arrival_order(run.end)
+        self.leave = leave = arrival_order(run.leave)
+        self.teller = arrival_order(run.teller)
+        self.seen = arrival_order(run.queue_seen)
+        self.ahead = arrival_order(run.queue_ahead)
+        lounge = arrival_order(run.lounge)
+        self.greeted = arrival_order(run.greeted)
+        self.served = served = state == SERVING
+        self.balked = balked = state == BALKED
+        self.reneged = reneged = state == RENEGED
+        self.seg = seg = draws.segment.astype(np.int64)
+        self.arrival = draws.arrival
+
+        until = np.where(served, start, np.where(reneged, leave, np.nan))
+        self.wait = wait = np.where(balked, 0.0, np.maximum(until - join, 0.0))
+        if run.no_slips:
+            self.slips = np.zeros(n, dtype=np.int32)
+        else:
+            self.slips = arrival_order(count_slips(run.join, run.start, until[o], ~run.lounge))
+
+        hall = s.hall
+        mult = np.ones(n)
+        if hall.wait_display:
+            mult *= hall.display_multiplier
+        if hall.distraction:
+            mult = np.where(lounge, mult, mult * hall.distraction_multiplier)
+        perceived = np.asarray(
+            affect.perceived_wait(wait, k=hall.perception_k, p=hall.perception_p, multiplier=mult),
+            dtype=np.float64,
+        )
+        self.perceived = np.where(balked, 0.0, perceived)
+        exp_wait_seg = np.array([s.segments[x].expected_wait for x in seg_names])
+        appt_wait_seg = np.array([s.segments[x].appointment_expected_wait for x in seg_names])
+        self.expected_wait = np.where(draws.appointment, appt_wait_seg[seg], exp_wait_seg[seg])
+
+        # where the episodes of the queue and the counter start and end: the lounge is
+        # the first part of a VIP's wait; a customer served at once (wait 0) has a waiting
+        # moment cut from the start of the counter time (the moment they are called at
+        # once, rated by the Delta law like any wait); a customer dismissed at the door
+        # (wait 0, not served) has no waiting episode
+        self.waited = waited = wait > 0.0
+        self.advice_share = None
+        if "advice" in self.journey and draws.advice_noise is not None:
+            share_bus = np.array([b.advice_share for b in s.business_types.values()])
+            self.advice_share = share_bus[draws.business.astype(np.int64)]
+            # the advice is the last part of the service: [split, end]
+            self.split = end - self.advice_share * (end - start)
+        else:
+            self.split = end
+        self.until_wait = until_wait = np.where(served, start, leave)  # NaN for balkers
+        # the lounge-entry episode: lounge.minutes, or half of a shorter wait (none when
+        # the wait is too short to split in floating point)
+        self.lounge_end = lounge_end = join + np.minimum(s.lounge.minutes, 0.5 * wait)
+        self.in_lounge = lounge & waited & (lounge_end > join) & (lounge_end < until_wait)
+        wait_start = np.where(self.in_lounge, lounge_end, join)
+        # served at once: the waiting moment takes MOMENT (or half of a shorter service
+        # part) from the start of the counter time
+        called = served & ~waited
+        moment = np.where(called, np.minimum(MOMENT, 0.5 * (self.split - start)), 0.0)
+        self.wait_start = np.where(called, start, wait_start)
+        self.wait_end = np.where(called, start + moment, until_wait)
+        self.service_start = start + moment
+
+        fw = [s.segments[x].farewell for x in seg_names]
+        self.farewell_on = np.array([f.enabled for f in fw])[seg]
+        self.gift = np.array([f.gift_size for f in fw])[seg]
+        self.farewell_minutes = np.where(
+            self.farewell_on, np.array([f.minutes for f in fw])[seg], MOMENT
+        )
+        self.gift_cost_each = np.array([f.gift_cost for f in fw])[seg]
+        self._farewell_levels = (
+            np.array([f.level for f in fw])[seg],
+            np.array([f.plain_level for f in fw])[seg],
+        )
+        self.abandon_start = np.where(balked, join, leave)
+        self.pre = {
+            name: (t0, t1) for name, t0, t1 in pre_queue_episodes(s, self.arrival, self.greeted)
+        }
+
+        expect_table = np.array(
+            [
+                [_expectation(s.segments[x].expectations, t) for t in LEVEL_TOUCHPOINTS]
+                for x in seg_names
+            ]
+        )
+        self._expect_table = expect_table
+
+    def expect(self, name: str) -> Array:
+        """Each customer's expectation level for a level touchpoint (its segment's), 0-10."""
+        out: Array = self._expect_table[:, LEVEL_COLUMN[name]][self.seg]
+        return out
+
+    def farewell_level(self) -> Array:
+        """Return the farewell (protocol on) or plain level plus the gift's utility, 0-10+."""
+        level, plain = self._farewell_levels
+        g = self.s.gift_utility
+        utility = np.asarray(
+            affect.gift_utility(self.gift, scale=g.scale, curvature=g.curvature),
+            dtype=np.float64,
+        )
+        return np.where(self.farewell_on, level, plain) + utility
+
+    def teller_level(self, by_group: dict[str, Array]) -> Array:
+        """Return the serving teller's level (quality or advice), 0 when not served."""
+        levels = np.concatenate([np.zeros(1), *(by_group[g] for g in self.s.counters)])
+        out: Array = levels[self.teller + 1]  # teller -1 (not served) reads the leading 0
+        return out
