@@ -23,7 +23,7 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from peakend.plots import JourneysPlot  # type: ignore[attr-defined, unused-ignore]
+    from peakend.plots import JourneysPlot
 
 __all__ = [
     "CUSTOMER_COLUMNS",
@@ -279,9 +279,9 @@ class Journeys:
             An accessor whose methods draw this record and return the matplotlib Axes
             (matplotlib is imported on first use; it is an optional dependency).
         """
-        from peakend.plots import JourneysPlot  # type: ignore[attr-defined, unused-ignore]
+        from peakend.plots import JourneysPlot
 
-        return JourneysPlot(self)  # type: ignore[no-any-return, unused-ignore]
+        return JourneysPlot(self)
 
     @property
     def n_days(self) -> int:

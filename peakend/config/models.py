@@ -485,8 +485,9 @@ class Segment(Model):
         None,
         ge=0,
         le=100000,
-        description="displayed hall queue (customers) at or above which a walk-in leaves at "
-        "once; None: never balks",
+        description="customers waiting ahead in the customer's own priority order at or "
+        "above which a walk-in leaves at once, when no teller is free; 0: leave whenever no "
+        "teller is free (a loss system); None: never balks",
     )
     renege: Distribution | None = Field(
         None, description="patience before leaving the queue, minutes; None: never reneges"

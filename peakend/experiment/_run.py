@@ -174,7 +174,7 @@ def run(
         policies, and the first day's message (what triggered it); likewise
         for any other warning the simulation issues.
     """
-    auto_options = {k: v for k, v in
+    auto_options: dict[str, Any] = {k: v for k, v in
                     (("metric", metric), ("half_width", half_width), ("relative", relative))
                     if v is not None}
     if isinstance(replications, str) and replications == "auto":
