@@ -493,11 +493,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = _writable_dir(args.out, "--out")
     if args.checkpoint is not None:
         _writable_dir(args.checkpoint, "--checkpoint")
-    if args.report:
-        import importlib.util
-
-        if importlib.util.find_spec("peakend.report") is None:
-            raise CliError("--report: this peakend has no HTML report (module peakend.report)")
     scenario = _load_scenario(str(args.scenario))
     policies = _load_policies(args, scenario)
     t0 = time.perf_counter()

@@ -25,7 +25,7 @@ from peakend.experiment._metadata import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from peakend.journeys import Journeys
-    from peakend.plots import ResultsPlot  # type: ignore[attr-defined, unused-ignore]
+    from peakend.plots import ResultsPlot
 
 __all__ = [
     "RESULTS_FORMAT",
@@ -293,9 +293,9 @@ class Results(ResultsTables):
         Each method takes ``ax=None`` and returns the matplotlib Axes (see
         :class:`peakend.plots.ResultsPlot`; needs matplotlib).
         """
-        from peakend.plots import ResultsPlot  # type: ignore[attr-defined, unused-ignore]
+        from peakend.plots import ResultsPlot
 
-        return ResultsPlot(self)  # type: ignore[no-any-return, unused-ignore]
+        return ResultsPlot(self)
 
     def report(self, path: str | os.PathLike[str], **kwargs: Any) -> Path:
         """Write a self-contained HTML report of these results.
@@ -314,9 +314,7 @@ class Results(ResultsTables):
         pathlib.Path
             The file written.
         """
-        from peakend.report import (  # type: ignore[import-not-found, unused-ignore]
-            write_report,
-        )
+        from peakend.report import write_report
 
         return Path(write_report(self, path, **kwargs))
 
