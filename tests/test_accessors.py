@@ -51,3 +51,21 @@ def test_cli_report_flag_writes_report_html(tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     assert (out / "report.html").is_file()
     assert "<svg" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_cli_optimize_prints_the_plan_and_writes_a_policy_file_run_reads(tmp_path, capsys):
+    policy = tmp_path / "plan.toml"
+    code = main(["optimize", "default_branch", "--target", "all.wait_mean <= 8",
+                 "--blocks", "1", "--replications", "5", "--out", str(policy)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "staffing plan" in out
+    plans = pe.experiment.load_policies(policy, pe.load_scenario("default_branch"))
+    assert [p.name for p in plans] == ["optimized"]
+
+
+def test_cli_optimize_refuses_a_bad_target_naming_it(capsys):
+    code = main(["optimize", "default_branch", "--target", "all.wiat_mean <= 8"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "wiat_mean" in err and "did you mean" in err
