@@ -467,9 +467,10 @@ def test_overloaded_branch_warns_ends_and_reports_abandonment(branch):
 
 
 def test_memory_rule_parameters_are_checked_before_the_run(branch):
-    bad = variant(branch, {"memory": {"rule": "peak_end", "params": {"end_window": -1.0}}})
+    # refused where the scenario is built (config checks rule parameters), before any run
     with pytest.raises(ValueError, match="end_window"):
-        simulate(bad, seed=1)
+        simulate(variant(branch, {"memory": {"rule": "peak_end",
+                                             "params": {"end_window": -1.0}}}), seed=1)
     windowed = variant(branch, {"memory": {"rule": "peak_end", "params": {"end_window": 3.0}}})
     d = simulate(windowed, seed=1)
     np.testing.assert_allclose(d.customers["remembered"], d.score("peak_end", end_window=3.0))
