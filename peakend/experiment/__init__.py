@@ -31,6 +31,7 @@ from peakend.experiment._policy import (
     builtin_policy_sets,
     deep_merge,
     load_policies,
+    policies_from,
 )
 from peakend.experiment._results import TIDY_COLUMNS, Results, ResultsFileError, load_results
 from peakend.experiment._run import run
@@ -54,6 +55,7 @@ __all__ = [
     "load_policies",
     "load_results",
     "metric_names",
+    "policies_from",
     "replication_seed",
     "run",
     "simulate_replication",
