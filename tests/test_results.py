@@ -6,6 +6,7 @@ import re
 import sys
 import types
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -55,8 +56,8 @@ def test_every_table_is_a_dataframe_with_typeable_columns(kind):
 
 
 def test_documented_columns_match_the_code():
-    text = (pe.__file__.rsplit("/", 2)[0] + "/docs/reference/results.md")
-    page = open(text, encoding="utf-8").read()
+    docs = Path(__file__).resolve().parents[1] / "docs" / "reference" / "results.md"
+    page = docs.read_text(encoding="utf-8")
     for kind, cols in COLUMNS.items():
         row = next(line for line in page.splitlines() if line.startswith(f"| `{kind}("))
         assert ", ".join(cols) in row, kind
