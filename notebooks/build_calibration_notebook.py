@@ -30,7 +30,7 @@ def code(text: str) -> nbformat.NotebookNode:
 CELLS = [
     md(
         """
-# 07 Calibrate a scenario from a queue log, and back-test it
+# Calibrate a scenario from a queue log, and back-test it
 
 Every number a simulation produces rests on parameters someone typed in. A branch already has
 its queue-management log; here we let a real one in: the **Anonymous Bank** call centre
