@@ -190,7 +190,7 @@ def replications_needed(
     """
     import pandas as pd
 
-    from peakend.decide.targets import parse_metric
+    from peakend.experiment._metric_names import parse_metric
 
     h, confidence = _check_common(half_width, confidence)
     segment, name = parse_metric(metric)
@@ -265,7 +265,7 @@ def run_auto(
         If ``max_replications`` is reached before the precision holds.
     """
     import peakend as pe
-    from peakend.decide.targets import parse_metric
+    from peakend.experiment._metric_names import parse_metric
 
     h, confidence = _check_common(half_width, confidence)
     segment, name = parse_metric(metric)
