@@ -60,9 +60,12 @@ __all__ = [
     "ParamRange",
     "Quality",
     "RateBlock",
+    "Route",
+    "RouteSpec",
     "Scenario",
     "Segment",
     "ShiftBlock",
+    "Stage",
     "ValueFunction",
 ]
 
@@ -905,6 +908,62 @@ class Limits(Model):
 _DEFAULT_LIMITS = Limits()
 
 
+# --------------------------------------------------------------------------- stages
+class Stage(Model):
+    """A further service stage after the first (the scenario's ``counters``).
+
+    A stage has its own counter groups (disciplines, shift plans, costs, teller
+    quality), the service time of each business type routed to it, and optional
+    per-segment expectations for its episodes (``wait@<stage>``, ``service@<stage>``),
+    which fall back to the segment's general ones.
+    """
+
+    description: str = Field("", description="free text")
+    counters: dict[str, CounterGroup] = Field(
+        min_length=1, description="the stage's counter groups by name"
+    )
+    service: dict[str, Distribution] = Field(
+        description="service time at this stage per business type routed here, minutes"
+    )
+    expected_wait: dict[str, Annotated[float, Field(ge=0, le=600)]] = Field(
+        default_factory=dict,
+        description="expected wait at this stage per segment, minutes (0-600); default: "
+        "the segment's expected_wait",
+    )
+    service_expectation: dict[str, Annotated[float, Field(ge=0, le=10)]] = Field(
+        default_factory=dict,
+        description="expected service level at this stage per segment, 0-10; default: "
+        "the segment's expectations.service (5 when unset)",
+    )
+
+    def max_tellers(self) -> int:
+        """Most tellers of the stage on duty at any time (over all its groups)."""
+        return sum(c.max_tellers() for c in self.counters.values())
+
+
+class RouteSpec(Model):
+    """Where a business type's customers go: stages in order, each visited with a share."""
+
+    stages: list[str] = Field(
+        min_length=1,
+        description="stage names in visiting order; the first must be the scenario's "
+        "first_stage, the others in the order of the stages table",
+    )
+    share: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict,
+        description="chance of visiting a listed later stage, 0-1 (default 1): e.g. "
+        "advisor = 0.3 sends 30 % of those served before on to the advisor",
+    )
+
+
+class Route(RouteSpec):
+    """A business type's route, optionally refined per segment."""
+
+    segments: dict[str, RouteSpec] = Field(
+        default_factory=dict, description="per-segment routes replacing this one"
+    )
+
+
 # --------------------------------------------------------------------------- scenario
 class Scenario(Model):
     """A bank-branch day: hours, demand, customers, counters and experience design.
@@ -943,6 +1002,19 @@ class Scenario(Model):
         min_length=1, description="business types by name"
     )
     counters: dict[str, CounterGroup] = Field(min_length=1, description="counter groups by name")
+    first_stage: str = Field(
+        "counter",
+        min_length=1,
+        description="name of the first service stage, the one the counters table staffs",
+    )
+    stages: dict[str, Stage] = Field(
+        default_factory=dict,
+        description="further service stages by name, in visiting order (empty: one stage)",
+    )
+    routes: dict[str, Route] = Field(
+        default_factory=dict,
+        description="routes per business type (default: the first stage only)",
+    )
     journey: list[JourneyTouchpoint] = Field(
         default_factory=lambda: list(_DEFAULT_JOURNEY),
         description="touchpoints recorded, in journey order; must include waiting and service; "
@@ -970,6 +1042,12 @@ class Scenario(Model):
         data = handler(self)
         if isinstance(data, dict) and self.limits == _DEFAULT_LIMITS:
             data.pop("limits", None)
+        if isinstance(data, dict) and not self.stages and not self.routes:
+            # a one-stage scenario dumps (and is stored) exactly as before stages existed
+            data.pop("stages", None)
+            data.pop("routes", None)
+            if self.first_stage == "counter":
+                data.pop("first_stage", None)
         return data
 
     @model_validator(mode="after")
@@ -1008,6 +1086,11 @@ class Scenario(Model):
         see :meth:`fixed_cost`.
         """
         tellers = sum(self.teller_hours(g) * c.cost_per_hour for g, c in self.counters.items())
+        for st in self.stages.values():
+            tellers += sum(
+                plan_hours(c.tellers, self.opening, self.closing) * c.cost_per_hour
+                for c in st.counters.values()
+            )
         return tellers + self.manager_hours() * self.lobby.cost_per_hour
 
     def fixed_cost(self) -> float:
@@ -1016,6 +1099,31 @@ class Scenario(Model):
         cost += self.hall.distraction_cost_per_day if self.hall.distraction else 0.0
         cost += self.hall.display_cost_per_day if self.hall.wait_display else 0.0
         return cost
+
+    @property
+    def stage_names(self) -> list[str]:
+        """All service stages in visiting order: the first stage, then ``stages``."""
+        return [self.first_stage, *self.stages]
+
+    def route(self, segment: str, business: str) -> tuple[list[str], list[float]]:
+        """Stages a (segment, business) customer may visit, in order, and each one's share.
+
+        Without a route: the first stage only. The first stage's share is 1.
+        """
+        r = self.routes.get(business)
+        if r is None:
+            return [self.first_stage], [1.0]
+        spec: RouteSpec = r.segments.get(segment, r)
+        return list(spec.stages), [spec.share.get(x, 1.0) for x in spec.stages]
+
+    def stage_view(self, stage: str) -> Scenario:
+        """Return this scenario with the counter groups of ``stage`` as its counters (unvalidated).
+
+        For the movement engine and the queueing disciplines, which read ``counters``.
+        """
+        if stage == self.first_stage:
+            return self
+        return self.model_copy(update={"counters": self.stages[stage].counters})
 
     def served_segments(self, group: str) -> list[str]:
         """Segments counter group ``group`` can serve, in the order it prefers them."""
@@ -1079,6 +1187,8 @@ def _round_up(x: float) -> int:
 
 def _check_scenario(s: Scenario) -> None:
     """Cross-field checks; every message names the field and the allowed values."""
+    if s.stages or s.routes:
+        _check_stages(s)
     if s.closing <= s.opening:
         raise ValueError(
             f"closing: must be after opening ({_clock_text(s.opening)}), got "
@@ -1170,3 +1280,127 @@ def _check_scenario(s: Scenario) -> None:
                     f"{bname!r}; every segment and business type must be served (check "
                     f"counters.*.segments, .business and .tellers > 0)"
                 )
+
+
+def _check_group_names(s: Scenario, field: str, counters: dict[str, CounterGroup]) -> None:
+    names_s, names_b = set(s.segments), set(s.business_types)
+    for gname, c in counters.items():
+        for fname, listed in (
+            ("segments", c.segments),
+            ("priority", c.priority),
+            ("overflow", c.overflow or []),
+        ):
+            unknown = set(listed) - names_s
+            if unknown:
+                raise ValueError(
+                    f"{field}.{gname}.{fname}: unknown segments {sorted(unknown)}; "
+                    f"allowed: {sorted(names_s)}"
+                )
+        unknown = set(c.business) - names_b
+        if unknown:
+            raise ValueError(
+                f"{field}.{gname}.business: unknown business types {sorted(unknown)}; "
+                f"allowed: {sorted(names_b)}"
+            )
+        _check_plan_hours(c.tellers, f"{field}.{gname}.tellers", s.opening, s.closing)
+
+
+def _check_stages(s: Scenario) -> None:
+    """Check the stages and routes; every message names the field at fault."""
+    names = s.stage_names
+    if s.first_stage in s.stages:
+        raise ValueError(
+            f"stages.{s.first_stage}: the first stage {s.first_stage!r} is staffed by the "
+            "counters table; name further stages differently (or set first_stage)"
+        )
+    for x in names:
+        if "@" in x or "/" in x:
+            raise ValueError(f"stages: stage name {x!r} must not contain '@' or '/'")
+    for st_name, st in s.stages.items():
+        field = f"stages.{st_name}"
+        _check_group_names(s, f"{field}.counters", st.counters)
+        for key, what, valid in (
+            ("service", "business types", s.business_types),
+            ("expected_wait", "segments", s.segments),
+            ("service_expectation", "segments", s.segments),
+        ):
+            for k in getattr(st, key):
+                if k not in valid:
+                    raise ValueError(
+                        f"{field}.{key}: unknown {what} {k!r}{_did_you_mean(k, valid)}; "
+                        f"allowed: {sorted(valid)}"
+                    )
+    for bname, r in s.routes.items():
+        if bname not in s.business_types:
+            raise ValueError(
+                f"routes.{bname}: unknown business type{_did_you_mean(bname, s.business_types)}; "
+                f"allowed: {sorted(s.business_types)}"
+            )
+        for seg in r.segments:
+            if seg not in s.segments:
+                raise ValueError(
+                    f"routes.{bname}.segments.{seg}: unknown segment"
+                    f"{_did_you_mean(seg, s.segments)}; allowed: {sorted(s.segments)}"
+                )
+        specs = [(f"routes.{bname}", r)] + [
+            (f"routes.{bname}.segments.{seg}", sp) for seg, sp in r.segments.items()
+        ]
+        for field, spec in specs:
+            for x in spec.stages:
+                if x not in names:
+                    raise ValueError(
+                        f"{field}.stages: unknown stage {x!r}{_did_you_mean(x, names)}; "
+                        f"allowed: {names}"
+                    )
+            if spec.stages[0] != s.first_stage:
+                raise ValueError(
+                    f"{field}.stages: a route must begin at the first stage "
+                    f"{s.first_stage!r}, got {spec.stages}"
+                )
+            order = [x for x in names if x in spec.stages]
+            if len(set(spec.stages)) != len(spec.stages) or order != list(spec.stages):
+                raise ValueError(
+                    f"{field}.stages: stages must not repeat and must follow the order of "
+                    f"the stages table {names}, got {spec.stages}"
+                )
+            for x in spec.share:
+                if x not in spec.stages:
+                    raise ValueError(
+                        f"{field}.share: {x!r} is not a stage of this route "
+                        f"{spec.stages}{_did_you_mean(x, spec.stages)}"
+                    )
+            if spec.share.get(s.first_stage, 1.0) != 1.0:
+                raise ValueError(
+                    f"{field}.share.{s.first_stage}: the first stage is visited by everyone "
+                    "(share 1); give shares to later stages"
+                )
+    # every routed (segment, business) must be served, and have a service time, at each
+    # later stage it may visit
+    for sname, segm in s.segments.items():
+        if segm.share <= 0:
+            continue
+        for bname, share in segm.business_mix.items():
+            if share <= 0:
+                continue
+            stages, shares = s.route(sname, bname)
+            for x, p in zip(stages[1:], shares[1:], strict=True):
+                if p <= 0:
+                    continue
+                st = s.stages[x]
+                if bname not in st.service:
+                    raise ValueError(
+                        f"stages.{x}.service: no service time for business {bname!r}, which "
+                        f"is routed to stage {x!r}; add stages.{x}.service.{bname}"
+                    )
+                view = s.stage_view(x)
+                if not any(
+                    c.max_tellers() > 0
+                    and sname in view.served_segments(g)
+                    and (not c.business or bname in c.business)
+                    for g, c in st.counters.items()
+                ):
+                    raise ValueError(
+                        f"stages.{x}.counters: no staffed counter group serves segment "
+                        f"{sname!r} with business {bname!r}, routed to stage {x!r} (check "
+                        f"stages.{x}.counters.*.segments, .business and .tellers > 0)"
+                    )
