@@ -24,7 +24,6 @@ from peakend.sim.touchpoints import pre_queue_episodes
 __all__ = ["BALKED", "NEW", "RENEGED", "SERVING", "WAITING", "DayRun", "run_day"]
 
 
-
 @dataclass
 class DayRun:
     """What the SimPy run records, per customer in join order, plus the hall series."""
@@ -113,4 +112,3 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
         teller_group=q.teller_group,
         no_slips=q.no_slips,
     )
-

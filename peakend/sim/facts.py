@@ -22,6 +22,17 @@ from peakend.sim.touchpoints import LEVEL_COLUMN, MOMENT, pre_queue_episodes
 
 __all__ = ["Facts"]
 
+_VISIT_KEYS = (
+    "customer",
+    "stage",
+    "queue_join",
+    "service_start",
+    "service_end",
+    "left",
+    "counter",
+    "abandoned",
+)
+
 Array = NDArray[np.float64]
 
 
@@ -131,6 +142,24 @@ class Facts:
             name: (t0, t1) for name, t0, t1 in pre_queue_episodes(s, self.arrival, self.greeted)
         }
 
+        # the journey as a whole (one stage: the same arrays; further stages update them,
+        # see peakend.sim.stage_experience): the route completed, the end of the last
+        # service received, leaving unserved at some stage, totals over the stages
+        self.route_served = served
+        self.last_end = end
+        self.left = balked | reneged
+        self.any_balked = balked
+        self.any_reneged = reneged
+        self.total_wait = wait
+        self.total_slips = self.slips
+        self.counter = self.teller
+        self.teller_names = list(run.teller_names)
+        # stage visits: (stage code, who, queue join, start, end, left, counter, abandoned)
+        everyone = np.ones(n, dtype=bool)
+        self.visits = [
+            (0, everyone, join, start, end, leave, self.teller, balked | reneged, served)
+        ]
+
         expect_table = np.array(
             [
                 [_expectation(s.segments[x].expectations, t) for t in LEVEL_TOUCHPOINTS]
@@ -138,6 +167,26 @@ class Facts:
             ]
         )
         self._expect_table = expect_table
+
+    def stage_visits(self) -> dict[str, NDArray[Any]]:
+        """Return the ``stage_visits`` table: one row a visit, in each customer's route order."""
+        cols: dict[str, list[NDArray[Any]]] = {k: [] for k in _VISIT_KEYS}
+        for code, who, join, start, end, leave, teller, abandoned, served in self.visits:
+            rows = np.flatnonzero(who)
+            cols["customer"].append(rows.astype(np.int32))
+            cols["stage"].append(np.full(rows.size, code, dtype=np.int16))
+            cols["queue_join"].append(join[rows])
+            cols["service_start"].append(np.where(served, start, np.nan)[rows])
+            cols["service_end"].append(np.where(served, end, np.nan)[rows])
+            cols["left"].append(np.where(abandoned & ~np.isnan(leave), leave, np.nan)[rows])
+            cols["counter"].append(teller[rows].astype(np.int16))
+            cols["abandoned"].append(abandoned[rows])
+        out = {k: np.concatenate(v) for k, v in cols.items()}
+        if len(self.visits) > 1:  # in each customer's route order (stages are feed-forward)
+            order = np.lexsort((out["stage"], out["customer"]))
+            out = {k: v[order] for k, v in out.items()}
+        out["day"] = np.zeros(out["customer"].size, dtype=np.int32)
+        return out
 
     def expect(self, name: str) -> Array:
         """Each customer's expectation level for a level touchpoint (its segment's), 0-10."""

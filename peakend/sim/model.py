@@ -31,6 +31,7 @@ from peakend.journeys import Journeys
 from peakend.sim.draws import DayDraws, draw_day
 from peakend.sim.engine import DayRun, run_day
 from peakend.sim.experience import build_journeys
+from peakend.sim.network import draw_stages, run_stages
 from peakend.sim.slips import count_slips
 from peakend.sim.touchpoints import MOMENT, pre_queue_episodes
 from peakend.warnings import (
@@ -144,6 +145,14 @@ def simulate_validated(
     load = scenario.offered_load()
     draws = draw_day(scenario, seed)
     run = run_day(scenario, draws)
+    stages = None
+    groups = list(run.teller_group)
+    if scenario.stages:
+        stage_draws = draw_stages(scenario, seed, draws)
+        stage_runs = run_stages(scenario, draws, run, stage_draws)
+        stages = (stage_draws, stage_runs)
+        for r in stage_runs:
+            groups += r.teller_group
     meta = {
         "scenario": scenario.name,
         "peakend_version": __version__,
@@ -158,9 +167,9 @@ def simulate_validated(
         "staff_cost": scenario.staff_cost(),
         "fixed_cost": scenario.fixed_cost(),
         "segment_value": {k: v.value for k, v in scenario.segments.items()},
-        "counter_group": list(run.teller_group),
+        "counter_group": groups,
     }
-    day = build_journeys(scenario, draws, run, meta, rule)
+    day = build_journeys(scenario, draws, run, meta, rule, stages=stages)
     message = overload_message(scenario, day)
     if message is not None:
         warnings.warn(message, OverloadWarning, stacklevel=_stacklevel)
