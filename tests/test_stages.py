@@ -1,0 +1,240 @@
+"""Multi-stage days: the stage_visits table, journey totals, episodes and common random numbers."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+
+import peakend as pe
+from peakend.config import Scenario, deep_merge
+from peakend.journeys import STAGE_VISIT_COLUMNS
+from peakend.sim import OverloadWarning
+
+BASE: dict[str, Any] = {
+    "name": "three",
+    "opening": 9.0,
+    "closing": 17.0,
+    "first_stage": "teller",
+    "arrivals": {"profile": [{"start": 9.0, "rate": 40.0}]},
+    "business_types": {
+        "deposit": {"service": {"kind": "exponential", "mean": 4.0}},
+        "wealth": {"service": {"kind": "exponential", "mean": 5.0}},
+    },
+    "segments": {
+        "ordinary": {
+            "share": 0.8,
+            "business_mix": {"deposit": 0.6, "wealth": 0.4},
+            "renege": {"kind": "exponential", "mean": 25.0},
+            "balk_queue": 8,
+        },
+        "vip": {
+            "share": 0.2,
+            "business_mix": {"wealth": 1.0},
+            "expectations": {"service": 8.0},
+        },
+    },
+    "counters": {"general": {"tellers": 3}},
+    "stages": {
+        "advisor": {
+            "counters": {"rm": {"tellers": 2, "quality": {"mean": 7.0, "sd": 1.0}}},
+            "service": {"wealth": {"kind": "exponential", "mean": 12.0}},
+            "expected_wait": {"vip": 2.0},
+        },
+        "cashier": {
+            "counters": {"cash": {"tellers": 1}},
+            "service": {
+                "wealth": {"kind": "exponential", "mean": 2.0},
+                "deposit": {"kind": "exponential", "mean": 2.0},
+            },
+        },
+    },
+    "routes": {
+        "wealth": {"stages": ["teller", "advisor", "cashier"], "share": {"advisor": 0.4}},
+        "deposit": {"stages": ["teller", "cashier"], "share": {"cashier": 0.3}},
+    },
+}
+
+
+def build(changes: dict[str, Any] | None = None) -> Scenario:
+    return Scenario.model_validate(deep_merge(BASE, changes or {}))
+
+
+def day_of(s: Scenario, seed: int = 1) -> pe.Journeys:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OverloadWarning)
+        return pe.simulate(s, seed=seed)
+
+
+def test_stage_visits_schema_is_pinned():
+    assert {k: v[0] for k, v in STAGE_VISIT_COLUMNS.items()} == {
+        "day": "int32",
+        "customer": "int32",
+        "stage": "int16",
+        "queue_join": "float64",
+        "service_start": "float64",
+        "service_end": "float64",
+        "left": "float64",
+        "counter": "int16",
+        "abandoned": "bool",
+    }
+    day = day_of(build())
+    assert list(day.stage_visits) == list(STAGE_VISIT_COLUMNS)
+    assert day.stages == ("teller", "advisor", "cashier")
+    frame = day.to_pandas("stage_visits")
+    assert set(frame["stage"].cat.categories) == {"teller", "advisor", "cashier"}
+
+
+def test_a_one_stage_day_has_one_visit_per_customer():
+    day = day_of(pe.load_scenario("default_branch"))
+    sv, c = day.stage_visits, day.customers
+    assert day.stages == ("counter",)
+    np.testing.assert_array_equal(sv["customer"], c["customer"])
+    np.testing.assert_array_equal(sv["stage"], 0)
+    np.testing.assert_array_equal(sv["counter"], c["counter"])
+    np.testing.assert_array_equal(sv["abandoned"], day.abandoned)
+    np.testing.assert_array_equal(np.isnan(sv["service_start"]), ~day.served)
+
+
+def test_visits_follow_the_route_and_the_journey_totals_add_up():
+    s = build()
+    day = day_of(s, seed=3)
+    sv, c = day.stage_visits, day.customers
+    n = len(day)
+    # route order: by customer, stages in table order, each stage at most once
+    key = sv["customer"].astype(np.int64) * 10 + sv["stage"]
+    assert np.all(np.diff(key) > 0)
+    # every customer visits the first stage; a later visit only after service before
+    first = sv["stage"] == 0
+    np.testing.assert_array_equal(sv["customer"][first], np.arange(n))
+    served_at = ~np.isnan(sv["service_start"])
+    prev_served = np.r_[True, served_at[:-1]]
+    same_customer = np.r_[False, sv["customer"][1:] == sv["customer"][:-1]]
+    assert np.all(prev_served[~first & same_customer])
+    assert np.all(
+        sv["queue_join"][1:][same_customer[1:]] == sv["service_end"][:-1][same_customer[1:]]
+    )
+    # per customer: wait is the total, abandoned at some stage, served: route completed
+    until = np.where(served_at, sv["service_start"], sv["left"])
+    w = np.where(np.isnan(until), 0.0, until - sv["queue_join"])
+    total = np.bincount(sv["customer"], weights=w, minlength=n)
+    np.testing.assert_allclose(c["wait"], total, atol=1e-9)
+    ab = np.bincount(sv["customer"], weights=sv["abandoned"], minlength=n)
+    assert ab.max() <= 1
+    np.testing.assert_array_equal(day.abandoned, ab == 1)
+    # conservation: every arrival ends exactly once, served or abandoned
+    assert np.all(day.served ^ day.abandoned)
+    assert day.abandoned.sum() > 0 and (sv["abandoned"] & ~first).sum() > 0  # both happen
+    assert (sv["stage"] == 1).sum() > 50 and (sv["stage"] == 2).sum() > 50
+    last = np.r_[sv["customer"][1:] != sv["customer"][:-1], True]
+    np.testing.assert_allclose(
+        c["service_end"][day.served], sv["service_end"][last][day.served], atol=0
+    )
+
+
+def test_multi_stage_episodes_partition_the_visit():
+    day = day_of(build({"after_closing": "dismiss"}), seed=5)
+    off, e = day.offsets, day.episodes
+    c = day.customers
+    assert np.all(e["end"] > e["start"])
+    for i in range(len(day)):
+        a, b = off[i], off[i + 1]
+        np.testing.assert_allclose(e["start"][a + 1 : b], e["end"][a : b - 1], atol=1e-9)
+        assert e["start"][a] == pytest.approx(c["arrival"][i])
+        assert e["end"][b - 1] == pytest.approx(c["departure"][i])
+    names = np.array(day.touchpoints)[e["touchpoint"]]
+    assert {"wait@advisor", "service@advisor", "wait@cashier", "service@cashier"} <= set(names)
+    # a journey that ends at a later stage ends with the abandonment, without farewell
+    ends = names[off[1:] - 1]
+    assert set(ends[day.abandoned]) == {"abandonment"}
+    assert "farewell" not in set(names[np.repeat(day.abandoned, day.lengths)])
+    advisor_ab = np.zeros(len(day), bool)
+    sv = day.stage_visits
+    advisor_ab[sv["customer"][(sv["stage"] == 1) & sv["abandoned"]]] = True
+    assert advisor_ab.any()
+
+
+def test_a_later_stage_rates_its_wait_against_its_own_expectation():
+    s = build()
+    day = day_of(s, seed=2)
+    e = day.episodes
+    names = np.array(day.touchpoints)[e["touchpoint"]]
+    seg = day.customers["segment"][day.episode_customer]
+    vip = day.code("segments", "vip")
+    mpp = s.hall.minutes_per_point
+    m = (names == "wait@advisor") & (seg == vip)
+    np.testing.assert_allclose(e["expectation"][m], 10 - 2.0 / mpp)
+    m = (names == "service@advisor") & (seg == vip)
+    np.testing.assert_allclose(e["expectation"][m], 8.0)  # the segment's service expectation
+    m = (names == "wait@cashier") & (seg == vip)  # no stage value: the segment's expected wait
+    np.testing.assert_allclose(e["expectation"][m], 10 - s.segments["vip"].expected_wait / mpp)
+
+
+def _keyed(day: pe.Journeys, stage: int) -> dict[float, float]:
+    sv, c = day.stage_visits, day.customers
+    m = (sv["stage"] == stage) & ~np.isnan(sv["service_start"])
+    arrival = c["arrival"][sv["customer"][m]]
+    minutes = (sv["service_end"] - sv["service_start"])[m]
+    return dict(zip(arrival.tolist(), minutes.tolist(), strict=True))
+
+
+def test_a_route_share_change_keeps_the_customers_and_their_needs():
+    a = day_of(build(), seed=11)
+    b = day_of(build({"routes": {"wealth": {"share": {"advisor": 0.8}}}}), seed=11)
+    for col in ("arrival", "segment", "business", "appointment"):
+        np.testing.assert_array_equal(a.customers[col], b.customers[col])
+    # the first stage is upstream of the change: the same day there, bit for bit
+    for col in ("queue_join", "service_start", "service_end", "counter"):
+        np.testing.assert_array_equal(
+            a.stage_visits[col][a.stage_visits["stage"] == 0],
+            b.stage_visits[col][b.stage_visits["stage"] == 0],
+        )
+    # who went to the advisor at 0.4 still goes at 0.8 (if served at the teller in both),
+    # needing the same advisor and cashier service minutes
+    for stage in (1, 2):
+        ka, kb = _keyed(a, stage), _keyed(b, stage)
+        common = set(ka) & set(kb)
+        assert len(common) > 30
+        assert all(ka[t] == pytest.approx(kb[t], abs=1e-9) for t in common)
+    sa = set(a.customers["arrival"][a.stage_visits["customer"][a.stage_visits["stage"] == 1]])
+    sb = set(b.customers["arrival"][b.stage_visits["customer"][b.stage_visits["stage"] == 1]])
+    assert sa <= sb and len(sb) > len(sa)
+
+
+def test_staffing_a_later_stage_leaves_the_earlier_ones_alone():
+    a = day_of(build(), seed=4)
+    b = day_of(build({"stages": {"advisor": {"counters": {"rm": {"tellers": 4}}}}}), seed=4)
+    first_a = a.stage_visits["stage"] == 0
+    first_b = b.stage_visits["stage"] == 0
+    for col in STAGE_VISIT_COLUMNS:
+        np.testing.assert_array_equal(a.stage_visits[col][first_a], b.stage_visits[col][first_b])
+    assert not np.array_equal(a.customers["wait"], b.customers["wait"])
+
+
+def test_same_seed_same_multi_stage_day():
+    s = build()
+    a, b = day_of(s, seed=9), day_of(s, seed=9)
+    for k in STAGE_VISIT_COLUMNS:
+        np.testing.assert_array_equal(a.stage_visits[k], b.stage_visits[k])
+    np.testing.assert_array_equal(a.customers["remembered"], b.customers["remembered"])
+
+
+def test_stage_visits_survive_select_concat_and_save(tmp_path):
+    a, b = day_of(build(), seed=1), day_of(build(), seed=2)
+    both = pe.Journeys.concat([a, b])
+    assert (
+        both.stage_visits["customer"].size
+        == a.stage_visits["customer"].size * 1 + b.stage_visits["customer"].size
+    )
+    np.testing.assert_array_equal(np.unique(both.stage_visits["day"]), [0, 1])
+    one = both.day(1)
+    np.testing.assert_array_equal(one.stage_visits["service_end"], b.stage_visits["service_end"])
+    vip = a.segment("vip")
+    assert set(vip.stage_visits["customer"]) == set(vip.customers["customer"])
+    both.save(tmp_path / "d.npz")
+    back = pe.load_journeys(tmp_path / "d.npz")
+    assert back.stages == both.stages
+    for k in STAGE_VISIT_COLUMNS:
+        np.testing.assert_array_equal(back.stage_visits[k], both.stage_visits[k])
