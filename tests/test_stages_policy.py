@@ -1,0 +1,73 @@
+"""Policies reach every stage: staff a stage's counter group, change a route share."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import peakend as pe
+from peakend.config import PolicyError
+from peakend.experiment._policy import Policy
+from tests.test_stages import build
+
+
+def test_a_policy_staffs_a_later_stage_and_changes_a_route_share():
+    s = build()
+    more = Policy("more_rm", {"stages": {"advisor": {"counters": {"rm": {"tellers": 4}}}}})
+    share = Policy("share", {"routes": {"wealth": {"share": {"advisor": 0.8}}}})
+    assert more.apply(s).stages["advisor"].counters["rm"].tellers == 4
+    assert share.apply(s).route("ordinary", "wealth")[1] == [1.0, 0.8, 1.0]
+    assert more.apply(s).staff_cost() == s.staff_cost()  # rm costs 0 per hour here
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        (
+            {"stages": {"advisr": {"counters": {"rm": {"tellers": 4}}}}},
+            ["stages.advisr", "did you mean 'advisor'"],
+        ),
+        (
+            {"stages": {"advisor": {"counters": {"r": {"tellers": 4}}}}},
+            ["counters.r", "did you mean 'rm'"],
+        ),
+        (
+            {"routes": {"wealth": {"share": {"advisor": 1.8}}}},
+            ["routes.wealth.share.advisor", "less than or equal to 1"],
+        ),
+        (
+            {"routes": {"deposit": {"share": {"advisor": 0.5}}}},
+            ["routes.deposit.share", "not a stage of this route"],
+        ),
+        (
+            {"stages": {"advisor": {"counters": {"rm": {"tellers": 0}}}}},
+            ["no staffed counter group"],
+        ),
+    ],
+)
+def test_bad_stage_policies_are_refused_with_the_field(changes, words):
+    with pytest.raises(PolicyError) as err:
+        Policy("bad", changes).apply(build())
+    for w in words:
+        assert w in str(err.value), str(err.value)
+
+
+def test_run_compares_stage_policies_on_common_random_numbers():
+    s = build()
+    policies = {
+        "baseline": {},
+        "more_rm": {"stages": {"advisor": {"counters": {"rm": {"tellers": 4}}}}},
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = pe.run(s, policies=policies, replications=6, seed=3, workers=1)
+    frame = r.to_pandas()
+    assert set(frame["policy"]) == {"baseline", "more_rm"}
+    rows = frame[(frame["segment"] == "all") & (frame["metric"] == "wait_mean")]
+    base = rows[rows["policy"] == "baseline"].sort_values("replication")["value"].to_numpy()
+    more = rows[rows["policy"] == "more_rm"].sort_values("replication")["value"].to_numpy()
+    assert base.size == more.size == 6
+    # paired on the same customers: twice the advisors shorten the mean total wait
+    assert np.mean(more - base) < 0
