@@ -238,3 +238,12 @@ def test_stage_visits_survive_select_concat_and_save(tmp_path):
     assert back.stages == both.stages
     for k in STAGE_VISIT_COLUMNS:
         np.testing.assert_array_equal(back.stage_visits[k], both.stage_visits[k])
+
+
+def test_docs_table_lists_every_stage_visit_column():
+    from pathlib import Path
+
+    page = Path(__file__).parents[1] / "docs" / "reference" / "journeys.md"
+    text = page.read_text(encoding="utf-8")
+    for name in STAGE_VISIT_COLUMNS:
+        assert f"| `{name}` |" in text, name
