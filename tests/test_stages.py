@@ -247,3 +247,22 @@ def test_docs_table_lists_every_stage_visit_column():
     text = page.read_text(encoding="utf-8")
     for name in STAGE_VISIT_COLUMNS:
         assert f"| `{name}` |" in text, name
+
+
+def test_stage_perception_and_patience_factors_act_at_that_stage_only():
+    base = day_of(build(), seed=6)
+    shorter = day_of(build({"stages": {"advisor": {"wait_multiplier": 0.5}}}), seed=6)
+    names = np.array(base.touchpoints)[base.episodes["touchpoint"]]
+    w = names == "wait@advisor"
+    np.testing.assert_array_equal(
+        base.stage_visits["service_start"], shorter.stage_visits["service_start"]
+    )
+    assert np.all(shorter.episodes["experience"][w] >= base.episodes["experience"][w])
+    assert np.any(shorter.episodes["experience"][w] > base.episodes["experience"][w])
+    np.testing.assert_array_equal(
+        shorter.episodes["experience"][~w], base.episodes["experience"][~w]
+    )
+    thin = day_of(build({"stages": {"advisor": {"patience_scale": 0.2}}}), seed=6)
+    ab = lambda d, k: int((d.stage_visits["abandoned"] & (d.stage_visits["stage"] == k)).sum())  # noqa: E731
+    assert ab(thin, 1) > ab(base, 1)
+    assert ab(thin, 0) == ab(base, 0)  # the teller stage is upstream

@@ -935,6 +935,21 @@ class Stage(Model):
         description="expected service level at this stage per segment, 0-10; default: "
         "the segment's expectations.service (5 when unset)",
     )
+    wait_multiplier: float = Field(
+        1.0,
+        gt=0,
+        le=5,
+        description="multiplier of the perceived wait at this stage's queue, (0, 5]; 1: felt "
+        "like a first-stage wait; below 1 for an in-process wait that feels shorter "
+        "(Maister 1985)",
+    )
+    patience_scale: float = Field(
+        1.0,
+        gt=0,
+        le=10,
+        description="multiplier of the patience drawn for this stage's queue, (0, 10]; below "
+        "1: patience wears thin after the waits before",
+    )
 
     def max_tellers(self) -> int:
         """Most tellers of the stage on duty at any time (over all its groups)."""

@@ -125,7 +125,7 @@ def draw_stages(
             for i, d in renege:
                 if d is not None:
                     m = seg == i
-                    patience[m] = ppf(d, up[m])
+                    patience[m] = ppf(d, up[m]) * st.patience_scale
         noise = _potential(draws, stream(root, "stage_experience", key), "normal") * sd[seg]
         quality = {}
         for g, c in st.counters.items():

@@ -4,13 +4,13 @@
 at the further stages (the journey's totals, where it ended) and returns the touchpoint
 table with two rows per further stage, placed after the first stage's episodes and
 before the farewell or the abandonment. A later stage's wait is rated like the first
-stage's (the hall's perceived-wait function and slip penalty; slips counted in that
-stage's queue) against the stage's expected wait for the segment (default: the
-segment's expected wait at the first stage); its service level is the serving
-teller's quality at that stage plus the customer's noise (its own stream), rated
-against the stage's service expectation for the segment (default: the segment's
-``expectations.service``, 5 when unset). Episodes stay back to back: a stage's wait
-begins the moment the previous service ends.
+stage's (the hall's perceived-wait function times the stage's ``wait_multiplier``, and
+the slip penalty; slips counted in that stage's queue) against the stage's expected
+wait for the segment (default: the segment's expected wait at the first stage). Its
+service level is the serving teller's quality at that stage plus the customer's noise
+(its own stream), rated against the stage's service expectation for the segment
+(default: the segment's ``expectations.service``, 5 when unset). Episodes stay back to
+back: a stage's wait begins the moment the previous service ends.
 """
 
 from __future__ import annotations
@@ -54,7 +54,10 @@ def _stage_rows(f: Facts, d: StageDraws, r: StageRun, offset: int) -> list[Touch
     moment = np.where(called, np.minimum(MOMENT, 0.5 * (r.end - r.start)), 0.0)
     hall = s.hall
     perceived = np.asarray(
-        affect.perceived_wait(wait, k=hall.perception_k, p=hall.perception_p), dtype=np.float64
+        affect.perceived_wait(
+            wait, k=hall.perception_k, p=hall.perception_p, multiplier=st.wait_multiplier
+        ),
+        dtype=np.float64,
     )
     mpp = hall.minutes_per_point
     wait_level = np.clip(10.0 - perceived / mpp - hall.slip_penalty * r.slips, 0.0, 10.0)
