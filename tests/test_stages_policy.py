@@ -71,3 +71,34 @@ def test_run_compares_stage_policies_on_common_random_numbers():
     assert base.size == more.size == 6
     # paired on the same customers: twice the advisors shorten the mean total wait
     assert np.mean(more - base) < 0
+
+
+def test_branch_with_advisors_and_its_policy_set():
+    from peakend.experiment._policy import builtin_policy_sets, load_policies
+
+    s = pe.load_scenario("branch_with_advisors")
+    assert s.stage_names == ["teller", "advisor"]
+    assert s.route("vip", "wealth")[1] == [1.0, 1.0]
+    assert "branch_with_advisors" in builtin_policy_sets()
+    path = pe.config.builtin_dir() / "policies" / "branch_with_advisors.toml"
+    policies = load_policies(path, s)
+    assert len(policies) >= 5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for p in policies:
+            variant = p.apply(s)
+            assert p.name == "baseline" or variant != s
+        day = pe.simulate(s, seed=2)
+    names = np.array(day.touchpoints)[day.episodes["touchpoint"]]
+    assert (names == "service@advisor").sum() > 10
+    # every VIP wealth customer served at the teller went on to an advisor
+    sv, c = day.stage_visits, day.customers
+    vip_wealth = (c["segment"] == day.code("segments", "vip")) & (
+        c["business"] == day.code("business_types", "wealth")
+    )
+    teller_served = np.zeros(len(day), bool)
+    m0 = (sv["stage"] == 0) & ~np.isnan(sv["service_start"])
+    teller_served[sv["customer"][m0]] = True
+    at_advisor = np.zeros(len(day), bool)
+    at_advisor[sv["customer"][sv["stage"] == 1]] = True
+    np.testing.assert_array_equal(at_advisor[vip_wealth & teller_served], True)
