@@ -143,3 +143,29 @@ def test_routes_must_follow_the_stage_order():
     data["routes"]["wealth"]["stages"] = ["teller", "advisor", "advisor"]
     with pytest.raises(ValueError, match="must not repeat"):
         Scenario.model_validate(data)
+
+
+def test_stage_load_is_routed_work_over_the_stage_teller_time():
+    import peakend as pe
+
+    t = pe.scenarios.tandem(1.0, [(0.5, 3), (0.4, 2)], 8)
+    assert t.stage_load("station2") == pytest.approx(1.0 / (2 * 0.4))  # lambda / (c mu)
+    assert t.offered_load() == pytest.approx(1.25)  # the busiest stage
+    s = build()
+    # 30 / h arrivals; wealth: 0.9 * 0.3 at share 0.3 plus 0.1 (VIPs) at share 1; 15 min
+    # each, over 2 advisors for 8 hours
+    work = 30 * 8 * (0.9 * 0.3 * 0.3 + 0.1 * 1.0) * 15.0
+    assert s.stage_load("advisor") == pytest.approx(work / (2 * 8 * 60))
+
+
+def test_tandem_refuses_bad_stations():
+    import peakend as pe
+
+    for bad, word in (
+        ([], "1 to 50"),
+        ([(0.5,)], "pair"),
+        ([(0.0, 2)], "service_rate"),
+        ([(0.5, 0)], "servers"),
+    ):
+        with pytest.raises(ValueError, match=word):
+            pe.scenarios.tandem(1.0, bad, 8)

@@ -1166,7 +1166,8 @@ class Scenario(Model):
         """Offered work divided by staffed teller time over the opening hours, dimensionless.
 
         Expected service minutes of the day's expected arrivals over the
-        teller-minutes of the shift plans; above 1 the branch cannot keep up.
+        teller-minutes of the shift plans; above 1 the branch cannot keep up. With
+        further stages, the largest of this and every stage's :meth:`stage_load`.
         """
         work = 0.0
         potential = _profile_integral(self) / 60.0
@@ -1176,6 +1177,42 @@ class Scenario(Model):
                 work += seg.share * share * (1.0 - bt.e_channel_share) * bt.service.mean
         work *= potential
         capacity = 60.0 * sum(self.teller_hours(g) for g in self.counters)
+        if capacity <= 0:
+            load = math.inf if work > 0 else 0.0
+        else:
+            load = work / capacity
+        for x in self.stages:
+            load = max(load, self.stage_load(x))
+        return load
+
+    def stage_load(self, stage: str) -> float:
+        """Offered load of a further stage: its expected service minutes over its teller time.
+
+        Every customer routed on is counted (as if all were served at the stages
+        before), so this is an upper bound of the load the stage sees; dimensionless.
+        With further stages, :meth:`offered_load` is the largest of the first stage's
+        load and every stage's.
+        """
+        st = self.stages[stage]
+        work = 0.0
+        for sn, seg in self.segments.items():
+            for b, share in seg.business_mix.items():
+                names, shares = self.route(sn, b)
+                if stage not in names:
+                    continue
+                visit = math.prod(shares[: names.index(stage) + 1])
+                bt = self.business_types[b]
+                work += (
+                    seg.share
+                    * share
+                    * (1.0 - bt.e_channel_share)
+                    * visit
+                    * (st.service[b].mean if b in st.service else 0.0)
+                )
+        work *= _profile_integral(self) / 60.0
+        capacity = 60.0 * sum(
+            plan_hours(c.tellers, self.opening, self.closing) for c in st.counters.values()
+        )
         if capacity <= 0:
             return math.inf if work > 0 else 0.0
         return work / capacity
