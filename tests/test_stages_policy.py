@@ -102,3 +102,16 @@ def test_branch_with_advisors_and_its_policy_set():
     at_advisor = np.zeros(len(day), bool)
     at_advisor[sv["customer"][sv["stage"] == 1]] = True
     np.testing.assert_array_equal(at_advisor[vip_wealth & teller_served], True)
+
+
+def test_multi_stage_runs_give_the_same_results_on_any_number_of_workers():
+    s = build()
+    policies = {"baseline": {}, "share": {"routes": {"wealth": {"share": {"advisor": 0.7}}}}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one = pe.run(s, policies=policies, replications=4, seed=8, workers=1).to_pandas()
+        two = pe.run(s, policies=policies, replications=4, seed=8, workers=2).to_pandas()
+    key = ["policy", "replication", "segment", "metric"]
+    one = one.sort_values(key).reset_index(drop=True)
+    two = two.sort_values(key).reset_index(drop=True)
+    np.testing.assert_array_equal(one["value"].to_numpy(), two["value"].to_numpy())

@@ -6,7 +6,9 @@
 2. **Movement** (:func:`~peakend.sim.engine.run_day`, :mod:`peakend.sim.engine`): SimPy
    moves the customers through the branch by the counters' disciplines
    (:mod:`peakend.sim.disciplines`) and the staff plans (:mod:`peakend.sim.staff`); no
-   experience logic.
+   experience logic. Further service stages (draws and movement, stage after stage:
+   :mod:`peakend.sim.network`) follow the first; their episodes are added by
+   :mod:`peakend.sim.stage_experience`.
 3. **Experience** (:func:`~peakend.sim.experience.build_journeys`,
    :mod:`peakend.sim.experience`): episodes from a table of touchpoints, experience,
    expectation, affect (the Delta law) and the remembered value, vectorized after the day.
@@ -77,7 +79,10 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> Jour
         patience, experience and teller quality (and, when some business
         includes advice, advice noise and tellers' advice quality) are derived
         from it without mutating it; the same seed gives the same bits, and a
-        staffing change keeps the same customers (common random numbers).
+        staffing change keeps the same customers (common random numbers). Further
+        service stages have their own streams (routing, service, patience, service
+        noise, teller quality) keyed on the stage's name, so a route-share or stage
+        staffing change keeps them too.
 
     Returns
     -------
@@ -85,7 +90,8 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> Jour
         One row per customer who came (in arrival order, times in minutes from
         opening), their episodes with experience, expectation and affect
         (``v(experience - expectation)`` on -10..10), the hall queue series, and
-        ``remembered`` under the scenario's default memory rule.
+        ``remembered`` under the scenario's default memory rule; ``stage_visits``
+        has one row per stage visit (one per customer for a one-stage scenario).
 
     Warns
     -----
