@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from scipy import stats
 
 import peakend as pe
 from peakend.config import Scenario, deep_merge
@@ -266,3 +267,54 @@ def test_stage_perception_and_patience_factors_act_at_that_stage_only():
     ab = lambda d, k: int((d.stage_visits["abandoned"] & (d.stage_visits["stage"] == k)).sum())  # noqa: E731
     assert ab(thin, 1) > ab(base, 1)
     assert ab(thin, 0) == ab(base, 0)  # the teller stage is upstream
+
+
+def test_a_route_may_leave_out_the_first_stage():
+    s = build(
+        {
+            "routes": {
+                "wealth": {"segments": {"vip": {"stages": ["advisor", "cashier"]}}},
+                "deposit": {"share": {"teller": 0.5, "cashier": 1.0}},
+            }
+        }
+    )
+    day = day_of(s, seed=7)
+    sv, c = day.stage_visits, day.customers
+    n = len(day)
+    vip_wealth = (c["segment"] == day.code("segments", "vip")) & (
+        c["business"] == day.code("business_types", "wealth")
+    )
+    deposit = c["business"] == day.code("business_types", "deposit")
+    at = np.zeros((3, n), bool)
+    for k in range(3):
+        at[k, sv["customer"][sv["stage"] == k]] = True
+    assert vip_wealth.sum() > 5 and not at[0, vip_wealth].any()
+    assert at[1, vip_wealth].all()  # straight to the advisor
+    # deposits skip the teller with probability 1/2 (binomial, 99.99 % interval)
+    skipped = (~at[0] & deposit).sum()
+    lo, hi = stats.binom.interval(0.9999, deposit.sum(), 0.5)
+    assert lo <= skipped <= hi
+    # who skips the teller queues at the next stage as they take their ticket
+    first_rows = np.r_[True, sv["customer"][1:] != sv["customer"][:-1]]
+    e, off = day.episodes, day.offsets
+    names = np.array(day.touchpoints)[e["touchpoint"]]
+    skip = ~at[0]
+    join_first = sv["queue_join"][first_rows]
+    for i in np.flatnonzero(skip)[:20]:
+        ep = names[off[i] : off[i + 1]]
+        assert "waiting" not in ep and "service" not in ep
+        j = list(ep).index("information")
+        assert e["end"][off[i] + j] == pytest.approx(join_first[i])
+    # totals and outcomes as for any route
+    assert np.all(day.served ^ day.abandoned)
+    served_skippers = skip & day.served
+    assert served_skippers.sum() > 10
+    assert np.all(c["counter"][served_skippers] >= 0)
+    np.testing.assert_allclose(
+        c["service_start"][served_skippers],
+        sv["service_start"][first_rows][served_skippers],
+    )
+    for i in range(n):
+        a, b = off[i], off[i + 1]
+        np.testing.assert_allclose(e["start"][a + 1 : b], e["end"][a : b - 1], atol=1e-9)
+        assert e["end"][b - 1] == pytest.approx(c["departure"][i])

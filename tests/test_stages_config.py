@@ -74,7 +74,10 @@ def test_a_one_stage_scenario_dumps_as_before():
             ["advisr", "did you mean 'advisor'"],
         ),
         ({"routes": {"welth": {"stages": ["teller"]}}}, ["routes.welth", "did you mean 'wealth'"]),
-        ({"routes": {"wealth": {"stages": ["advisor"]}}}, ["must begin at the first stage"]),
+        (  # straight to the advisor
+            {"routes": {"wealth": {"stages": ["advisor"], "share": {"advisor": 1.0}}}},
+            [],
+        ),
         ({"routes": {"wealth": {"share": {"advisor": 1.5}}}}, ["share", "less than or equal to 1"]),
         (
             {"routes": {"wealth": {"share": {"advisor": -0.1}}}},
@@ -85,8 +88,8 @@ def test_a_one_stage_scenario_dumps_as_before():
             ["share", "'pharmacy' is not a stage"],
         ),
         (
-            {"routes": {"wealth": {"share": {"teller": 0.5}}}},
-            ["share.teller", "visited by everyone"],
+            {"routes": {"wealth": {"share": {"teller": 0.5, "advisor": 0.5}}}},
+            ["at least one stage of the route must have share 1"],
         ),
         (
             {"routes": {"wealth": {"segments": {"vipp": {"stages": ["teller"]}}}}},
@@ -112,7 +115,7 @@ def test_a_one_stage_scenario_dumps_as_before():
     ],
 )
 def test_bad_stages_and_routes_are_refused_with_the_field(changes, words):
-    if not words:  # a valid variant: an extra service entry is harmless
+    if not words:  # a valid variant
         build(changes)
         return
     with pytest.raises(ValueError) as err:

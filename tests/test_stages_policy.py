@@ -78,7 +78,7 @@ def test_branch_with_advisors_and_its_policy_set():
 
     s = pe.load_scenario("branch_with_advisors")
     assert s.stage_names == ["teller", "advisor"]
-    assert s.route("vip", "wealth")[1] == [1.0, 1.0]
+    assert s.route("vip", "wealth")[1] == [0.3, 1.0]
     assert "branch_with_advisors" in builtin_policy_sets()
     path = pe.config.builtin_dir() / "policies" / "branch_with_advisors.toml"
     policies = load_policies(path, s)
@@ -91,7 +91,7 @@ def test_branch_with_advisors_and_its_policy_set():
         day = pe.simulate(s, seed=2)
     names = np.array(day.touchpoints)[day.episodes["touchpoint"]]
     assert (names == "service@advisor").sum() > 10
-    # every VIP wealth customer served at the teller went on to an advisor
+    # every VIP wealth customer served at the teller or skipping it went on to an advisor
     sv, c = day.stage_visits, day.customers
     vip_wealth = (c["segment"] == day.code("segments", "vip")) & (
         c["business"] == day.code("business_types", "wealth")
@@ -101,7 +101,10 @@ def test_branch_with_advisors_and_its_policy_set():
     teller_served[sv["customer"][m0]] = True
     at_advisor = np.zeros(len(day), bool)
     at_advisor[sv["customer"][sv["stage"] == 1]] = True
-    np.testing.assert_array_equal(at_advisor[vip_wealth & teller_served], True)
+    at_teller = np.zeros(len(day), bool)
+    at_teller[sv["customer"][sv["stage"] == 0]] = True
+    np.testing.assert_array_equal(at_advisor[vip_wealth & (teller_served | ~at_teller)], True)
+    assert (vip_wealth & ~at_teller).sum() > (vip_wealth & at_teller).sum()
 
 
 def test_multi_stage_runs_give_the_same_results_on_any_number_of_workers():

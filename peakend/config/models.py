@@ -961,13 +961,13 @@ class RouteSpec(Model):
 
     stages: list[str] = Field(
         min_length=1,
-        description="stage names in visiting order; the first must be the scenario's "
-        "first_stage, the others in the order of the stages table",
+        description="stage names in visiting order (first_stage, then the stages table's "
+        "order); a stage may be left out",
     )
     share: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
         default_factory=dict,
-        description="chance of visiting a listed later stage, 0-1 (default 1): e.g. "
-        "advisor = 0.3 sends 30 % of those served before on to the advisor",
+        description="chance of visiting a listed stage, 0-1 (default 1): e.g. advisor = "
+        "0.3 sends 30 % of those served before on to the advisor; at least one stage has 1",
     )
 
 
@@ -1123,7 +1123,7 @@ class Scenario(Model):
     def route(self, segment: str, business: str) -> tuple[list[str], list[float]]:
         """Stages a (segment, business) customer may visit, in order, and each one's share.
 
-        Without a route: the first stage only. The first stage's share is 1.
+        Without a route: the first stage only, with share 1.
         """
         r = self.routes.get(business)
         if r is None:
@@ -1404,10 +1404,10 @@ def _check_stages(s: Scenario) -> None:
                         f"{field}.stages: unknown stage {x!r}{_did_you_mean(x, names)}; "
                         f"allowed: {names}"
                     )
-            if spec.stages[0] != s.first_stage:
+            if all(spec.share.get(x, 1.0) < 1.0 for x in spec.stages):
                 raise ValueError(
-                    f"{field}.stages: a route must begin at the first stage "
-                    f"{s.first_stage!r}, got {spec.stages}"
+                    f"{field}.share: at least one stage of the route must have share 1 "
+                    f"(so that everyone on it visits a stage), got {dict(spec.share)}"
                 )
             order = [x for x in names if x in spec.stages]
             if len(set(spec.stages)) != len(spec.stages) or order != list(spec.stages):
@@ -1421,11 +1421,6 @@ def _check_stages(s: Scenario) -> None:
                         f"{field}.share: {x!r} is not a stage of this route "
                         f"{spec.stages}{_did_you_mean(x, spec.stages)}"
                     )
-            if spec.share.get(s.first_stage, 1.0) != 1.0:
-                raise ValueError(
-                    f"{field}.share.{s.first_stage}: the first stage is visited by everyone "
-                    "(share 1); give shares to later stages"
-                )
     # every routed (segment, business) must be served, and have a service time, at each
     # later stage it may visit
     for sname, segm in s.segments.items():
@@ -1435,8 +1430,8 @@ def _check_stages(s: Scenario) -> None:
             if share <= 0:
                 continue
             stages, shares = s.route(sname, bname)
-            for x, p in zip(stages[1:], shares[1:], strict=True):
-                if p <= 0:
+            for x, p in zip(stages, shares, strict=True):
+                if p <= 0 or x == s.first_stage:
                     continue
                 st = s.stages[x]
                 if bname not in st.service:

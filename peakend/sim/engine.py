@@ -21,7 +21,10 @@ from peakend.sim.movement import BALKED, NEW, RENEGED, SERVING, WAITING, move
 from peakend.sim.staff import greetings, managers_on_duty
 from peakend.sim.touchpoints import pre_queue_episodes
 
-__all__ = ["BALKED", "NEW", "RENEGED", "SERVING", "WAITING", "DayRun", "run_day"]
+__all__ = ["BALKED", "NEW", "RENEGED", "SERVING", "SKIPPED", "WAITING", "DayRun", "run_day"]
+
+#: State of a customer whose route leaves out the first stage (``DayRun.state``).
+SKIPPED = 5
 
 
 @dataclass
@@ -49,7 +52,9 @@ class DayRun:
     no_slips: bool = False
 
 
-def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
+def run_day(
+    scenario: Scenario, draws: DayDraws, skip: NDArray[np.bool_] | None = None
+) -> DayRun:
     """Move the day's customers through the branch with SimPy.
 
     Parameters
@@ -58,6 +63,9 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
         The branch.
     draws : DayDraws
         The day's pre-drawn customers (see :func:`draw_day`).
+    skip : numpy.ndarray of bool, optional
+        Per customer (arrival order), whose route leaves out this (the first) stage:
+        they take a ticket and go on to their next stage (state ``SKIPPED``).
 
     Returns
     -------
@@ -93,6 +101,8 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
     )
     balk_arr = np.where(appt, math.inf, balk_by_seg[seg])
 
+    if skip is not None and skip.any():
+        return _run_with_skips(s, draws, skip, order, join, greeted, lounge, key_arr, balk_arr)
     q = move(s, join, key_arr, draws.service[order], draws.patience[order], balk_arr, ~lounge)
     return DayRun(
         order=order,
@@ -111,4 +121,54 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
         teller_names=q.teller_names,
         teller_group=q.teller_group,
         no_slips=q.no_slips,
+    )
+
+
+def _run_with_skips(
+    s: Scenario,
+    draws: DayDraws,
+    skip: NDArray[np.bool_],
+    order: NDArray[np.int64],
+    join: NDArray[np.float64],
+    greeted: NDArray[np.bool_],
+    lounge: NDArray[np.bool_],
+    key_arr: NDArray[np.int64],
+    balk_arr: NDArray[np.float64],
+) -> DayRun:
+    """Run the first stage for the customers who visit it; the others are ``SKIPPED``."""
+    n = join.size
+    lounge = lounge & ~skip[order]
+    rows = np.flatnonzero(~skip[order])  # join-order positions of the visitors
+    q = move(
+        s,
+        join[rows],
+        key_arr[rows],
+        draws.service[order][rows],
+        draws.patience[order][rows],
+        balk_arr[rows],
+        ~lounge[rows],
+    )
+    state = np.full(n, SKIPPED, dtype=np.int8)
+    start, end, leave = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    teller = np.full(n, -1, dtype=np.int32)
+    seen, ahead = np.zeros(n, dtype=np.int32), np.zeros(n, dtype=np.int32)
+    state[rows], start[rows], end[rows], leave[rows] = q.state, q.start, q.end, q.leave
+    teller[rows], seen[rows], ahead[rows] = q.teller, q.queue_seen, q.queue_ahead
+    return DayRun(
+        order=order,
+        join=join,
+        greeted=greeted[order],
+        lounge=lounge,
+        state=state,
+        start=start,
+        end=end,
+        leave=leave,
+        teller=teller,
+        queue_seen=seen,
+        queue_ahead=ahead,
+        queue_time=q.queue_time,
+        queue_length=q.queue_length,
+        teller_names=q.teller_names,
+        teller_group=q.teller_group,
+        no_slips=False,
     )

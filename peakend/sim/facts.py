@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from peakend import affect
 from peakend.config.models import LEVEL_TOUCHPOINTS, Scenario
 from peakend.sim.draws import DayDraws
-from peakend.sim.engine import BALKED, RENEGED, SERVING, DayRun
+from peakend.sim.engine import BALKED, RENEGED, SERVING, SKIPPED, DayRun
 from peakend.sim.slips import count_slips
 from peakend.sim.touchpoints import LEVEL_COLUMN, MOMENT, pre_queue_episodes
 
@@ -73,11 +73,14 @@ class Facts:
         self.served = served = state == SERVING
         self.balked = balked = state == BALKED
         self.reneged = reneged = state == RENEGED
+        self.skipped = skipped = state == SKIPPED  # the route leaves out the first stage
         self.seg = seg = draws.segment.astype(np.int64)
         self.arrival = draws.arrival
 
         until = np.where(served, start, np.where(reneged, leave, np.nan))
         self.wait = wait = np.where(balked, 0.0, np.maximum(until - join, 0.0))
+        if skipped.any():
+            self.wait = wait = np.where(skipped, 0.0, wait)
         if run.no_slips:
             self.slips = np.zeros(n, dtype=np.int32)
         else:
@@ -145,8 +148,9 @@ class Facts:
         # the journey as a whole (one stage: the same arrays; further stages update them,
         # see peakend.sim.stage_experience): the route completed, the end of the last
         # service received, leaving unserved at some stage, totals over the stages
-        self.route_served = served
-        self.last_end = end
+        self.route_served = served | skipped
+        self.last_end = np.where(skipped, join, end) if skipped.any() else end
+        self.first_service_start = np.where(served, start, np.nan)
         self.left = balked | reneged
         self.any_balked = balked
         self.any_reneged = reneged
@@ -155,9 +159,8 @@ class Facts:
         self.counter = self.teller
         self.teller_names = list(run.teller_names)
         # stage visits: (stage code, who, queue join, start, end, left, counter, abandoned)
-        everyone = np.ones(n, dtype=bool)
         self.visits = [
-            (0, everyone, join, start, end, leave, self.teller, balked | reneged, served)
+            (0, ~skipped, join, start, end, leave, self.teller, balked | reneged, served)
         ]
 
         expect_table = np.array(

@@ -33,7 +33,7 @@ from peakend.journeys import Journeys
 from peakend.sim.draws import DayDraws, draw_day
 from peakend.sim.engine import DayRun, run_day
 from peakend.sim.experience import build_journeys
-from peakend.sim.network import draw_stages, run_stages
+from peakend.sim.network import draw_stages, first_stage_skips, run_stages
 from peakend.sim.slips import count_slips
 from peakend.sim.touchpoints import MOMENT, pre_queue_episodes
 from peakend.warnings import (
@@ -150,8 +150,11 @@ def simulate_validated(
     rule = memory.get_rule(scenario.memory.rule, **scenario.memory.params)  # checks the params
     load = scenario.offered_load()
     draws = draw_day(scenario, seed)
-    run = run_day(scenario, draws)
     stages = None
+    if scenario.stages:
+        run = run_day(scenario, draws, first_stage_skips(scenario, seed, draws))
+    else:
+        run = run_day(scenario, draws)
     groups = list(run.teller_group)
     if scenario.stages:
         stage_draws = draw_stages(scenario, seed, draws)

@@ -25,12 +25,12 @@ from numpy.typing import NDArray
 from peakend.config.models import Scenario
 from peakend.sim.disciplines import queue_keys
 from peakend.sim.draws import DayDraws
-from peakend.sim.engine import DayRun
+from peakend.sim.engine import SKIPPED, DayRun
 from peakend.sim.movement import BALKED, RENEGED, SERVING, move
 from peakend.sim.sampling import as_seed_sequence, name_key, ppf, stream
 from peakend.sim.slips import count_slips
 
-__all__ = ["StageDraws", "StageRun", "draw_stages", "run_stages"]
+__all__ = ["StageDraws", "StageRun", "draw_stages", "first_stage_skips", "run_stages"]
 
 Array = NDArray[np.float64]
 
@@ -77,6 +77,34 @@ def _potential(draws: DayDraws, u_of: np.random.Generator, kind: str = "random")
     return out
 
 
+def _shares(s: Scenario, stage: str) -> NDArray[np.float64]:
+    """Visiting share of ``stage`` per (segment, business type) from the routes."""
+    seg_names, bus_names = list(s.segments), list(s.business_types)
+    share = np.zeros((len(seg_names), len(bus_names)))
+    for i, sn in enumerate(seg_names):
+        for j, bn in enumerate(bus_names):
+            names, shares = s.route(sn, bn)
+            if stage in names:
+                share[i, j] = shares[names.index(stage)]
+    return share
+
+
+def first_stage_skips(
+    scenario: Scenario, seed: int | np.random.SeedSequence, draws: DayDraws
+) -> NDArray[np.bool_] | None:
+    """Whose route leaves out the first stage (arrival order), or None if nobody's can.
+
+    The routing draw of the first stage has its own stream, keyed on its name.
+    """
+    s = scenario
+    share = _shares(s, s.first_stage)
+    if bool(np.all(share >= 1.0)):
+        return None
+    u = _potential(draws, stream(as_seed_sequence(seed), "routing", name_key(s.first_stage)))
+    skip: NDArray[np.bool_] = u >= share[draws.segment.astype(np.int64), draws.business]
+    return skip
+
+
 def draw_stages(
     scenario: Scenario, seed: int | np.random.SeedSequence, draws: DayDraws
 ) -> list[StageDraws]:
@@ -104,12 +132,7 @@ def draw_stages(
     sd = np.array([s.segments[x].noise_sd for x in seg_names])
     out = []
     for x, st in s.stages.items():
-        share = np.zeros((len(seg_names), len(bus_names)))
-        for i, sn in enumerate(seg_names):
-            for j, bn in enumerate(bus_names):
-                names, shares = s.route(sn, bn)
-                if x in names:
-                    share[i, j] = shares[names.index(x)]
+        share = _shares(s, x)
         key = name_key(x)
         routed = _potential(draws, stream(root, "routing", key)) < share[seg, bus]
         u = _potential(draws, stream(root, "stage_service", key))
@@ -163,9 +186,10 @@ def run_stages(
     seg_names = list(s.segments)
     o = run.order
     served = np.empty(n, dtype=bool)
-    served[o] = run.state == SERVING
+    served[o] = (run.state == SERVING) | (run.state == SKIPPED)
     last_end = np.empty(n)
-    last_end[o] = run.end
+    # who leaves out the first stage goes on as they take their ticket
+    last_end[o] = np.where(run.state == SKIPPED, run.join, run.end)
     keys_all = queue_keys(draws.segment, draws.business, draws.appointment, n_bus)
     balk_seg = np.array(
         [

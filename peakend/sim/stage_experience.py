@@ -123,6 +123,7 @@ def with_stages(
     """
     rows: list[Touchpoint] = []
     names = list(TOUCHPOINTS)
+    first_teller = f.teller.copy()  # the counter of the first stage visited
     for k, (d, r) in enumerate(zip(stage_draws, stage_runs, strict=True), start=1):
         offset = len(f.teller_names)
         rows += _stage_rows(f, d, r, offset)
@@ -137,10 +138,14 @@ def with_stages(
         f.any_balked = f.any_balked | r.balked
         f.any_reneged = f.any_reneged | r.reneged
         f.last_end = np.where(r.served, r.end, f.last_end)
+        first_teller = np.where(first_teller < 0, r.teller, first_teller)
+        f.first_service_start = np.where(
+            np.isnan(f.first_service_start) & r.served, r.start, f.first_service_start
+        )
         f.abandon_start = np.where(r.balked, r.join, np.where(r.reneged, r.leave, f.abandon_start))
         f.teller_names += r.teller_names
         f.visits.append((k, r.visit, r.join, r.start, r.end, r.leave, r.teller, gone, r.served))
-    f.counter = np.where(f.route_served, f.teller, -1)
+    f.counter = np.where(f.route_served, first_teller, -1)
     cut = [t.name for t in TABLE].index("farewell")
     table: Any = (*TABLE[:cut], *rows, *TABLE[cut:])
     return table, names
