@@ -118,3 +118,32 @@ def test_multi_stage_runs_give_the_same_results_on_any_number_of_workers():
     one = one.sort_values(key).reset_index(drop=True)
     two = two.sort_values(key).reset_index(drop=True)
     np.testing.assert_array_equal(one["value"].to_numpy(), two["value"].to_numpy())
+
+
+def test_clinic_and_its_policy_set():
+    from peakend.experiment._policy import load_policies
+
+    s = pe.load_scenario("clinic")
+    assert s.stage_names == ["triage", "doctor", "pharmacy"]
+    assert s.route("booked", "consultation") == (["doctor", "pharmacy"], [1.0, 0.7])
+    policies = load_policies(pe.config.builtin_dir() / "policies" / "clinic.toml", s)
+    assert {p.name for p in policies} >= {"baseline", "fourth_doctor", "second_pharmacist"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = pe.run(
+            s, policies={p.name: p.changes for p in policies}, replications=4, seed=5, workers=1
+        )
+    frame = r.to_pandas()
+    rows = frame[(frame["segment"] == "all") & (frame["metric"] == "wait_mean")]
+    mean = rows.groupby("policy")["value"].mean()
+    # more doctors or pharmacists cannot lengthen the mean total wait much; here they cut it
+    assert mean["fourth_doctor"] < mean["baseline"]
+    assert mean["second_pharmacist"] < mean["baseline"]
+    one = pe.simulate(s, seed=1)
+    sv = one.stage_visits
+    booked_consult = (one.customers["segment"] == one.code("segments", "booked")) & (
+        one.customers["business"] == one.code("business_types", "consultation")
+    )
+    triaged = np.zeros(len(one), bool)
+    triaged[sv["customer"][sv["stage"] == 0]] = True
+    assert booked_consult.any() and not triaged[booked_consult].any()
