@@ -318,3 +318,57 @@ def test_a_route_may_leave_out_the_first_stage():
         a, b = off[i], off[i + 1]
         np.testing.assert_allclose(e["start"][a + 1 : b], e["end"][a : b - 1], atol=1e-9)
         assert e["end"][b - 1] == pytest.approx(c["departure"][i])
+
+
+def test_a_scenario_adds_its_own_static_touchpoints_without_code():
+    extra = {
+        "touchpoints": {
+            "coffee": {
+                "position": "before_queue",
+                "minutes": 2.0,
+                "level": 6.0,
+                "levels": {"vip": 8.0},
+                "expectation": 5.0,
+            },
+            "tablet": {"position": "before_exit", "minutes": 0.5, "level": 4.0},
+        },
+        "journey": ["entrance", "information", "waiting", "service", "farewell"],
+        "segments": {"vip": {"farewell": {"enabled": True, "minutes": 1.0}}},
+    }
+    base = day_of(build({"journey": extra["journey"], "segments": extra["segments"]}), seed=3)
+    day = day_of(build(extra), seed=3)
+    e, off, c = day.episodes, day.offsets, day.customers
+    names = np.array(day.touchpoints)[e["touchpoint"]]
+    coffee = names == "coffee"
+    assert coffee.sum() == len(day)  # everyone passes it
+    np.testing.assert_allclose(e["end"][coffee] - e["start"][coffee], 2.0)
+    vip = c["segment"][day.episode_customer] == day.code("segments", "vip")
+    np.testing.assert_allclose(e["experience"][coffee & vip], 8.0)
+    np.testing.assert_allclose(e["experience"][coffee & ~vip], 6.0)
+    # it delays the queue join by its minutes
+    first = np.r_[True, day.stage_visits["customer"][1:] != day.stage_visits["customer"][:-1]]
+    bfirst = np.r_[True, base.stage_visits["customer"][1:] != base.stage_visits["customer"][:-1]]
+    np.testing.assert_allclose(
+        day.stage_visits["queue_join"][first] - base.stage_visits["queue_join"][bfirst], 2.0
+    )
+    tablet = names == "tablet"
+    assert tablet.sum() == day.served.sum()
+    # journey order: tablet right before the farewell (or last), episodes back to back
+    for i in np.flatnonzero(day.served)[:30]:
+        ep = list(names[off[i] : off[i + 1]])
+        k = ep.index("tablet")
+        assert ep[k + 1 :] in ([], ["farewell"])
+    for i in range(len(day)):
+        a, b = off[i], off[i + 1]
+        np.testing.assert_allclose(e["start"][a + 1 : b], e["end"][a : b - 1], atol=1e-9)
+        assert e["end"][b - 1] == pytest.approx(c["departure"][i])
+    with pytest.raises(ValueError, match=r"touchpoints\.service: the name is taken"):
+        build({"touchpoints": {"service": {"position": "before_exit", "minutes": 1.0}}})
+    with pytest.raises(ValueError, match="did you mean 'vip'"):
+        build(
+            {
+                "touchpoints": {
+                    "x": {"position": "before_exit", "minutes": 1.0, "levels": {"vpi": 3}}
+                }
+            }
+        )

@@ -36,6 +36,7 @@ COLLECTIONS: dict[str, str] = {
     "counters": "counter group",
     "stages": "stage",
     "routes": "route",
+    "touchpoints": "touchpoint",
 }
 
 

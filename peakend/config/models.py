@@ -66,6 +66,7 @@ __all__ = [
     "Segment",
     "ShiftBlock",
     "Stage",
+    "StaticTouchpoint",
     "ValueFunction",
 ]
 
@@ -956,6 +957,25 @@ class Stage(Model):
         return sum(c.max_tellers() for c in self.counters.values())
 
 
+class StaticTouchpoint(Model):
+    """A touchpoint of the scenario's own: a fixed-length episode at a place in the journey."""
+
+    position: Literal["before_queue", "before_exit"] = Field(
+        description="before_queue: after the ticket, before joining the first queue (it "
+        "delays the queue join); before_exit: after the last service, before the farewell"
+    )
+    minutes: float = Field(gt=0, le=600, description="episode duration, minutes, (0, 600]")
+    level: float = Field(5.0, ge=0, le=10, description="experience level, 0-10")
+    levels: dict[str, Annotated[float, Field(ge=0, le=10)]] = Field(
+        default_factory=dict, description="experience level per segment, 0-10 (default: level)"
+    )
+    expectation: float = Field(5.0, ge=0, le=10, description="expectation level, 0-10")
+    expectations: dict[str, Annotated[float, Field(ge=0, le=10)]] = Field(
+        default_factory=dict,
+        description="expectation level per segment, 0-10 (default: expectation)",
+    )
+
+
 class RouteSpec(Model):
     """Where a business type's customers go: stages in order, each visited with a share."""
 
@@ -1030,6 +1050,10 @@ class Scenario(Model):
         default_factory=dict,
         description="routes per business type (default: the first stage only)",
     )
+    touchpoints: dict[str, StaticTouchpoint] = Field(
+        default_factory=dict,
+        description="the scenario's own static touchpoints by name, in journey order",
+    )
     journey: list[JourneyTouchpoint] = Field(
         default_factory=lambda: list(_DEFAULT_JOURNEY),
         description="touchpoints recorded, in journey order; must include waiting and service; "
@@ -1057,6 +1081,8 @@ class Scenario(Model):
         data = handler(self)
         if isinstance(data, dict) and self.limits == _DEFAULT_LIMITS:
             data.pop("limits", None)
+        if isinstance(data, dict) and not self.touchpoints:
+            data.pop("touchpoints", None)
         if isinstance(data, dict) and not self.stages and not self.routes:
             # a one-stage scenario dumps (and is stored) exactly as before stages existed
             data.pop("stages", None)
@@ -1241,6 +1267,20 @@ def _check_scenario(s: Scenario) -> None:
     """Cross-field checks; every message names the field and the allowed values."""
     if s.stages or s.routes:
         _check_stages(s)
+    for tname, tp in s.touchpoints.items():
+        taken = set(TOUCHPOINTS) | {f"{k}@{x}" for x in s.stages for k in ("wait", "service")}
+        if tname in taken or "@" in tname or "/" in tname:
+            raise ValueError(
+                f"touchpoints.{tname}: the name is taken or has '@' or '/'; built-in "
+                f"touchpoints: {', '.join(TOUCHPOINTS)}"
+            )
+        for key in ("levels", "expectations"):
+            for x in getattr(tp, key):
+                if x not in s.segments:
+                    raise ValueError(
+                        f"touchpoints.{tname}.{key}: unknown segment {x!r}"
+                        f"{_did_you_mean(x, s.segments)}; allowed: {sorted(s.segments)}"
+                    )
     if s.closing <= s.opening:
         raise ValueError(
             f"closing: must be after opening ({_clock_text(s.opening)}), got "

@@ -141,8 +141,8 @@ TABLE: tuple[Touchpoint, ...] = (
     Touchpoint(
         "farewell",
         has=lambda f: f.route_served & ("farewell" in f.journey),
-        start=lambda f: f.last_end,
-        end=lambda f: f.last_end + f.farewell_minutes,
+        start=lambda f: f.last_end + f.exit_extra,
+        end=lambda f: f.last_end + f.exit_extra + f.farewell_minutes,
         level=Facts.farewell_level,
     ),
     Touchpoint(
@@ -200,6 +200,10 @@ def build_journeys(
         from peakend.sim.stage_experience import with_stages
 
         table, names = with_stages(f, *stages)
+    if s.touchpoints:
+        from peakend.sim.static_touchpoints import with_static
+
+        table, names = with_static(f, table, names)
     code = {name: i for i, name in enumerate(names)}
     # which episodes each customer has: one mask per touchpoint, in journey order
     has = []
@@ -267,10 +271,11 @@ def build_journeys(
     remembered = memory.score(aff, offsets, durations=durations, rule=rule, engine="numpy")
 
     served, end, ab0 = f.route_served, f.last_end, f.abandon_start
+    exit_at = end + f.exit_extra if f.exit_extra else end  # after static exit touchpoints
     if "farewell" in f.journey:
-        departure = np.where(served, end + f.farewell_minutes, ab0 + s.abandonment.minutes)
+        departure = np.where(served, exit_at + f.farewell_minutes, ab0 + s.abandonment.minutes)
     else:
-        departure = np.where(served, end, ab0 + s.abandonment.minutes)
+        departure = np.where(served, exit_at, ab0 + s.abandonment.minutes)
     gift_cost = np.where(served & ("farewell" in f.journey) & (f.gift > 0), f.gift_cost_each, 0.0)
     customers = {
         "day": np.zeros(n, dtype=np.int32),
