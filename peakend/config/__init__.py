@@ -55,6 +55,7 @@ from peakend.config.models import (
     Segment,
     ShiftBlock,
     Stage,
+    StaticTouchpoint,
     ValueFunction,
 )
 
@@ -101,6 +102,7 @@ __all__ = [
     "Segment",
     "ShiftBlock",
     "Stage",
+    "StaticTouchpoint",
     "ValueFunction",
     "apply_changes",
     "builtin_dir",
