@@ -10,6 +10,13 @@ Measures customers simulated per second for
   what SimPy itself costs;
 * ``simpy_resource_loop``: the same day in the idiomatic SimPy style (a process
   per customer and a ``simpy.Resource``), for reference;
+* ``peakend_tandem`` and ``bare_simpy_tandem``: a two-station tandem day
+  (``peakend.scenarios.tandem``: lambda 1.8/min, two M/M/4 stations with mu 0.5/min,
+  8 hours) through the full model, and the same two stations as a lean SimPy loop
+  (each station a deque and its server processes; a station-1 server hands the
+  customer to station 2): the issue-12 comparison;
+* ``peakend_branch_with_advisors``: the built-in two-stage branch, per customer against
+  ``default_branch``;
 * ``ciw``: the same M/M/c day in Ciw (if installed; it is not a peakend
   dependency: ``pip install ciw``).
 
@@ -107,6 +114,56 @@ def bare_simpy_day(seed: int, hours: float = HOURS) -> int:
 
     for _ in range(SERVERS):
         env.process(server())
+    env.process(door())
+    env.run()
+    return len(arrivals)
+
+
+def bare_simpy_tandem_day(seed: int, hours: float = HOURS) -> int:
+    """Run the two-station tandem day in lean plain SimPy with no recording: the floor.
+
+    Arrivals and the two stations' service times are drawn up front; each station is
+    a deque and ``SERVERS`` server processes; a station-1 server, its service done,
+    hands the customer to an idle station-2 server or its queue. Returns the arrivals.
+    """
+    arrivals, services1 = _day_draws(seed, hours)
+    services2 = np.random.default_rng(seed + 1_000_003).exponential(
+        1.0 / SERVICE_RATE, len(arrivals)
+    )
+    services = (services1, services2.tolist())
+    env = simpy.Environment()
+    queues: tuple[deque[int], deque[int]] = (deque(), deque())
+    idle: tuple[list[Any], list[Any]] = ([], [])
+
+    def hand(k: int, c: int) -> None:
+        if idle[k]:
+            idle[k].pop().succeed(c)
+        else:
+            queues[k].append(c)
+
+    def door() -> Any:
+        timeout = env.timeout
+        for c, t in enumerate(arrivals):
+            yield timeout(max(t - env.now, 0.0))
+            hand(0, c)
+
+    def server(k: int) -> Any:
+        timeout = env.timeout
+        queue, svc = queues[k], services[k]
+        while True:
+            if queue:
+                c = queue.popleft()
+            else:
+                wake = env.event()
+                idle[k].append(wake)
+                c = yield wake
+            yield timeout(svc[c])
+            if k == 0:
+                hand(1, c)
+
+    for k in (0, 1):
+        for _ in range(SERVERS):
+            env.process(server(k))
     env.process(door())
     env.run()
     return len(arrivals)
@@ -300,17 +357,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--days", type=int, default=200, help="days per engine (default 200)")
     parser.add_argument("--repeats", type=int, default=3, help="repeats; the fastest is kept")
     parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument(
+        "--quick", action="store_true", help="few days, one pass, no stage breakdown or long day"
+    )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.days, args.repeats = min(args.days, 20), 1
 
     import peakend as pe
 
     mmc = pe.scenarios.mmc(ARRIVAL_RATE, SERVICE_RATE, SERVERS, HOURS)
     branch = pe.load_scenario("default_branch")
+    tandem = pe.scenarios.tandem(ARRIVAL_RATE, [(SERVICE_RATE, SERVERS)] * 2, HOURS)
+    advisors = pe.load_scenario("branch_with_advisors")
     engines: dict[str, Callable[[int], Any]] = {
         "bare_simpy": bare_simpy_day,
         "simpy_resource_loop": resource_simpy_day,
         "peakend_mmc": peakend_factory(mmc),
         "peakend_default_branch": peakend_factory(branch),
+        "bare_simpy_tandem": bare_simpy_tandem_day,
+        "peakend_tandem": peakend_factory(tandem),
+        "peakend_branch_with_advisors": peakend_factory(advisors),
     }
     ciw_day = ciw_day_factory()
     if ciw_day is None:
@@ -341,6 +408,29 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             row["speed_ratio_to_ciw"] = (
                 row["customers_per_second"] / rows["ciw"]["customers_per_second"]
             )
+    tandem_floor = rows["bare_simpy_tandem"]["microseconds_per_customer"]
+    rows["peakend_tandem"]["time_ratio_to_bare_tandem"] = (
+        rows["peakend_tandem"]["microseconds_per_customer"] / tandem_floor
+    )
+    rows["peakend_branch_with_advisors"]["time_ratio_to_default_branch"] = (
+        rows["peakend_branch_with_advisors"]["microseconds_per_customer"]
+        / rows["peakend_default_branch"]["microseconds_per_customer"]
+    )
+    if args.quick:
+        stages, long_day = None, None
+        report = {
+            "date_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared), "
+            f"Python {platform.python_version()}, SimPy {simpy.__version__}",
+            "days": args.days,
+            "repeats": args.repeats,
+            "rows": rows,
+            "mmc_stages_us_per_customer": stages,
+            "bare_simpy_us_per_customer": floor,
+            "long_mmc_day": long_day,
+        }
+        print_report(report)
+        return report
     stages = stage_breakdown(mmc, min(args.days, 50))
     long_day = long_day_ratio()
 
@@ -403,6 +493,21 @@ def print_report(report: dict[str, Any]) -> None:
         )
     else:
         verdicts.append(("mmc customers/s >= 1.2x Ciw", None, "ciw not installed"))
+    tandem = rows.get("peakend_tandem", {})
+    if "time_ratio_to_bare_tandem" in tandem:
+        verdicts.append(
+            (
+                "two-stage tandem time per customer <= 2x bare SimPy tandem",
+                tandem["time_ratio_to_bare_tandem"] <= TARGET_BARE_RATIO,
+                f"{tandem['time_ratio_to_bare_tandem']:.2f}x",
+            )
+        )
+    advisors = rows.get("peakend_branch_with_advisors", {})
+    if "time_ratio_to_default_branch" in advisors:
+        print(
+            "branch_with_advisors time per customer: "
+            f"{advisors['time_ratio_to_default_branch']:.2f}x default_branch's"
+        )
     for label, ok, value in verdicts:
         mark = "n/a" if ok is None else ("met" if ok else "MISSED")
         print(f"target: {label}: {value} -> {mark}")

@@ -80,6 +80,20 @@ QUEUE_COLUMNS: dict[str, tuple[str, Any, str]] = {
     "length": ("int32", None, "customers waiting in the hall from this time on"),
 }
 
+#: Stage visits, one row a visit, in each customer's route order: name -> (dtype, fill,
+#: description). A customer who balks at a stage has a row there with no service start.
+STAGE_VISIT_COLUMNS: dict[str, tuple[str, Any, str]] = {
+    "day": ("int32", 0, "index of the simulated day"),
+    "customer": ("int32", None, "customer number within the day (the customers column)"),
+    "stage": ("int16", None, "code into Journeys.stages (the stage's name)"),
+    "queue_join": ("float64", None, "time of joining the stage's queue, minutes from opening"),
+    "service_start": ("float64", np.nan, "service start at the stage, minutes; NaN: not served"),
+    "service_end": ("float64", np.nan, "service end at the stage, minutes; NaN: not served"),
+    "left": ("float64", np.nan, "time an abandoning customer left the queue, minutes; NaN"),
+    "counter": ("int16", -1, "code into Journeys.counters of the serving counter, -1: none"),
+    "abandoned": ("bool", False, "balked or reneged at this stage (the journey ended here)"),
+}
+
 _TABLES = ("segments", "business_types", "touchpoints", "counters")
 
 
@@ -197,11 +211,13 @@ class Journeys:
         "_customers",
         "_episodes",
         "_queue",
+        "_stage_visits",
         "business_types",
         "counters",
         "meta",
         "offsets",
         "segments",
+        "stages",
         "touchpoints",
     )
 
@@ -218,6 +234,8 @@ class Journeys:
         queue: Mapping[str, Any] | None = None,
         meta: Mapping[str, Any] | None = None,
         validate: bool = True,
+        stage_visits: Mapping[str, Any] | None = None,
+        stages: Sequence[str] = (),
     ) -> None:
         cust = _columns(customers, CUSTOMER_COLUMNS, None, "customers")
         n = cust["customer"].shape[0]
@@ -234,6 +252,13 @@ class Journeys:
         self._customers = cust
         self._episodes = epis
         self._queue = q
+        self._stage_visits = _columns(
+            stage_visits or {"customer": [], "stage": [], "queue_join": []},
+            STAGE_VISIT_COLUMNS,
+            None,
+            "stage_visits",
+        )
+        self.stages = tuple(str(s) for s in stages)
         self.offsets = off
         self.segments = tuple(str(s) for s in segments)
         self.business_types = tuple(str(s) for s in business_types)
@@ -258,6 +283,21 @@ class Journeys:
     def queue(self) -> Mapping[str, np.ndarray]:
         """Hall-queue step series, read-only mapping of name to array."""
         return MappingProxyType(self._queue)
+
+    @property
+    def stage_visits(self) -> Mapping[str, np.ndarray]:
+        """Stage visits (see :data:`STAGE_VISIT_COLUMNS`), read-only mapping of name to array."""
+        return MappingProxyType(self._stage_visits)
+
+    def _visit_rows(self, idx: np.ndarray) -> np.ndarray:
+        """Rows of ``stage_visits`` of the customers at rows ``idx``, in record order."""
+        sv = self._stage_visits
+        if not sv["customer"].size:
+            return np.zeros(0, dtype=np.int64)
+        c = self._customers
+        chosen = c["day"][idx].astype(np.int64) << 32 | c["customer"][idx].astype(np.int64)
+        keys = sv["day"].astype(np.int64) << 32 | sv["customer"].astype(np.int64)
+        return np.flatnonzero(np.isin(keys, chosen))
 
     @property
     def n_customers(self) -> int:
@@ -373,6 +413,15 @@ class Journeys:
             )
         if not np.all(np.isfinite(e["affect"])):
             raise ValueError("episodes['affect'] must be finite")
+        sv = self._stage_visits
+        if sv["stage"].size and (sv["stage"].min() < 0 or sv["stage"].max() >= len(self.stages)):
+            raise ValueError(f"stage_visits['stage'] codes must lie in 0..{len(self.stages) - 1}")
+        if sv["counter"].size and (
+            sv["counter"].min() < -1 or sv["counter"].max() >= len(self.counters)
+        ):
+            raise ValueError(
+                f"stage_visits['counter'] codes must lie in -1..{len(self.counters) - 1}"
+            )
 
     # --------------------------------------------------------------- selection
     def select(self, rows: Any) -> Journeys:
@@ -419,6 +468,8 @@ class Journeys:
             queue=self._queue,
             meta=self.meta,
             validate=False,
+            stage_visits={k: v[self._visit_rows(idx)] for k, v in self._stage_visits.items()},
+            stages=self.stages,
         )
 
     def segment(self, name: str) -> Journeys:
@@ -501,6 +552,17 @@ class Journeys:
             [p._queue["day"] + s for p, s in zip(parts, shift, strict=True)]
         ).astype(np.int32)
         episodes = {k: np.concatenate([p._episodes[k] for p in parts]) for k in EPISODE_COLUMNS}
+        for k, p in enumerate(parts[1:], start=1):
+            if p.stages != first.stages:
+                raise ValueError(
+                    f"parts[{k}].stages differs from parts[0].stages; cannot concatenate"
+                )
+        visits = {
+            k: np.concatenate([p._stage_visits[k] for p in parts]) for k in STAGE_VISIT_COLUMNS
+        }
+        visits["day"] = np.concatenate(
+            [p._stage_visits["day"] + s for p, s in zip(parts, shift, strict=True)]
+        ).astype(np.int32)
         ep_counts = np.array([p.n_episodes for p in parts], dtype=np.int64)
         ep_shift = np.concatenate([[0], np.cumsum(ep_counts)[:-1]])
         offsets = np.concatenate(
@@ -519,6 +581,8 @@ class Journeys:
             queue=queue,
             meta=meta,
             validate=False,
+            stage_visits=visits,
+            stages=first.stages,
         )
 
     # ----------------------------------------------------------------- export
@@ -527,11 +591,12 @@ class Journeys:
 
         Parameters
         ----------
-        table : {"customers", "episodes", "queue"}, default "customers"
+        table : {"customers", "episodes", "queue", "stage_visits"}, default "customers"
             ``customers``: one row a customer, ``segment``, ``business`` and
             ``counter`` as categorical names. ``episodes``: one row an episode
             with its ``row`` (customer row), ``day``, ``customer``, ``segment``,
             ``duration`` and touchpoint name. ``queue``: the hall-queue series.
+            ``stage_visits``: one row a stage visit, ``stage`` and ``counter`` as names.
 
         Returns
         -------
@@ -577,7 +642,14 @@ class Journeys:
             return pd.DataFrame(data)
         if table == "queue":
             return pd.DataFrame(dict(self._queue))
-        raise ValueError(f"table must be 'customers', 'episodes' or 'queue', got {table!r}")
+        if table == "stage_visits":
+            data = dict(self._stage_visits)
+            data["stage"] = pd.Categorical.from_codes(data["stage"], pd.Index(self.stages))
+            data["counter"] = pd.Categorical.from_codes(data["counter"], pd.Index(self.counters))
+            return pd.DataFrame(data)
+        raise ValueError(
+            f"table must be 'customers', 'episodes', 'queue' or 'stage_visits', got {table!r}"
+        )
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the record to a ``.npz`` file (no pickle), atomically.
@@ -594,11 +666,13 @@ class Journeys:
             "schema_version": SCHEMA_VERSION,
             **{t: list(getattr(self, t)) for t in _TABLES},
             "meta": self.meta,
+            "stages": list(self.stages),
         }
         arrays: dict[str, np.ndarray] = {"offsets": self.offsets}
         arrays.update({f"customers/{k}": v for k, v in self._customers.items()})
         arrays.update({f"episodes/{k}": v for k, v in self._episodes.items()})
         arrays.update({f"queue/{k}": v for k, v in self._queue.items()})
+        arrays.update({f"stage_visits/{k}": v for k, v in self._stage_visits.items()})
         arrays["header"] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
         tmp = path + ".tmp"
         with open(tmp, "wb") as fh:
@@ -643,6 +717,8 @@ class Journeys:
                 counters=header["counters"],
                 queue=group("queue"),
                 meta=header["meta"],
+                stage_visits=group("stage_visits") or None,
+                stages=header.get("stages", ()),
             )
 
     # ------------------------------------------------------------------ display

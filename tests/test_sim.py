@@ -467,10 +467,15 @@ def test_overloaded_branch_warns_ends_and_reports_abandonment(branch):
 
 
 def test_memory_rule_parameters_are_checked_before_the_run(branch):
-    # refused where the scenario is built (config checks rule parameters), before any run
+    bad = {"memory": {"rule": "peak_end", "params": {"end_window": -1.0}}}
+    with pytest.raises(ValueError, match="end_window"):  # refused when the scenario is built
+        variant(branch, bad)
+    # a variant that skipped validation (model_copy) is refused by simulate, before the run
+    from peakend.config.models import MemoryRule
+
+    rule = MemoryRule.model_construct(rule="peak_end", params={"end_window": -1.0})
     with pytest.raises(ValueError, match="end_window"):
-        simulate(variant(branch, {"memory": {"rule": "peak_end",
-                                             "params": {"end_window": -1.0}}}), seed=1)
+        simulate(branch.model_copy(update={"memory": rule}), seed=1)
     windowed = variant(branch, {"memory": {"rule": "peak_end", "params": {"end_window": 3.0}}})
     d = simulate(windowed, seed=1)
     np.testing.assert_allclose(d.customers["remembered"], d.score("peak_end", end_window=3.0))

@@ -34,6 +34,9 @@ COLLECTIONS: dict[str, str] = {
     "segments": "segment",
     "business_types": "business type",
     "counters": "counter group",
+    "stages": "stage",
+    "routes": "route",
+    "touchpoints": "touchpoint",
 }
 
 

@@ -60,9 +60,13 @@ __all__ = [
     "ParamRange",
     "Quality",
     "RateBlock",
+    "Route",
+    "RouteSpec",
     "Scenario",
     "Segment",
     "ShiftBlock",
+    "Stage",
+    "StaticTouchpoint",
     "ValueFunction",
 ]
 
@@ -905,6 +909,96 @@ class Limits(Model):
 _DEFAULT_LIMITS = Limits()
 
 
+# --------------------------------------------------------------------------- stages
+class Stage(Model):
+    """A further service stage after the first (the scenario's ``counters``).
+
+    A stage has its own counter groups (disciplines, shift plans, costs, teller
+    quality), the service time of each business type routed to it, and optional
+    per-segment expectations for its episodes (``wait@<stage>``, ``service@<stage>``),
+    which fall back to the segment's general ones.
+    """
+
+    description: str = Field("", description="free text")
+    counters: dict[str, CounterGroup] = Field(
+        min_length=1, description="the stage's counter groups by name"
+    )
+    service: dict[str, Distribution] = Field(
+        description="service time at this stage per business type routed here, minutes"
+    )
+    expected_wait: dict[str, Annotated[float, Field(ge=0, le=600)]] = Field(
+        default_factory=dict,
+        description="expected wait at this stage per segment, minutes (0-600); default: "
+        "the segment's expected_wait",
+    )
+    service_expectation: dict[str, Annotated[float, Field(ge=0, le=10)]] = Field(
+        default_factory=dict,
+        description="expected service level at this stage per segment, 0-10; default: "
+        "the segment's expectations.service (5 when unset)",
+    )
+    wait_multiplier: float = Field(
+        1.0,
+        gt=0,
+        le=5,
+        description="multiplier of the perceived wait at this stage's queue, (0, 5]; 1: felt "
+        "like a first-stage wait; below 1 for an in-process wait that feels shorter "
+        "(Maister 1985)",
+    )
+    patience_scale: float = Field(
+        1.0,
+        gt=0,
+        le=10,
+        description="multiplier of the patience drawn for this stage's queue, (0, 10]; below "
+        "1: patience wears thin after the waits before",
+    )
+
+    def max_tellers(self) -> int:
+        """Most tellers of the stage on duty at any time (over all its groups)."""
+        return sum(c.max_tellers() for c in self.counters.values())
+
+
+class StaticTouchpoint(Model):
+    """A touchpoint of the scenario's own: a fixed-length episode at a place in the journey."""
+
+    position: Literal["before_queue", "before_exit"] = Field(
+        description="before_queue: after the ticket, before joining the first queue (it "
+        "delays the queue join); before_exit: after the last service, before the farewell"
+    )
+    minutes: float = Field(gt=0, le=600, description="episode duration, minutes, (0, 600]")
+    level: float = Field(5.0, ge=0, le=10, description="experience level, 0-10")
+    levels: dict[str, Annotated[float, Field(ge=0, le=10)]] = Field(
+        default_factory=dict, description="experience level per segment, 0-10 (default: level)"
+    )
+    expectation: float = Field(5.0, ge=0, le=10, description="expectation level, 0-10")
+    expectations: dict[str, Annotated[float, Field(ge=0, le=10)]] = Field(
+        default_factory=dict,
+        description="expectation level per segment, 0-10 (default: expectation)",
+    )
+
+
+class RouteSpec(Model):
+    """Where a business type's customers go: stages in order, each visited with a share."""
+
+    stages: list[str] = Field(
+        min_length=1,
+        description="stage names in visiting order (first_stage, then the stages table's "
+        "order); a stage may be left out",
+    )
+    share: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict,
+        description="chance of visiting a listed stage, 0-1 (default 1): e.g. advisor = "
+        "0.3 sends 30 % of those served before on to the advisor; at least one stage has 1",
+    )
+
+
+class Route(RouteSpec):
+    """A business type's route, optionally refined per segment."""
+
+    segments: dict[str, RouteSpec] = Field(
+        default_factory=dict, description="per-segment routes replacing this one"
+    )
+
+
 # --------------------------------------------------------------------------- scenario
 class Scenario(Model):
     """A bank-branch day: hours, demand, customers, counters and experience design.
@@ -943,6 +1037,23 @@ class Scenario(Model):
         min_length=1, description="business types by name"
     )
     counters: dict[str, CounterGroup] = Field(min_length=1, description="counter groups by name")
+    first_stage: str = Field(
+        "counter",
+        min_length=1,
+        description="name of the first service stage, the one the counters table staffs",
+    )
+    stages: dict[str, Stage] = Field(
+        default_factory=dict,
+        description="further service stages by name, in visiting order (empty: one stage)",
+    )
+    routes: dict[str, Route] = Field(
+        default_factory=dict,
+        description="routes per business type (default: the first stage only)",
+    )
+    touchpoints: dict[str, StaticTouchpoint] = Field(
+        default_factory=dict,
+        description="the scenario's own static touchpoints by name, in journey order",
+    )
     journey: list[JourneyTouchpoint] = Field(
         default_factory=lambda: list(_DEFAULT_JOURNEY),
         description="touchpoints recorded, in journey order; must include waiting and service; "
@@ -970,6 +1081,14 @@ class Scenario(Model):
         data = handler(self)
         if isinstance(data, dict) and self.limits == _DEFAULT_LIMITS:
             data.pop("limits", None)
+        if isinstance(data, dict) and not self.touchpoints:
+            data.pop("touchpoints", None)
+        if isinstance(data, dict) and not self.stages and not self.routes:
+            # a one-stage scenario dumps (and is stored) exactly as before stages existed
+            data.pop("stages", None)
+            data.pop("routes", None)
+            if self.first_stage == "counter":
+                data.pop("first_stage", None)
         return data
 
     @model_validator(mode="after")
@@ -1008,6 +1127,11 @@ class Scenario(Model):
         see :meth:`fixed_cost`.
         """
         tellers = sum(self.teller_hours(g) * c.cost_per_hour for g, c in self.counters.items())
+        for st in self.stages.values():
+            tellers += sum(
+                plan_hours(c.tellers, self.opening, self.closing) * c.cost_per_hour
+                for c in st.counters.values()
+            )
         return tellers + self.manager_hours() * self.lobby.cost_per_hour
 
     def fixed_cost(self) -> float:
@@ -1016,6 +1140,31 @@ class Scenario(Model):
         cost += self.hall.distraction_cost_per_day if self.hall.distraction else 0.0
         cost += self.hall.display_cost_per_day if self.hall.wait_display else 0.0
         return cost
+
+    @property
+    def stage_names(self) -> list[str]:
+        """All service stages in visiting order: the first stage, then ``stages``."""
+        return [self.first_stage, *self.stages]
+
+    def route(self, segment: str, business: str) -> tuple[list[str], list[float]]:
+        """Stages a (segment, business) customer may visit, in order, and each one's share.
+
+        Without a route: the first stage only, with share 1.
+        """
+        r = self.routes.get(business)
+        if r is None:
+            return [self.first_stage], [1.0]
+        spec: RouteSpec = r.segments.get(segment, r)
+        return list(spec.stages), [spec.share.get(x, 1.0) for x in spec.stages]
+
+    def stage_view(self, stage: str) -> Scenario:
+        """Return this scenario with the counter groups of ``stage`` as its counters (unvalidated).
+
+        For the movement engine and the queueing disciplines, which read ``counters``.
+        """
+        if stage == self.first_stage:
+            return self
+        return self.model_copy(update={"counters": self.stages[stage].counters})
 
     def served_segments(self, group: str) -> list[str]:
         """Segments counter group ``group`` can serve, in the order it prefers them."""
@@ -1043,7 +1192,8 @@ class Scenario(Model):
         """Offered work divided by staffed teller time over the opening hours, dimensionless.
 
         Expected service minutes of the day's expected arrivals over the
-        teller-minutes of the shift plans; above 1 the branch cannot keep up.
+        teller-minutes of the shift plans; above 1 the branch cannot keep up. With
+        further stages, the largest of this and every stage's :meth:`stage_load`.
         """
         work = 0.0
         potential = _profile_integral(self) / 60.0
@@ -1053,6 +1203,42 @@ class Scenario(Model):
                 work += seg.share * share * (1.0 - bt.e_channel_share) * bt.service.mean
         work *= potential
         capacity = 60.0 * sum(self.teller_hours(g) for g in self.counters)
+        if capacity <= 0:
+            load = math.inf if work > 0 else 0.0
+        else:
+            load = work / capacity
+        for x in self.stages:
+            load = max(load, self.stage_load(x))
+        return load
+
+    def stage_load(self, stage: str) -> float:
+        """Offered load of a further stage: its expected service minutes over its teller time.
+
+        Every customer routed on is counted (as if all were served at the stages
+        before), so this is an upper bound of the load the stage sees; dimensionless.
+        With further stages, :meth:`offered_load` is the largest of the first stage's
+        load and every stage's.
+        """
+        st = self.stages[stage]
+        work = 0.0
+        for sn, seg in self.segments.items():
+            for b, share in seg.business_mix.items():
+                names, shares = self.route(sn, b)
+                if stage not in names:
+                    continue
+                visit = math.prod(shares[: names.index(stage) + 1])
+                bt = self.business_types[b]
+                work += (
+                    seg.share
+                    * share
+                    * (1.0 - bt.e_channel_share)
+                    * visit
+                    * (st.service[b].mean if b in st.service else 0.0)
+                )
+        work *= _profile_integral(self) / 60.0
+        capacity = 60.0 * sum(
+            plan_hours(c.tellers, self.opening, self.closing) for c in st.counters.values()
+        )
         if capacity <= 0:
             return math.inf if work > 0 else 0.0
         return work / capacity
@@ -1079,6 +1265,22 @@ def _round_up(x: float) -> int:
 
 def _check_scenario(s: Scenario) -> None:
     """Cross-field checks; every message names the field and the allowed values."""
+    if s.stages or s.routes:
+        _check_stages(s)
+    for tname, tp in s.touchpoints.items():
+        taken = set(TOUCHPOINTS) | {f"{k}@{x}" for x in s.stages for k in ("wait", "service")}
+        if tname in taken or "@" in tname or "/" in tname:
+            raise ValueError(
+                f"touchpoints.{tname}: the name is taken or has '@' or '/'; built-in "
+                f"touchpoints: {', '.join(TOUCHPOINTS)}"
+            )
+        for key in ("levels", "expectations"):
+            for x in getattr(tp, key):
+                if x not in s.segments:
+                    raise ValueError(
+                        f"touchpoints.{tname}.{key}: unknown segment {x!r}"
+                        f"{_did_you_mean(x, s.segments)}; allowed: {sorted(s.segments)}"
+                    )
     if s.closing <= s.opening:
         raise ValueError(
             f"closing: must be after opening ({_clock_text(s.opening)}), got "
@@ -1170,3 +1372,122 @@ def _check_scenario(s: Scenario) -> None:
                     f"{bname!r}; every segment and business type must be served (check "
                     f"counters.*.segments, .business and .tellers > 0)"
                 )
+
+
+def _check_group_names(s: Scenario, field: str, counters: dict[str, CounterGroup]) -> None:
+    names_s, names_b = set(s.segments), set(s.business_types)
+    for gname, c in counters.items():
+        for fname, listed in (
+            ("segments", c.segments),
+            ("priority", c.priority),
+            ("overflow", c.overflow or []),
+        ):
+            unknown = set(listed) - names_s
+            if unknown:
+                raise ValueError(
+                    f"{field}.{gname}.{fname}: unknown segments {sorted(unknown)}; "
+                    f"allowed: {sorted(names_s)}"
+                )
+        unknown = set(c.business) - names_b
+        if unknown:
+            raise ValueError(
+                f"{field}.{gname}.business: unknown business types {sorted(unknown)}; "
+                f"allowed: {sorted(names_b)}"
+            )
+        _check_plan_hours(c.tellers, f"{field}.{gname}.tellers", s.opening, s.closing)
+
+
+def _check_stages(s: Scenario) -> None:
+    """Check the stages and routes; every message names the field at fault."""
+    names = s.stage_names
+    if s.first_stage in s.stages:
+        raise ValueError(
+            f"stages.{s.first_stage}: the first stage {s.first_stage!r} is staffed by the "
+            "counters table; name further stages differently (or set first_stage)"
+        )
+    for x in names:
+        if "@" in x or "/" in x:
+            raise ValueError(f"stages: stage name {x!r} must not contain '@' or '/'")
+    for st_name, st in s.stages.items():
+        field = f"stages.{st_name}"
+        _check_group_names(s, f"{field}.counters", st.counters)
+        for key, what, valid in (
+            ("service", "business types", s.business_types),
+            ("expected_wait", "segments", s.segments),
+            ("service_expectation", "segments", s.segments),
+        ):
+            for k in getattr(st, key):
+                if k not in valid:
+                    raise ValueError(
+                        f"{field}.{key}: unknown {what} {k!r}{_did_you_mean(k, valid)}; "
+                        f"allowed: {sorted(valid)}"
+                    )
+    for bname, r in s.routes.items():
+        if bname not in s.business_types:
+            raise ValueError(
+                f"routes.{bname}: unknown business type{_did_you_mean(bname, s.business_types)}; "
+                f"allowed: {sorted(s.business_types)}"
+            )
+        for seg in r.segments:
+            if seg not in s.segments:
+                raise ValueError(
+                    f"routes.{bname}.segments.{seg}: unknown segment"
+                    f"{_did_you_mean(seg, s.segments)}; allowed: {sorted(s.segments)}"
+                )
+        specs = [(f"routes.{bname}", r)] + [
+            (f"routes.{bname}.segments.{seg}", sp) for seg, sp in r.segments.items()
+        ]
+        for field, spec in specs:
+            for x in spec.stages:
+                if x not in names:
+                    raise ValueError(
+                        f"{field}.stages: unknown stage {x!r}{_did_you_mean(x, names)}; "
+                        f"allowed: {names}"
+                    )
+            if all(spec.share.get(x, 1.0) < 1.0 for x in spec.stages):
+                raise ValueError(
+                    f"{field}.share: at least one stage of the route must have share 1 "
+                    f"(so that everyone on it visits a stage), got {dict(spec.share)}"
+                )
+            order = [x for x in names if x in spec.stages]
+            if len(set(spec.stages)) != len(spec.stages) or order != list(spec.stages):
+                raise ValueError(
+                    f"{field}.stages: stages must not repeat and must follow the order of "
+                    f"the stages table {names}, got {spec.stages}"
+                )
+            for x in spec.share:
+                if x not in spec.stages:
+                    raise ValueError(
+                        f"{field}.share: {x!r} is not a stage of this route "
+                        f"{spec.stages}{_did_you_mean(x, spec.stages)}"
+                    )
+    # every routed (segment, business) must be served, and have a service time, at each
+    # later stage it may visit
+    for sname, segm in s.segments.items():
+        if segm.share <= 0:
+            continue
+        for bname, share in segm.business_mix.items():
+            if share <= 0:
+                continue
+            stages, shares = s.route(sname, bname)
+            for x, p in zip(stages, shares, strict=True):
+                if p <= 0 or x == s.first_stage:
+                    continue
+                st = s.stages[x]
+                if bname not in st.service:
+                    raise ValueError(
+                        f"stages.{x}.service: no service time for business {bname!r}, which "
+                        f"is routed to stage {x!r}; add stages.{x}.service.{bname}"
+                    )
+                view = s.stage_view(x)
+                if not any(
+                    c.max_tellers() > 0
+                    and sname in view.served_segments(g)
+                    and (not c.business or bname in c.business)
+                    for g, c in st.counters.items()
+                ):
+                    raise ValueError(
+                        f"stages.{x}.counters: no staffed counter group serves segment "
+                        f"{sname!r} with business {bname!r}, routed to stage {x!r} (check "
+                        f"stages.{x}.counters.*.segments, .business and .tellers > 0)"
+                    )

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from peakend.config import MAX_CLOCK_HOURS, Scenario, builtin_dir
 
-__all__ = ["builtin_names", "mmc"]
+__all__ = ["builtin_names", "mmc", "tandem"]
 
 
 def builtin_names() -> list[str]:
@@ -136,4 +136,85 @@ def mmc(
         "counters": {"servers": counter},
         "journey": ["waiting", "service"],
     }
+    return Scenario.model_validate(data)
+
+
+def tandem(
+    arrival_rate: float,
+    stages: Sequence[tuple[float, int]],
+    hours: float,
+) -> Scenario:
+    """Build a series of M/M/c stations: Poisson arrivals, exponential service, FIFO.
+
+    Every customer visits every station in order, moving on the moment their service
+    ends; no balking, no reneging, no lobby, lounge or farewell; the journey records
+    the waiting and service episodes of every station. By Burke's theorem the
+    departures of a stable M/M/c station are Poisson, so in steady state station ``k``
+    is an M/M/c queue at the arrival rate ``arrival_rate`` (a Jackson network; compare
+    with :func:`peakend.theory.erlang_c_wait` per station). Doors open at clock 0:00 and
+    close after ``hours``; customers inside at closing are served. The stations are
+    named ``station1``, ``station2``, ...; the first is the scenario's first stage
+    (counter group ``servers``), the others are ``stages``.
+
+    Parameters
+    ----------
+    arrival_rate : float
+        Arrival rate lambda, customers per **minute** (> 0).
+    stages : sequence of (float, int)
+        Per station its service rate mu (customers per minute per server, > 0) and its
+        number of servers c (1 to 1000); at least one station, at most 50.
+    hours : float
+        Length of the day, hours (> 0, at most 1000).
+
+    Returns
+    -------
+    Scenario
+        A validated scenario named ``tandem``.
+
+    Raises
+    ------
+    ValueError
+        If a rate or ``hours`` is out of range, ``stages`` is empty or longer than 50,
+        or an entry is not a (rate, servers) pair.
+
+    Examples
+    --------
+    >>> from peakend.scenarios import tandem
+    >>> s = tandem(1.0, [(0.5, 3), (0.25, 5)], 8)
+    >>> s.stage_names
+    ['station1', 'station2']
+    """
+    pairs = list(stages)
+    if not 1 <= len(pairs) <= 50:
+        raise ValueError(
+            f"stages: must hold 1 to 50 (service_rate, servers) pairs, got {len(pairs)}"
+        )
+    for k, pair in enumerate(pairs):
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise ValueError(f"stages[{k}]: must be a (service_rate, servers) pair, got {pair!r}")
+        rate, servers = pair
+        if not (isinstance(rate, (int, float)) and math.isfinite(rate) and rate > 0):
+            raise ValueError(
+                f"stages[{k}]: service_rate must be a positive finite rate per minute, got {rate}"
+            )
+        if isinstance(servers, bool) or int(servers) != servers or not 1 <= servers <= 1000:
+            raise ValueError(
+                f"stages[{k}]: servers must be an integer from 1 to 1000, got {servers}"
+            )
+    first = mmc(arrival_rate, pairs[0][0], int(pairs[0][1]), hours)
+    data = first.model_dump()
+    names = [f"station{k + 1}" for k in range(len(pairs))]
+    data["name"] = "tandem"
+    data["description"] = (
+        f"tandem of M/M/c stations: lambda {arrival_rate}/min, (mu, c) = {pairs}, {hours} h"
+    )
+    data["first_stage"] = names[0]
+    data["stages"] = {
+        name: {
+            "counters": {"servers": {"tellers": int(c), "quality": {"mean": 5.0, "sd": 0.0}}},
+            "service": {"service": {"kind": "exponential", "mean": 1.0 / float(mu)}},
+        }
+        for name, (mu, c) in zip(names[1:], pairs[1:], strict=True)
+    }
+    data["routes"] = {"service": {"stages": names}} if len(names) > 1 else {}
     return Scenario.model_validate(data)

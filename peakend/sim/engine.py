@@ -1,38 +1,30 @@
 """Stage 2 of a simulated day: customers move through the branch (:func:`run_day`, SimPy).
 
-A SimPy environment with one door process (customers take a ticket at their
-pre-computed join times, are handed to an idle teller, balk, or join their class's
-queue), one process per teller (pulling the next customer by its counter group's pick
-order, :mod:`peakend.sim.disciplines`; going on and off duty by the shift plan, always
-finishing the customer in hand), one shift process, and reneging deadlines handled
-lazily before anything reads the queues. The processes only write scalars into Python
-lists; nothing per customer is an object, and there is no experience logic here: the
+The moments before the queue (entrance, welcome, ticket) fix each customer's queue-join
+time; :func:`peakend.sim.movement.move` (one SimPy run of the queues and counters) does
+the rest. There is no experience logic here: the
 record of times and outcomes (:class:`DayRun`) goes to :mod:`peakend.sim.experience`.
 """
 
 from __future__ import annotations
 
-import gc
-import heapq
 import math
-from collections import deque
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-import simpy
 from numpy.typing import NDArray
 
 from peakend.config.models import Scenario
-from peakend.sim.disciplines import queue_keys, queue_plan
+from peakend.sim.disciplines import queue_keys
 from peakend.sim.draws import DayDraws
-from peakend.sim.staff import greetings, managers_on_duty, shift_events
+from peakend.sim.movement import BALKED, NEW, RENEGED, SERVING, WAITING, move
+from peakend.sim.staff import greetings, managers_on_duty
 from peakend.sim.touchpoints import pre_queue_episodes
 
-__all__ = ["BALKED", "NEW", "RENEGED", "SERVING", "WAITING", "DayRun", "run_day"]
+__all__ = ["BALKED", "NEW", "RENEGED", "SERVING", "SKIPPED", "WAITING", "DayRun", "run_day"]
 
-#: Customer states during the run (``DayRun.state``).
-NEW, WAITING, SERVING, BALKED, RENEGED = 0, 1, 2, 3, 4
+#: State of a customer whose route leaves out the first stage (``DayRun.state``).
+SKIPPED = 5
 
 
 @dataclass
@@ -60,7 +52,9 @@ class DayRun:
     no_slips: bool = False
 
 
-def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
+def run_day(
+    scenario: Scenario, draws: DayDraws, skip: NDArray[np.bool_] | None = None
+) -> DayRun:
     """Move the day's customers through the branch with SimPy.
 
     Parameters
@@ -69,6 +63,9 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
         The branch.
     draws : DayDraws
         The day's pre-drawn customers (see :func:`draw_day`).
+    skip : numpy.ndarray of bool, optional
+        Per customer (arrival order), whose route leaves out this (the first) stage:
+        they take a ticket and go on to their next stage (state ``SKIPPED``).
 
     Returns
     -------
@@ -81,7 +78,6 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
     bus_names = list(s.business_types)
     n_bus = len(bus_names)
     journey = set(s.journey)
-    horizon = s.open_minutes
 
     # ---- pre-queue moments are deterministic given the arrivals (no queueing for them)
     greeted = np.zeros(n, dtype=bool)
@@ -105,273 +101,74 @@ def run_day(scenario: Scenario, draws: DayDraws) -> DayRun:
     )
     balk_arr = np.where(appt, math.inf, balk_by_seg[seg])
 
-    # ---- tellers and their pick order
-    teller_names, teller_group, changes = shift_events(s)
-    n_tellers = len(teller_names)
-    plan = queue_plan(s, np.unique(key_arr).tolist())
-    present = plan.keys
-    queues: dict[int, deque[int]] = {k: deque() for k in present}
-    group_levels = {
-        g: [[queues[k] for k in level] for level in levels] for g, levels in plan.levels.items()
-    }
-    group_names = list(s.counters)
-    group_index = {g: i for i, g in enumerate(group_names)}
-    teller_gi = [group_index[g] for g in teller_group]
-    cand = plan.candidates
-    ahead_keys = plan.ahead
-
-    # ---- state, as Python lists of scalars (fast in the event loop)
-    state = [NEW] * n
-    start = [math.nan] * n
-    end = [math.nan] * n
-    leave = [math.nan] * n
-    served_by = [-1] * n
-    seen = [0] * n
-    ahead_seen = [0] * n
-    n_wait = [0] * (max(present, default=0) + 1)  # customers waiting, per queue key
-    q_time: list[float] = [0.0]
-    q_len: list[int] = [0]
-    hall_n = 0
-    join_l = join.tolist()
-    svc = draws.service[order].tolist()
-    pat = draws.patience[order].tolist()
-    keys = key_arr.tolist()
-    balk = balk_arr.tolist()
-    in_hall = (~lounge).tolist()
-    dismiss = s.after_closing == "dismiss"
-
-    env = simpy.Environment()
-    on_duty = [False] * n_tellers
-    idle = [False] * n_tellers
-    wake: list[Any] = [None] * n_tellers
-    # idle tellers of each counter group, a min-heap of teller indices with lazy
-    # deletion: an entry counts only while its teller is idle and on duty, so the door
-    # finds the lowest-numbered free teller of a group in O(log tellers)
-    idle_heaps: list[list[int]] = [[] for _ in group_names]
-    # idle on-duty tellers per group, and in all: the door skips the groups with none
-    n_free_of = [0] * len(group_names)
-    n_free = 0
-    # customers leave a queue without being picked only by reneging (the closing
-    # dismissal clears the queues): without it, queue heads are always waiting
-    can_leave = bool(np.any(draws.patience < math.inf))
-    can_balk = bool(np.any(balk_arr < math.inf))
-    levels_of = [group_levels[teller_group[t]] for t in range(n_tellers)]
-    for t_, t, on in changes:
-        if t_ <= 0.0:
-            on_duty[t] = on
-
-    # reneging: the deadlines (join time + patience) of the customers who queued, in a
-    # heap of (deadline, customer), processed lazily: before anything reads the queues
-    # (an arrival at the door, a teller's pick, the closing) every deadline up to now is
-    # handled, in deadline order and at its own time. That is the same day as one SimPy
-    # timeout per queued customer, without the timeouts in SimPy's event heap (most of
-    # them would fire for customers long served: their cost grows with the day)
-    deadlines: list[tuple[float, int]] = []
-
-    def expire(now: float) -> None:
-        nonlocal hall_n
-        while deadlines and deadlines[0][0] <= now:
-            at, c = heapq.heappop(deadlines)
-            if state[c] == WAITING:
-                state[c] = RENEGED
-                leave[c] = at
-                n_wait[keys[c]] -= 1
-                if in_hall[c]:
-                    hall_n -= 1
-                    q_time.append(at)
-                    q_len.append(hall_n)
-
-    def door() -> Any:
-        nonlocal hall_n, n_free
-        timeout = env.timeout
-        q_time_append, q_len_append, inf = q_time.append, q_len.append, math.inf
-        heappop, heappush = heapq.heappop, heapq.heappush
-        for c in range(n):
-            delay = join_l[c] - env.now
-            if delay > 0:
-                yield timeout(delay)
-            if deadlines and deadlines[0][0] <= env.now:
-                expire(env.now)
-            seen[c] = hall_n
-            if dismiss and env.now >= horizon:
-                state[c] = RENEGED
-                leave[c] = env.now
-                continue
-            k = keys[c]
-            ahead_c = 0
-            for k2 in ahead_keys[k]:
-                ahead_c += n_wait[k2]
-            ahead_seen[c] = ahead_c
-            handed = False
-            if n_free:
-                for gi in cand[k]:
-                    if n_free_of[gi]:
-                        # the group's heap holds every idle on-duty teller (and stale
-                        # entries of tellers since handed over or gone off duty)
-                        h = idle_heaps[gi]
-                        t = heappop(h)
-                        while not (idle[t] and on_duty[t]):
-                            t = heappop(h)
-                        idle[t] = False
-                        n_free_of[gi] -= 1
-                        n_free -= 1
-                        state[c] = SERVING
-                        wake[t].succeed(c)
-                        handed = True
-                        break
-            if not handed:
-                # nobody free to serve at once: a walk-in balks when the queue ahead of
-                # them (in their own priority order) is at or above their threshold, so
-                # balk_queue = 0 is a loss system (leave if no teller is free)
-                if can_balk and balk[c] <= ahead_c:
-                    state[c] = BALKED
-                    continue
-                state[c] = WAITING
-                n_wait[k] += 1
-                queues[k].append(c)
-                if in_hall[c]:
-                    hall_n += 1
-                    q_time_append(env.now)
-                    q_len_append(hall_n)
-                if can_leave:
-                    p = pat[c]
-                    if p < inf:
-                        # the time a SimPy timeout of delay p would fire at
-                        heappush(deadlines, (env.now + p, c))
-
-    def pick(levels: list[list[deque[int]]]) -> int:
-        for level in levels:
-            best = -1
-            best_q: deque[int] | None = None
-            for q in level:
-                while q and state[q[0]] != WAITING:
-                    q.popleft()
-                if q and (best < 0 or q[0] < best):
-                    best = q[0]
-                    best_q = q
-            if best_q is not None:
-                best_q.popleft()
-                return best
-        return -1
-
-    def teller(t: int) -> Any:
-        nonlocal hall_n, n_free
-        levels = levels_of[t]
-        gi = teller_gi[t]
-        heap = idle_heaps[gi]
-        heappush = heapq.heappush
-        # one queue and nobody who can leave it: the head is always the next customer
-        single = (
-            levels[0][0] if not can_leave and len(levels) == 1 and len(levels[0]) == 1 else None
-        )
-        timeout, event = env.timeout, env.event
-        q_time_append, q_len_append = q_time.append, q_len.append
-        while True:
-            if not on_duty[t]:
-                c = -1
-            elif single is not None:
-                c = single.popleft() if single else -1
-            else:
-                if deadlines and deadlines[0][0] <= env.now:
-                    expire(env.now)
-                c = pick(levels)
-            if c < 0:
-                ev = event()
-                wake[t] = ev
-                idle[t] = True
-                if on_duty[t]:  # off duty it waits for the shift to wake it
-                    heappush(heap, t)
-                    n_free_of[gi] += 1
-                    n_free += 1
-                c = yield ev
-                if c < 0:
-                    continue
-                # handed over by the door as they took their ticket: no wait at all (the
-                # clock may differ from the join time by a rounding error of the delay)
-                start[c] = join_l[c]
-            else:
-                now = env.now
-                state[c] = SERVING
-                n_wait[keys[c]] -= 1
-                if in_hall[c]:
-                    hall_n -= 1
-                    q_time_append(now)
-                    q_len_append(hall_n)
-                start[c] = now
-            served_by[c] = t
-            yield timeout(svc[c])
-            end[c] = env.now
-
-    def shifts() -> Any:
-        nonlocal n_free
-        for t_, t, on in changes:
-            if t_ <= 0.0:
-                continue
-            if t_ > env.now:
-                yield env.timeout(t_ - env.now)
-            if idle[t] and on_duty[t] and not on:  # an idle teller goes off duty
-                n_free_of[teller_gi[t]] -= 1
-                n_free -= 1
-            on_duty[t] = on
-            if on and idle[t]:
-                idle[t] = False
-                wake[t].succeed(-1)
-
-    def closing() -> Any:
-        nonlocal hall_n
-        yield env.timeout(horizon)
-        expire(env.now)
-        for q in queues.values():
-            for c in q:
-                if state[c] == WAITING:
-                    state[c] = RENEGED
-                    leave[c] = env.now
-            q.clear()
-        for k in range(len(n_wait)):
-            n_wait[k] = 0
-        if hall_n:
-            hall_n = 0
-            q_time.append(env.now)
-            q_len.append(0)
-
-    for t in range(n_tellers):
-        env.process(teller(t))
-    env.process(door())
-    if changes:
-        env.process(shifts())
-    if dismiss:
-        env.process(closing())
-    # the event loop makes and drops millions of small objects; the cyclic garbage
-    # collector's passes over them cost time that grows with the day (about 15 % at a
-    # million customers) and find little: SimPy's cycles are broken as events are
-    # processed. Switch it off for the run and restore the caller's setting.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        env.run()
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    expire(math.inf)  # deadlines after the last event (nobody left to serve them)
-
-    st = np.array(state, dtype=np.int8)
-    if np.any((st == WAITING) | (st == NEW)):
-        raise RuntimeError("simulate: customers left waiting at the end of the day (model bug)")
+    if skip is not None and skip.any():
+        return _run_with_skips(s, draws, skip, order, join, greeted, lounge, key_arr, balk_arr)
+    q = move(s, join, key_arr, draws.service[order], draws.patience[order], balk_arr, ~lounge)
     return DayRun(
         order=order,
         join=join,
         greeted=greeted[order],
         lounge=lounge,
-        state=st,
-        start=np.array(start),
-        end=np.array(end),
-        leave=np.array(leave),
-        teller=np.array(served_by, dtype=np.int32),
-        queue_seen=np.array(seen, dtype=np.int32),
-        queue_ahead=np.array(ahead_seen, dtype=np.int32),
-        queue_time=np.array(q_time),
-        queue_length=np.array(q_len, dtype=np.int32),
-        teller_names=teller_names,
-        teller_group=teller_group,
-        no_slips=len(queues) == 1 and not can_leave,
+        state=q.state,
+        start=q.start,
+        end=q.end,
+        leave=q.leave,
+        teller=q.teller,
+        queue_seen=q.queue_seen,
+        queue_ahead=q.queue_ahead,
+        queue_time=q.queue_time,
+        queue_length=q.queue_length,
+        teller_names=q.teller_names,
+        teller_group=q.teller_group,
+        no_slips=q.no_slips,
+    )
+
+
+def _run_with_skips(
+    s: Scenario,
+    draws: DayDraws,
+    skip: NDArray[np.bool_],
+    order: NDArray[np.int64],
+    join: NDArray[np.float64],
+    greeted: NDArray[np.bool_],
+    lounge: NDArray[np.bool_],
+    key_arr: NDArray[np.int64],
+    balk_arr: NDArray[np.float64],
+) -> DayRun:
+    """Run the first stage for the customers who visit it; the others are ``SKIPPED``."""
+    n = join.size
+    lounge = lounge & ~skip[order]
+    rows = np.flatnonzero(~skip[order])  # join-order positions of the visitors
+    q = move(
+        s,
+        join[rows],
+        key_arr[rows],
+        draws.service[order][rows],
+        draws.patience[order][rows],
+        balk_arr[rows],
+        ~lounge[rows],
+    )
+    state = np.full(n, SKIPPED, dtype=np.int8)
+    start, end, leave = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    teller = np.full(n, -1, dtype=np.int32)
+    seen, ahead = np.zeros(n, dtype=np.int32), np.zeros(n, dtype=np.int32)
+    state[rows], start[rows], end[rows], leave[rows] = q.state, q.start, q.end, q.leave
+    teller[rows], seen[rows], ahead[rows] = q.teller, q.queue_seen, q.queue_ahead
+    return DayRun(
+        order=order,
+        join=join,
+        greeted=greeted[order],
+        lounge=lounge,
+        state=state,
+        start=start,
+        end=end,
+        leave=leave,
+        teller=teller,
+        queue_seen=seen,
+        queue_ahead=ahead,
+        queue_time=q.queue_time,
+        queue_length=q.queue_length,
+        teller_names=q.teller_names,
+        teller_group=q.teller_group,
+        no_slips=False,
     )

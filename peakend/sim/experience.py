@@ -28,7 +28,7 @@ from peakend.journeys import Journeys
 from peakend.sim.draws import DayDraws
 from peakend.sim.engine import DayRun
 from peakend.sim.facts import Facts
-from peakend.sim.touchpoints import CODE, NOISE_COLUMN, PRE_QUEUE
+from peakend.sim.touchpoints import NOISE_COLUMN, PRE_QUEUE
 
 __all__ = ["TABLE", "Touchpoint", "build_journeys"]
 
@@ -140,14 +140,14 @@ TABLE: tuple[Touchpoint, ...] = (
     ),
     Touchpoint(
         "farewell",
-        has=lambda f: f.served & ("farewell" in f.journey),
-        start=lambda f: f.end,
-        end=lambda f: f.end + f.farewell_minutes,
+        has=lambda f: f.route_served & ("farewell" in f.journey),
+        start=lambda f: f.last_end + f.exit_extra,
+        end=lambda f: f.last_end + f.exit_extra + f.farewell_minutes,
         level=Facts.farewell_level,
     ),
     Touchpoint(
         "abandonment",
-        has=lambda f: f.balked | f.reneged,
+        has=lambda f: f.left,
         start=lambda f: f.abandon_start,
         end=lambda f: f.abandon_start + f.s.abandonment.minutes,
         level=lambda f: f.s.abandonment.level,
@@ -167,6 +167,7 @@ def build_journeys(
     run: DayRun,
     meta: dict[str, Any],
     rule: Any = None,
+    stages: Any = None,
 ) -> Journeys:
     """Turn the run into episodes with experience, expectation and affect (vectorized).
 
@@ -182,6 +183,8 @@ def build_journeys(
         Facts to store in ``Journeys.meta``.
     rule : memory rule, optional
         The rule for the ``remembered`` column; default: the scenario's.
+    stages : tuple of (list of StageDraws, list of StageRun), optional
+        The further stages' draws and runs (:mod:`peakend.sim.network`); None: one stage.
 
     Returns
     -------
@@ -191,9 +194,20 @@ def build_journeys(
     s = scenario
     f = Facts(s, draws, run)
     n = f.n
+    table: tuple[Touchpoint, ...] = TABLE
+    names: list[str] = list(TOUCHPOINTS)
+    if stages is not None:
+        from peakend.sim.stage_experience import with_stages
+
+        table, names = with_stages(f, *stages)
+    if s.touchpoints:
+        from peakend.sim.static_touchpoints import with_static
+
+        table, names = with_static(f, table, names)
+    code = {name: i for i, name in enumerate(names)}
     # which episodes each customer has: one mask per touchpoint, in journey order
     has = []
-    for tp in TABLE:
+    for tp in table:
         mask = tp.has(f)
         has.append(np.broadcast_to(np.asarray(mask, dtype=bool), (n,)))
     # episodes before touchpoint k in each journey (column by column: numpy is slow
@@ -212,7 +226,7 @@ def build_journeys(
     ep_end = np.empty(m_total)
     experience = np.empty(m_total)
     expectation = np.empty(m_total)
-    for k, tp in enumerate(TABLE):
+    for k, tp in enumerate(table):
         m = has[k]
         if not m.any():  # nobody has it: its arguments are not even computed
             continue
@@ -226,7 +240,7 @@ def build_journeys(
         else:
             expected = tp.expectation(f)
         p = (first + before[k])[m]  # the episode's position in the episode arrays
-        tp_code[p] = CODE[tp.name]
+        tp_code[p] = code[tp.name]
         # a scalar is assigned as is, an array (one value per customer) is masked
         for dst, v in (
             (ep_start, tp.start(f)),
@@ -256,11 +270,12 @@ def build_journeys(
     # is installed, and the remembered column must have the same bits everywhere
     remembered = memory.score(aff, offsets, durations=durations, rule=rule, engine="numpy")
 
-    served, end, ab0 = f.served, f.end, f.abandon_start
+    served, end, ab0 = f.route_served, f.last_end, f.abandon_start
+    exit_at = end + f.exit_extra if f.exit_extra else end  # after static exit touchpoints
     if "farewell" in f.journey:
-        departure = np.where(served, end + f.farewell_minutes, ab0 + s.abandonment.minutes)
+        departure = np.where(served, exit_at + f.farewell_minutes, ab0 + s.abandonment.minutes)
     else:
-        departure = np.where(served, end, ab0 + s.abandonment.minutes)
+        departure = np.where(served, exit_at, ab0 + s.abandonment.minutes)
     gift_cost = np.where(served & ("farewell" in f.journey) & (f.gift > 0), f.gift_cost_each, 0.0)
     customers = {
         "day": np.zeros(n, dtype=np.int32),
@@ -272,14 +287,14 @@ def build_journeys(
         "queue_on_arrival": f.seen.astype(np.int32),
         "queue_ahead": f.ahead.astype(np.int32),
         "expected_wait": f.expected_wait,
-        "wait": f.wait,
+        "wait": f.total_wait,
         "perceived_wait": f.perceived,
-        "slips": f.slips,
-        "balked": f.balked,
-        "reneged": f.reneged,
-        "counter": f.teller.astype(np.int16),
-        "service_start": np.where(served, f.start, np.nan),
-        "service_end": np.where(served, end, np.nan),
+        "slips": f.total_slips,
+        "balked": f.any_balked,
+        "reneged": f.any_reneged,
+        "counter": f.counter.astype(np.int16),
+        "service_start": f.first_service_start,
+        "service_end": np.where(np.isnan(f.first_service_start), np.nan, end),
         "departure": departure,
         "gift_cost": gift_cost,
         "remembered": np.asarray(remembered, dtype=np.float64),
@@ -303,11 +318,13 @@ def build_journeys(
         offsets,
         segments=list(s.segments),
         business_types=list(s.business_types),
-        touchpoints=list(TOUCHPOINTS),
-        counters=run.teller_names,
+        touchpoints=names,
+        counters=f.teller_names,
         queue=queue,
         meta=meta,
         # built from the model's own arrays: its invariants (codes in range, offsets,
         # end > start, finite affect) are pinned by tests/test_sim.py
         validate=False,
+        stage_visits=f.stage_visits(),
+        stages=s.stage_names,
     )

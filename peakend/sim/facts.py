@@ -16,11 +16,22 @@ from numpy.typing import NDArray
 from peakend import affect
 from peakend.config.models import LEVEL_TOUCHPOINTS, Scenario
 from peakend.sim.draws import DayDraws
-from peakend.sim.engine import BALKED, RENEGED, SERVING, DayRun
+from peakend.sim.engine import BALKED, RENEGED, SERVING, SKIPPED, DayRun
 from peakend.sim.slips import count_slips
 from peakend.sim.touchpoints import LEVEL_COLUMN, MOMENT, pre_queue_episodes
 
 __all__ = ["Facts"]
+
+_VISIT_KEYS = (
+    "customer",
+    "stage",
+    "queue_join",
+    "service_start",
+    "service_end",
+    "left",
+    "counter",
+    "abandoned",
+)
 
 Array = NDArray[np.float64]
 
@@ -62,11 +73,14 @@ class Facts:
         self.served = served = state == SERVING
         self.balked = balked = state == BALKED
         self.reneged = reneged = state == RENEGED
+        self.skipped = skipped = state == SKIPPED  # the route leaves out the first stage
         self.seg = seg = draws.segment.astype(np.int64)
         self.arrival = draws.arrival
 
         until = np.where(served, start, np.where(reneged, leave, np.nan))
         self.wait = wait = np.where(balked, 0.0, np.maximum(until - join, 0.0))
+        if skipped.any():
+            self.wait = wait = np.where(skipped, 0.0, wait)
         if run.no_slips:
             self.slips = np.zeros(n, dtype=np.int32)
         else:
@@ -131,6 +145,25 @@ class Facts:
             name: (t0, t1) for name, t0, t1 in pre_queue_episodes(s, self.arrival, self.greeted)
         }
 
+        # the journey as a whole (one stage: the same arrays; further stages update them,
+        # see peakend.sim.stage_experience): the route completed, the end of the last
+        # service received, leaving unserved at some stage, totals over the stages
+        self.route_served = served | skipped
+        self.last_end = np.where(skipped, join, end) if skipped.any() else end
+        self.first_service_start = np.where(served, start, np.nan)
+        self.left = balked | reneged
+        self.any_balked = balked
+        self.any_reneged = reneged
+        self.total_wait = wait
+        self.total_slips = self.slips
+        self.exit_extra = 0.0  # minutes of the scenario's own touchpoints before the exit
+        self.counter = self.teller
+        self.teller_names = list(run.teller_names)
+        # stage visits: (stage code, who, queue join, start, end, left, counter, abandoned)
+        self.visits = [
+            (0, ~skipped, join, start, end, leave, self.teller, balked | reneged, served)
+        ]
+
         expect_table = np.array(
             [
                 [_expectation(s.segments[x].expectations, t) for t in LEVEL_TOUCHPOINTS]
@@ -138,6 +171,26 @@ class Facts:
             ]
         )
         self._expect_table = expect_table
+
+    def stage_visits(self) -> dict[str, NDArray[Any]]:
+        """Return the ``stage_visits`` table: one row a visit, in each customer's route order."""
+        cols: dict[str, list[NDArray[Any]]] = {k: [] for k in _VISIT_KEYS}
+        for code, who, join, start, end, leave, teller, abandoned, served in self.visits:
+            rows = np.flatnonzero(who)
+            cols["customer"].append(rows.astype(np.int32))
+            cols["stage"].append(np.full(rows.size, code, dtype=np.int16))
+            cols["queue_join"].append(join[rows])
+            cols["service_start"].append(np.where(served, start, np.nan)[rows])
+            cols["service_end"].append(np.where(served, end, np.nan)[rows])
+            cols["left"].append(np.where(abandoned & ~np.isnan(leave), leave, np.nan)[rows])
+            cols["counter"].append(teller[rows].astype(np.int16))
+            cols["abandoned"].append(abandoned[rows])
+        out = {k: np.concatenate(v) for k, v in cols.items()}
+        if len(self.visits) > 1:  # in each customer's route order (stages are feed-forward)
+            order = np.lexsort((out["stage"], out["customer"]))
+            out = {k: v[order] for k, v in out.items()}
+        out["day"] = np.zeros(out["customer"].size, dtype=np.int32)
+        return out
 
     def expect(self, name: str) -> Array:
         """Each customer's expectation level for a level touchpoint (its segment's), 0-10."""

@@ -6,7 +6,9 @@
 2. **Movement** (:func:`~peakend.sim.engine.run_day`, :mod:`peakend.sim.engine`): SimPy
    moves the customers through the branch by the counters' disciplines
    (:mod:`peakend.sim.disciplines`) and the staff plans (:mod:`peakend.sim.staff`); no
-   experience logic.
+   experience logic. Further service stages (draws and movement, stage after stage:
+   :mod:`peakend.sim.network`) follow the first; their episodes are added by
+   :mod:`peakend.sim.stage_experience`.
 3. **Experience** (:func:`~peakend.sim.experience.build_journeys`,
    :mod:`peakend.sim.experience`): episodes from a table of touchpoints, experience,
    expectation, affect (the Delta law) and the remembered value, vectorized after the day.
@@ -31,6 +33,7 @@ from peakend.journeys import Journeys
 from peakend.sim.draws import DayDraws, draw_day
 from peakend.sim.engine import DayRun, run_day
 from peakend.sim.experience import build_journeys
+from peakend.sim.network import draw_stages, first_stage_skips, run_stages
 from peakend.sim.slips import count_slips
 from peakend.sim.touchpoints import MOMENT, pre_queue_episodes
 from peakend.warnings import (
@@ -76,7 +79,10 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> Jour
         patience, experience and teller quality (and, when some business
         includes advice, advice noise and tellers' advice quality) are derived
         from it without mutating it; the same seed gives the same bits, and a
-        staffing change keeps the same customers (common random numbers).
+        staffing change keeps the same customers (common random numbers). Further
+        service stages have their own streams (routing, service, patience, service
+        noise, teller quality) keyed on the stage's name, so a route-share or stage
+        staffing change keeps them too.
 
     Returns
     -------
@@ -84,7 +90,8 @@ def simulate(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> Jour
         One row per customer who came (in arrival order, times in minutes from
         opening), their episodes with experience, expectation and affect
         (``v(experience - expectation)`` on -10..10), the hall queue series, and
-        ``remembered`` under the scenario's default memory rule.
+        ``remembered`` under the scenario's default memory rule; ``stage_visits``
+        has one row per stage visit (one per customer for a one-stage scenario).
 
     Warns
     -----
@@ -143,7 +150,18 @@ def simulate_validated(
     rule = memory.get_rule(scenario.memory.rule, **scenario.memory.params)  # checks the params
     load = scenario.offered_load()
     draws = draw_day(scenario, seed)
-    run = run_day(scenario, draws)
+    stages = None
+    if scenario.stages:
+        run = run_day(scenario, draws, first_stage_skips(scenario, seed, draws))
+    else:
+        run = run_day(scenario, draws)
+    groups = list(run.teller_group)
+    if scenario.stages:
+        stage_draws = draw_stages(scenario, seed, draws)
+        stage_runs = run_stages(scenario, draws, run, stage_draws)
+        stages = (stage_draws, stage_runs)
+        for r in stage_runs:
+            groups += r.teller_group
     meta = {
         "scenario": scenario.name,
         "peakend_version": __version__,
@@ -158,9 +176,9 @@ def simulate_validated(
         "staff_cost": scenario.staff_cost(),
         "fixed_cost": scenario.fixed_cost(),
         "segment_value": {k: v.value for k, v in scenario.segments.items()},
-        "counter_group": list(run.teller_group),
+        "counter_group": groups,
     }
-    day = build_journeys(scenario, draws, run, meta, rule)
+    day = build_journeys(scenario, draws, run, meta, rule, stages=stages)
     message = overload_message(scenario, day)
     if message is not None:
         warnings.warn(message, OverloadWarning, stacklevel=_stacklevel)

@@ -37,6 +37,12 @@ STREAMS: dict[str, int] = {
     "tellers": 5,
     "advice": 6,
     "advice_tellers": 7,
+    # further service stages (peakend.sim.network), one stream per stage (and group)
+    "routing": 8,
+    "stage_service": 9,
+    "stage_patience": 10,
+    "stage_experience": 11,
+    "stage_tellers": 12,
 }
 
 

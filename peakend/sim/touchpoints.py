@@ -77,4 +77,9 @@ def pre_queue_episodes(
         t1 = t + scenario.hall.ticket_minutes
         out.append(("information", t, t1))
         t = t1
+    for name, tp in scenario.touchpoints.items():  # the scenario's own, before the queue
+        if tp.position == "before_queue":
+            t1 = t + tp.minutes
+            out.append((name, t, t1))
+            t = t1
     return out
