@@ -10,7 +10,7 @@ import pytest
 import peakend as pe
 from peakend.config import PolicyError
 from peakend.experiment._policy import Policy
-from tests.test_stages import build
+from test_stages import build
 
 
 def test_a_policy_staffs_a_later_stage_and_changes_a_route_share():
