@@ -6,11 +6,11 @@ import warnings
 
 import numpy as np
 import pytest
+from test_stages import build
 
 import peakend as pe
 from peakend.config import PolicyError
 from peakend.experiment._policy import Policy
-from test_stages import build
 
 
 def test_a_policy_staffs_a_later_stage_and_changes_a_route_share():
