@@ -418,21 +418,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     if args.quick:
         stages, long_day = None, None
-        report = {
-            "date_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared), "
-            f"Python {platform.python_version()}, SimPy {simpy.__version__}",
-            "days": args.days,
-            "repeats": args.repeats,
-            "rows": rows,
-            "mmc_stages_us_per_customer": stages,
-            "bare_simpy_us_per_customer": floor,
-            "long_mmc_day": long_day,
-        }
-        print_report(report)
-        return report
-    stages = stage_breakdown(mmc, min(args.days, 50))
-    long_day = long_day_ratio()
+    else:
+        stages = stage_breakdown(mmc, min(args.days, 50))
+        long_day = long_day_ratio()
 
     report = {
         "date_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),

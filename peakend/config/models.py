@@ -1332,27 +1332,7 @@ def _check_scenario(s: Scenario) -> None:
     order = [t for t in JOURNEY_TOUCHPOINTS if t in s.journey]
     if list(s.journey) != order:
         raise ValueError(f"journey: touchpoints must be in journey order {order}, got {s.journey}")
-    # counters
-    names_s = set(s.segments)
-    for gname, c in s.counters.items():
-        for fname, listed in (
-            ("segments", c.segments),
-            ("priority", c.priority),
-            ("overflow", c.overflow or []),
-        ):
-            unknown = set(listed) - names_s
-            if unknown:
-                raise ValueError(
-                    f"counters.{gname}.{fname}: unknown segments {sorted(unknown)}; "
-                    f"allowed: {sorted(names_s)}"
-                )
-        unknown = set(c.business) - names_b
-        if unknown:
-            raise ValueError(
-                f"counters.{gname}.business: unknown business types {sorted(unknown)}; "
-                f"allowed: {sorted(names_b)}"
-            )
-        _check_plan_hours(c.tellers, f"counters.{gname}.tellers", s.opening, s.closing)
+    _check_group_names(s, "counters", s.counters)
     _check_plan_hours(s.lobby.managers, "lobby.managers", s.opening, s.closing)
     # every (segment, business) with positive mix must be served by a staffed group
     for sname, seg in s.segments.items():
