@@ -916,7 +916,10 @@ class Stage(Model):
     A stage has its own counter groups (disciplines, shift plans, costs, teller
     quality), the service time of each business type routed to it, and optional
     per-segment expectations for its episodes (``wait@<stage>``, ``service@<stage>``),
-    which fall back to the segment's general ones.
+    which fall back to the segment's general ones. Its waits may be perceived and
+    endured differently from the first stage's (``wait_multiplier``, ``patience_scale``),
+    and optionally depend on the minutes already waited at the earlier stages of the
+    route (``wait_multiplier_growth``, ``patience_decay``; 0 by default: independent).
     """
 
     description: str = Field("", description="free text")
@@ -950,6 +953,24 @@ class Stage(Model):
         le=10,
         description="multiplier of the patience drawn for this stage's queue, (0, 10]; below "
         "1: patience wears thin after the waits before",
+    )
+    wait_multiplier_growth: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="growth of this stage's perceived-wait multiplier with the minutes "
+        "already waited at the earlier stages of the route, per minute, [0, 1]: the "
+        "multiplier is wait_multiplier * (1 + wait_multiplier_growth * waited); 0: "
+        "independent of the earlier waits",
+    )
+    patience_decay: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="wearing of the patience at this stage's queue with the minutes already "
+        "waited at the earlier stages of the route, per minute, [0, 1]: the patience is "
+        "divided by (1 + patience_decay * waited), so it halves after 1 / patience_decay "
+        "minutes of earlier waits; 0: independent of the earlier waits",
     )
 
     def max_tellers(self) -> int:
