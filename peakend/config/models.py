@@ -981,9 +981,17 @@ class Stage(Model):
 class StaticTouchpoint(Model):
     """A touchpoint of the scenario's own: a fixed-length episode at a place in the journey."""
 
-    position: Literal["before_queue", "before_exit"] = Field(
+    position: Literal["before_queue", "before_stage", "before_exit"] = Field(
         description="before_queue: after the ticket, before joining the first queue (it "
-        "delays the queue join); before_exit: after the last service, before the farewell"
+        "delays the queue join); before_stage: between two stages, right before joining "
+        "the queue of the further stage named by 'stage' (it delays that join; only those "
+        "who go on to that stage have it); before_exit: after the last service, before the "
+        "farewell"
+    )
+    stage: str | None = Field(
+        None,
+        description="the further stage (a name in stages) a before_stage touchpoint "
+        "precedes; only with position = 'before_stage'",
     )
     minutes: float = Field(gt=0, le=600, description="episode duration, minutes, (0, 600]")
     level: float = Field(5.0, ge=0, le=10, description="experience level, 0-10")
@@ -995,6 +1003,19 @@ class StaticTouchpoint(Model):
         default_factory=dict,
         description="expectation level per segment, 0-10 (default: expectation)",
     )
+
+    @model_validator(mode="after")
+    def _check_stage(self) -> StaticTouchpoint:
+        if self.position == "before_stage" and self.stage is None:
+            raise ValueError(
+                "stage: position 'before_stage' needs the stage it precedes (a name in stages)"
+            )
+        if self.position != "before_stage" and self.stage is not None:
+            raise ValueError(
+                f"stage: only a position = 'before_stage' touchpoint names a stage, got "
+                f"position {self.position!r} with stage {self.stage!r}"
+            )
+        return self
 
 
 class RouteSpec(Model):
@@ -1398,6 +1419,21 @@ def _check_group_names(s: Scenario, field: str, counters: dict[str, CounterGroup
         _check_plan_hours(c.tellers, f"{field}.{gname}.tellers", s.opening, s.closing)
 
 
+def _refuse_touchpoint_stage(s: Scenario, tname: str, stage: str) -> None:
+    """Raise the error of a before_stage touchpoint naming no further stage."""
+    field = f"touchpoints.{tname}.stage"
+    if stage == s.first_stage:
+        raise ValueError(
+            f"{field}: {stage!r} is the first stage; a touchpoint before it has position "
+            "'before_queue'"
+        )
+    further = list(s.stages)
+    raise ValueError(
+        f"{field}: unknown stage {stage!r}{_did_you_mean(stage, further)}; a before_stage "
+        f"touchpoint precedes a further stage, allowed: {further}"
+    )
+
+
 def _check_stages(s: Scenario) -> None:
     """Check the stages and routes; every message names the field at fault."""
     names = s.stage_names
@@ -1462,6 +1498,9 @@ def _check_stages(s: Scenario) -> None:
                         f"{field}.share: {x!r} is not a stage of this route "
                         f"{spec.stages}{_did_you_mean(x, spec.stages)}"
                     )
+    for tname, tp in s.touchpoints.items():
+        if tp.position == "before_stage" and tp.stage not in s.stages:
+            _refuse_touchpoint_stage(s, tname, str(tp.stage))
     # every routed (segment, business) must be served, and have a service time, at each
     # later stage it may visit
     for sname, segm in s.segments.items():

@@ -157,6 +157,7 @@ class Facts:
         self.total_wait = wait
         self.total_slips = self.slips
         self.exit_extra = 0.0  # minutes of the scenario's own touchpoints before the exit
+        self.stage_runs: list[Any] = []  # the further stages' runs (StageRun), if any
         self.counter = self.teller
         self.teller_names = list(run.teller_names)
         # stage visits: (stage code, who, queue join, start, end, left, counter, abandoned)

@@ -32,6 +32,7 @@ from peakend.sim.engine import SKIPPED, DayRun
 from peakend.sim.movement import BALKED, RENEGED, SERVING, move
 from peakend.sim.sampling import as_seed_sequence, name_key, ppf, stream
 from peakend.sim.slips import count_slips
+from peakend.sim.touchpoints import between_stage_episodes
 
 __all__ = ["StageDraws", "StageRun", "draw_stages", "first_stage_skips", "run_stages"]
 
@@ -68,6 +69,7 @@ class StageRun:
     teller_names: list[str]
     teller_group: list[str]
     waited_before: Array  # minutes waited at the earlier stages of the route (0: no visit)
+    come: Array  # left the stage before (NaN: no visit); before_stage episodes, then join
 
 
 def _potential(draws: DayDraws, u_of: np.random.Generator, kind: str = "random") -> Array:
@@ -210,7 +212,9 @@ def run_stages(
     for sd in stage_draws:
         visit = served & sd.routed
         idx = np.flatnonzero(visit)
-        join0 = last_end[idx]
+        come0 = last_end[idx]
+        between = between_stage_episodes(s, sd.name, come0)  # the scenario's own, if any
+        join0 = between[-1][2] if between else come0
         order = np.argsort(join0, kind="stable")
         rows = idx[order]
         view = s.stage_view(sd.name)
@@ -242,6 +246,8 @@ def run_stages(
         ok = state == SERVING
         waited_before = np.zeros(n)
         waited_before[rows] = before
+        come = np.full(n, np.nan)
+        come[idx] = come0
         out.append(
             StageRun(
                 name=sd.name,
@@ -258,6 +264,7 @@ def run_stages(
                 teller_names=[f"{sd.name}/{t}" for t in q.teller_names],
                 teller_group=[f"{sd.name}/{g}" for g in q.teller_group],
                 waited_before=waited_before,
+                come=come,
             )
         )
         here = np.zeros(n)

@@ -127,6 +127,7 @@ def with_stages(
     """
     rows: list[Touchpoint] = []
     names = list(TOUCHPOINTS)
+    f.stage_runs = list(stage_runs)
     first_teller = f.teller.copy()  # the counter of the first stage visited
     for k, (d, r) in enumerate(zip(stage_draws, stage_runs, strict=True), start=1):
         offset = len(f.teller_names)
