@@ -94,6 +94,16 @@ STAGE_VISIT_COLUMNS: dict[str, tuple[str, Any, str]] = {
     "abandoned": ("bool", False, "balked or reneged at this stage (the journey ended here)"),
 }
 
+#: Queue-length step series of the further stages (the first stage's is ``queue``, the
+#: hall series): one row a change, per day and stage in time order; the length holds from
+#: ``time`` until the stage's next row. Each stage's series starts at (0, 0).
+STAGE_QUEUE_COLUMNS: dict[str, tuple[str, Any, str]] = {
+    "day": ("int32", 0, "index of the simulated day"),
+    "stage": ("int16", None, "code into Journeys.stages (a further stage: 1 and up)"),
+    "time": ("float64", None, "minutes from opening"),
+    "length": ("int32", None, "customers waiting in the stage's queue from this time on"),
+}
+
 _TABLES = ("segments", "business_types", "touchpoints", "counters")
 
 
@@ -177,6 +187,13 @@ class Journeys:
     validate : bool, default True
         Check codes, offsets and episode times. Turn off only for trusted,
         already-validated data (for example when selecting rows).
+    stage_visits : mapping of str to array_like, optional
+        Stage visits (see :data:`STAGE_VISIT_COLUMNS`).
+    stages : sequence of str, optional
+        Stage names that ``stage`` codes index into, in visiting order.
+    stage_queue : mapping of str to array_like, optional
+        Queue-length step series of the further stages (see
+        :data:`STAGE_QUEUE_COLUMNS`); empty for a one-stage scenario.
 
     Attributes
     ----------
@@ -188,6 +205,8 @@ class Journeys:
         CSR offsets into the episode columns.
     queue : mapping of str to numpy.ndarray
         Read-only view of the hall-queue step series.
+    stage_queue : mapping of str to numpy.ndarray
+        Read-only view of the further stages' queue-length step series.
 
     Examples
     --------
@@ -211,6 +230,7 @@ class Journeys:
         "_customers",
         "_episodes",
         "_queue",
+        "_stage_queue",
         "_stage_visits",
         "business_types",
         "counters",
@@ -236,6 +256,7 @@ class Journeys:
         validate: bool = True,
         stage_visits: Mapping[str, Any] | None = None,
         stages: Sequence[str] = (),
+        stage_queue: Mapping[str, Any] | None = None,
     ) -> None:
         cust = _columns(customers, CUSTOMER_COLUMNS, None, "customers")
         n = cust["customer"].shape[0]
@@ -257,6 +278,12 @@ class Journeys:
             STAGE_VISIT_COLUMNS,
             None,
             "stage_visits",
+        )
+        self._stage_queue = _columns(
+            stage_queue or {"stage": [], "time": [], "length": []},
+            STAGE_QUEUE_COLUMNS,
+            None,
+            "stage_queue",
         )
         self.stages = tuple(str(s) for s in stages)
         self.offsets = off
@@ -285,6 +312,11 @@ class Journeys:
         return MappingProxyType(self._queue)
 
     @property
+    def stage_queue(self) -> Mapping[str, np.ndarray]:
+        """Further stages' queue-length step series (see :data:`STAGE_QUEUE_COLUMNS`), read-only."""
+        return MappingProxyType(self._stage_queue)
+
+    @property
     def stage_visits(self) -> Mapping[str, np.ndarray]:
         """Stage visits (see :data:`STAGE_VISIT_COLUMNS`), read-only mapping of name to array."""
         return MappingProxyType(self._stage_visits)
@@ -311,7 +343,7 @@ class Journeys:
 
     @property
     def plot(self) -> JourneysPlot:
-        """Plots of this record: ``j.plot.journey(i, ax=None)``, ``j.plot.queue(ax=None)``.
+        """Plots of this record: ``j.plot.journey(i)``, ``j.plot.queue(stage=None, ax=None)``.
 
         Returns
         -------
@@ -422,6 +454,11 @@ class Journeys:
             raise ValueError(
                 f"stage_visits['counter'] codes must lie in -1..{len(self.counters) - 1}"
             )
+        sq = self._stage_queue["stage"]
+        if sq.size and (sq.min() < 1 or sq.max() >= len(self.stages)):
+            raise ValueError(
+                f"stage_queue['stage'] codes must lie in 1..{len(self.stages) - 1} (further stages)"
+            )
 
     # --------------------------------------------------------------- selection
     def select(self, rows: Any) -> Journeys:
@@ -470,6 +507,7 @@ class Journeys:
             validate=False,
             stage_visits={k: v[self._visit_rows(idx)] for k, v in self._stage_visits.items()},
             stages=self.stages,
+            stage_queue=self._stage_queue,
         )
 
     def segment(self, name: str) -> Journeys:
@@ -481,6 +519,8 @@ class Journeys:
         sub = self.select(self._customers["day"] == index)
         keep = self._queue["day"] == index
         sub._queue = {k: v[keep] for k, v in self._queue.items()}
+        keep = self._stage_queue["day"] == index
+        sub._stage_queue = {k: v[keep] for k, v in self._stage_queue.items()}
         return sub
 
     # ----------------------------------------------------------------- scoring
@@ -563,6 +603,12 @@ class Journeys:
         visits["day"] = np.concatenate(
             [p._stage_visits["day"] + s for p, s in zip(parts, shift, strict=True)]
         ).astype(np.int32)
+        stage_queue = {
+            k: np.concatenate([p._stage_queue[k] for p in parts]) for k in STAGE_QUEUE_COLUMNS
+        }
+        stage_queue["day"] = np.concatenate(
+            [p._stage_queue["day"] + s for p, s in zip(parts, shift, strict=True)]
+        ).astype(np.int32)
         ep_counts = np.array([p.n_episodes for p in parts], dtype=np.int64)
         ep_shift = np.concatenate([[0], np.cumsum(ep_counts)[:-1]])
         offsets = np.concatenate(
@@ -583,6 +629,7 @@ class Journeys:
             validate=False,
             stage_visits=visits,
             stages=first.stages,
+            stage_queue=stage_queue,
         )
 
     # ----------------------------------------------------------------- export
@@ -591,12 +638,14 @@ class Journeys:
 
         Parameters
         ----------
-        table : {"customers", "episodes", "queue", "stage_visits"}, default "customers"
+        table : {"customers", "episodes", "queue", "stage_visits", "stage_queue"}, optional
             ``customers``: one row a customer, ``segment``, ``business`` and
             ``counter`` as categorical names. ``episodes``: one row an episode
             with its ``row`` (customer row), ``day``, ``customer``, ``segment``,
             ``duration`` and touchpoint name. ``queue``: the hall-queue series.
             ``stage_visits``: one row a stage visit, ``stage`` and ``counter`` as names.
+            ``stage_queue``: the further stages' queue series, ``stage`` as names.
+            Default ``"customers"``.
 
         Returns
         -------
@@ -647,8 +696,13 @@ class Journeys:
             data["stage"] = pd.Categorical.from_codes(data["stage"], pd.Index(self.stages))
             data["counter"] = pd.Categorical.from_codes(data["counter"], pd.Index(self.counters))
             return pd.DataFrame(data)
+        if table == "stage_queue":
+            data = dict(self._stage_queue)
+            data["stage"] = pd.Categorical.from_codes(data["stage"], pd.Index(self.stages))
+            return pd.DataFrame(data)
         raise ValueError(
-            f"table must be 'customers', 'episodes', 'queue' or 'stage_visits', got {table!r}"
+            "table must be 'customers', 'episodes', 'queue', 'stage_visits' or 'stage_queue', "
+            f"got {table!r}"
         )
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -673,6 +727,8 @@ class Journeys:
         arrays.update({f"episodes/{k}": v for k, v in self._episodes.items()})
         arrays.update({f"queue/{k}": v for k, v in self._queue.items()})
         arrays.update({f"stage_visits/{k}": v for k, v in self._stage_visits.items()})
+        if self._stage_queue["stage"].size:  # a one-stage record is stored as before
+            arrays.update({f"stage_queue/{k}": v for k, v in self._stage_queue.items()})
         arrays["header"] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
         tmp = path + ".tmp"
         with open(tmp, "wb") as fh:
@@ -719,6 +775,7 @@ class Journeys:
                 meta=header["meta"],
                 stage_visits=group("stage_visits") or None,
                 stages=header.get("stages", ()),
+                stage_queue=group("stage_queue") or None,
             )
 
     # ------------------------------------------------------------------ display

@@ -312,6 +312,17 @@ def build_journeys(
         "time": run.queue_time,
         "length": run.queue_length,
     }
+    stage_queue = None
+    if stages is not None and stages[1]:
+        runs = stages[1]
+        stage_queue = {
+            "stage": np.concatenate(
+                [np.full(r.queue_time.size, k, dtype=np.int16) for k, r in enumerate(runs, 1)]
+            ),
+            "time": np.concatenate([r.queue_time for r in runs]),
+            "length": np.concatenate([r.queue_length for r in runs]),
+        }
+        stage_queue["day"] = np.zeros(stage_queue["time"].size, dtype=np.int32)
     return Journeys(
         customers,
         episodes,
@@ -327,4 +338,5 @@ def build_journeys(
         validate=False,
         stage_visits=f.stage_visits(),
         stages=s.stage_names,
+        stage_queue=stage_queue,
     )

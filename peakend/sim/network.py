@@ -70,6 +70,8 @@ class StageRun:
     teller_group: list[str]
     waited_before: Array  # minutes waited at the earlier stages of the route (0: no visit)
     come: Array  # left the stage before (NaN: no visit); before_stage episodes, then join
+    queue_time: Array  # the stage's queue-length step series: minutes from opening...
+    queue_length: NDArray[np.int32]  # ...and customers waiting in its queue from then on
 
 
 def _potential(draws: DayDraws, u_of: np.random.Generator, kind: str = "random") -> Array:
@@ -230,7 +232,7 @@ def run_stages(
             sd.service[rows],
             patience,
             balk_all[rows],
-            np.zeros(rows.size, dtype=bool),
+            np.ones(rows.size, dtype=bool),  # everyone in its queue: its queue series
         )
         join = np.full(n, np.nan)
         start, end, leave = join.copy(), join.copy(), join.copy()
@@ -265,6 +267,8 @@ def run_stages(
                 teller_group=[f"{sd.name}/{g}" for g in q.teller_group],
                 waited_before=waited_before,
                 come=come,
+                queue_time=q.queue_time,
+                queue_length=q.queue_length,
             )
         )
         here = np.zeros(n)
