@@ -30,6 +30,8 @@ from pydantic import (
     model_validator,
 )
 
+from peakend.memory._names import RuleName  # the one definition of the rule names
+
 __all__ = [
     "JOURNEY_TOUCHPOINTS",
     "LEVEL_TOUCHPOINTS",
@@ -838,18 +840,7 @@ class ValueFunction(Model):
 class MemoryRule(Model):
     """The default memory rule that gives the ``remembered`` column."""
 
-    rule: Literal[
-        "peak_end",
-        "weighted_peak_end",
-        "best_worst_end",
-        "mean",
-        "integral",
-        "time_weighted_mean",
-        "peak",
-        "end",
-        "trend",
-        "recency",
-    ] = Field("peak_end", description="memory rule name (see peakend.memory)")
+    rule: RuleName = Field("peak_end", description="memory rule name (see peakend.memory)")
     params: dict[str, float] = Field(
         default_factory=dict,
         description="rule parameters, by name (rule-specific units and ranges, checked "
