@@ -148,7 +148,7 @@ def _columns(
                 raise ValueError(
                     f"{what}[{name!r}] has length {arr.shape[0]}, expected {n} (one per row)"
                 )
-            if np.dtype(dtype).kind in "iub" and arr.dtype.kind == "f":
+            if arr.dtype.kind == "f" and arr.size and np.dtype(dtype).kind in "iub":
                 if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
                     raise ValueError(f"{what}[{name!r}] must hold whole numbers ({dtype})")
             out[name] = np.ascontiguousarray(arr, dtype=dtype)
@@ -160,6 +160,43 @@ def _columns(
         if name not in out:
             out[name] = np.full(n, fill, dtype=dtype)
     return {name: out[name] for name in spec}
+
+
+def _checked_columns(
+    given: Mapping[str, Any], spec: Mapping[str, tuple[str, Any, str]], what: str
+) -> dict[str, np.ndarray]:
+    """:func:`_columns` with the length taken from the columns given."""
+    return _columns(given, spec, None, what)
+
+
+def _trusted_columns(
+    given: Mapping[str, Any], spec: Mapping[str, tuple[str, Any, str]], what: str
+) -> dict[str, np.ndarray]:
+    """:func:`_columns` for trusted producers (``validate=False``): names and lengths only.
+
+    The columns are converted to the schema dtypes and missing ones filled, but the
+    per-column checks of :func:`_columns` (1-D, whole numbers in integer columns) are
+    left to the producer, which builds them from arrays of the right kinds.
+    """
+    unknown = sorted(set(given) - set(spec))
+    if unknown:
+        raise ValueError(f"{what}: unknown column(s) {unknown}; valid columns are {list(spec)}")
+    out: dict[str, np.ndarray] = {}
+    n = -1
+    for name, (dtype, _fill, _) in spec.items():
+        v = given.get(name)
+        if v is None:
+            continue
+        arr = out[name] = np.asarray(v, dtype=dtype)
+        if n < 0:
+            n = arr.shape[0]
+        elif arr.shape[0] != n:
+            raise ValueError(
+                f"{what}[{name!r}] has length {arr.shape[0]}, expected {n} (one per row)"
+            )
+    if len(out) == len(spec):
+        return out
+    return _columns(out, spec, None, what)  # fills the missing ones (and checks them all)
 
 
 class Journeys:
@@ -258,7 +295,8 @@ class Journeys:
         stages: Sequence[str] = (),
         stage_queue: Mapping[str, Any] | None = None,
     ) -> None:
-        cust = _columns(customers, CUSTOMER_COLUMNS, None, "customers")
+        columns = _checked_columns if validate else _trusted_columns
+        cust = columns(customers, CUSTOMER_COLUMNS, "customers")
         n = cust["customer"].shape[0]
         off = np.asarray(offsets)
         if off.ndim != 1 or off.shape[0] != n + 1:
@@ -268,23 +306,27 @@ class Journeys:
         if off.dtype.kind not in "iu":
             raise ValueError(f"offsets must be integers, got dtype {off.dtype}")
         off = np.ascontiguousarray(off, dtype=np.int64)
-        epis = _columns(episodes, EPISODE_COLUMNS, None, "episodes")
-        q = _columns(queue or {"time": [], "length": []}, QUEUE_COLUMNS, None, "queue")
+        epis = columns(episodes, EPISODE_COLUMNS, "episodes")
+        if queue is None:
+            q = _columns({"time": [], "length": []}, QUEUE_COLUMNS, None, "queue")
+        else:
+            q = columns(queue, QUEUE_COLUMNS, "queue")
         self._customers = cust
         self._episodes = epis
         self._queue = q
-        self._stage_visits = _columns(
-            stage_visits or {"customer": [], "stage": [], "queue_join": []},
-            STAGE_VISIT_COLUMNS,
-            None,
-            "stage_visits",
-        )
-        self._stage_queue = _columns(
-            stage_queue or {"stage": [], "time": [], "length": []},
-            STAGE_QUEUE_COLUMNS,
-            None,
-            "stage_queue",
-        )
+        if stage_visits is None:
+            self._stage_visits = _columns(
+                {"customer": [], "stage": [], "queue_join": []},
+                STAGE_VISIT_COLUMNS,
+                None,
+                "stage_visits",
+            )
+        else:
+            self._stage_visits = columns(stage_visits, STAGE_VISIT_COLUMNS, "stage_visits")
+        if stage_queue is None:  # none (a one-stage day): empty columns of the schema
+            self._stage_queue = {k: np.zeros(0, dtype=v[0]) for k, v in STAGE_QUEUE_COLUMNS.items()}
+        else:
+            self._stage_queue = columns(stage_queue, STAGE_QUEUE_COLUMNS, "stage_queue")
         self.stages = tuple(str(s) for s in stages)
         self.offsets = off
         self.segments = tuple(str(s) for s in segments)

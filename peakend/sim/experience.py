@@ -205,11 +205,16 @@ def build_journeys(
 
         table, names = with_static(f, table, names)
     code = {name: i for i, name in enumerate(names)}
-    # which episodes each customer has: one mask per touchpoint, in journey order
+    # which episodes each customer has: one mask per touchpoint, in journey order (the
+    # touchpoints nobody has, those not in the journey, are left out of the loops)
     has = []
+    rows = []
     for tp in table:
         mask = tp.has(f)
+        if mask is False or (np.ndim(mask) == 0 and not mask):
+            continue
         has.append(np.broadcast_to(np.asarray(mask, dtype=bool), (n,)))
+        rows.append(tp)
     # episodes before touchpoint k in each journey (column by column: numpy is slow
     # at reductions along the short axis of an (n, 9) matrix)
     before: list[NDArray[np.int64]] = []
@@ -226,7 +231,7 @@ def build_journeys(
     ep_end = np.empty(m_total)
     experience = np.empty(m_total)
     expectation = np.empty(m_total)
-    for k, tp in enumerate(table):
+    for k, tp in enumerate(rows):
         m = has[k]
         if not m.any():  # nobody has it: its arguments are not even computed
             continue
@@ -276,7 +281,10 @@ def build_journeys(
         departure = np.where(served, exit_at + f.farewell_minutes, ab0 + s.abandonment.minutes)
     else:
         departure = np.where(served, exit_at, ab0 + s.abandonment.minutes)
-    gift_cost = np.where(served & ("farewell" in f.journey) & (f.gift > 0), f.gift_cost_each, 0.0)
+    if "farewell" in f.journey:
+        gift_cost = np.where(served & (f.gift > 0), f.gift_cost_each, 0.0)
+    else:
+        gift_cost = np.zeros(n)
     customers = {
         "day": np.zeros(n, dtype=np.int32),
         "customer": np.arange(n, dtype=np.int32),
