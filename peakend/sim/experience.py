@@ -211,9 +211,12 @@ def build_journeys(
     rows = []
     for tp in table:
         mask = tp.has(f)
-        if mask is False or (np.ndim(mask) == 0 and not mask):
+        if isinstance(mask, np.ndarray) and mask.dtype == np.bool_ and mask.shape == (n,):
+            has.append(mask)  # a mask per customer, as most are
+        elif np.ndim(mask) == 0 and not mask:
             continue
-        has.append(np.broadcast_to(np.asarray(mask, dtype=bool), (n,)))
+        else:
+            has.append(np.broadcast_to(np.asarray(mask, dtype=bool), (n,)))
         rows.append(tp)
     # episodes before touchpoint k in each journey (column by column: numpy is slow
     # at reductions along the short axis of an (n, 9) matrix)
