@@ -290,27 +290,37 @@ def stage_breakdown(scenario: Any, days: int) -> dict[str, float] | None:
     """
     try:
         import peakend as pe
-        from peakend.sim.model import draw_day, run_day
+        from peakend import memory
+        from peakend.sim.model import build_journeys, draw_day, run_day
     except ImportError:
         return None
-    draw = run = total = 0.0
+    draw = run = build = total = 0.0
     customers = 0
+    rule = memory.get_rule(scenario.memory.rule, **scenario.memory.params)
     for seed in range(days):
         t0 = clock()
         draws = draw_day(scenario, seed)
         t1 = clock()
-        run_day(scenario, draws)
+        day_run = run_day(scenario, draws)
         t2 = clock()
-        customers += pe.simulate(scenario, seed=seed).n_customers
+        build_journeys(scenario, draws, day_run, {}, rule)
         t3 = clock()
+        customers += pe.simulate(scenario, seed=seed).n_customers
+        t4 = clock()
         draw += t1 - t0
         run += t2 - t1
-        total += t3 - t2
+        build += t3 - t2
+        total += t4 - t3
     scale = 1e6 / customers
     return {
         "draw_day": draw * scale,
         "run_day": run * scale,
         "rest (build_journeys, validation, scoring)": (total - draw - run) * scale,
+        "  of which build_journeys (episodes, affect, scoring, the record)": build * scale,
+        "  of which the rest (re-validation, overload check, metadata)": (
+            total - draw - run - build
+        )
+        * scale,
         "simulate": total * scale,
     }
 

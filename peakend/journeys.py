@@ -94,6 +94,16 @@ STAGE_VISIT_COLUMNS: dict[str, tuple[str, Any, str]] = {
     "abandoned": ("bool", False, "balked or reneged at this stage (the journey ended here)"),
 }
 
+#: Queue-length step series of the further stages (the first stage's is ``queue``, the
+#: hall series): one row a change, per day and stage in time order; the length holds from
+#: ``time`` until the stage's next row. Each stage's series starts at (0, 0).
+STAGE_QUEUE_COLUMNS: dict[str, tuple[str, Any, str]] = {
+    "day": ("int32", 0, "index of the simulated day"),
+    "stage": ("int16", None, "code into Journeys.stages (a further stage: 1 and up)"),
+    "time": ("float64", None, "minutes from opening"),
+    "length": ("int32", None, "customers waiting in the stage's queue from this time on"),
+}
+
 _TABLES = ("segments", "business_types", "touchpoints", "counters")
 
 
@@ -138,7 +148,7 @@ def _columns(
                 raise ValueError(
                     f"{what}[{name!r}] has length {arr.shape[0]}, expected {n} (one per row)"
                 )
-            if np.dtype(dtype).kind in "iub" and arr.dtype.kind == "f":
+            if arr.dtype.kind == "f" and arr.size and np.dtype(dtype).kind in "iub":
                 if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
                     raise ValueError(f"{what}[{name!r}] must hold whole numbers ({dtype})")
             out[name] = np.ascontiguousarray(arr, dtype=dtype)
@@ -150,6 +160,43 @@ def _columns(
         if name not in out:
             out[name] = np.full(n, fill, dtype=dtype)
     return {name: out[name] for name in spec}
+
+
+def _checked_columns(
+    given: Mapping[str, Any], spec: Mapping[str, tuple[str, Any, str]], what: str
+) -> dict[str, np.ndarray]:
+    """:func:`_columns` with the length taken from the columns given."""
+    return _columns(given, spec, None, what)
+
+
+def _trusted_columns(
+    given: Mapping[str, Any], spec: Mapping[str, tuple[str, Any, str]], what: str
+) -> dict[str, np.ndarray]:
+    """:func:`_columns` for trusted producers (``validate=False``): names and lengths only.
+
+    The columns are converted to the schema dtypes and missing ones filled, but the
+    per-column checks of :func:`_columns` (1-D, whole numbers in integer columns) are
+    left to the producer, which builds them from arrays of the right kinds.
+    """
+    unknown = sorted(set(given) - set(spec))
+    if unknown:
+        raise ValueError(f"{what}: unknown column(s) {unknown}; valid columns are {list(spec)}")
+    out: dict[str, np.ndarray] = {}
+    n = -1
+    for name, (dtype, _fill, _) in spec.items():
+        v = given.get(name)
+        if v is None:
+            continue
+        arr = out[name] = np.asarray(v, dtype=dtype)
+        if n < 0:
+            n = arr.shape[0]
+        elif arr.shape[0] != n:
+            raise ValueError(
+                f"{what}[{name!r}] has length {arr.shape[0]}, expected {n} (one per row)"
+            )
+    if len(out) == len(spec):
+        return out
+    return _columns(out, spec, None, what)  # fills the missing ones (and checks them all)
 
 
 class Journeys:
@@ -177,6 +224,13 @@ class Journeys:
     validate : bool, default True
         Check codes, offsets and episode times. Turn off only for trusted,
         already-validated data (for example when selecting rows).
+    stage_visits : mapping of str to array_like, optional
+        Stage visits (see :data:`STAGE_VISIT_COLUMNS`).
+    stages : sequence of str, optional
+        Stage names that ``stage`` codes index into, in visiting order.
+    stage_queue : mapping of str to array_like, optional
+        Queue-length step series of the further stages (see
+        :data:`STAGE_QUEUE_COLUMNS`); empty for a one-stage scenario.
 
     Attributes
     ----------
@@ -188,6 +242,8 @@ class Journeys:
         CSR offsets into the episode columns.
     queue : mapping of str to numpy.ndarray
         Read-only view of the hall-queue step series.
+    stage_queue : mapping of str to numpy.ndarray
+        Read-only view of the further stages' queue-length step series.
 
     Examples
     --------
@@ -211,6 +267,7 @@ class Journeys:
         "_customers",
         "_episodes",
         "_queue",
+        "_stage_queue",
         "_stage_visits",
         "business_types",
         "counters",
@@ -236,8 +293,10 @@ class Journeys:
         validate: bool = True,
         stage_visits: Mapping[str, Any] | None = None,
         stages: Sequence[str] = (),
+        stage_queue: Mapping[str, Any] | None = None,
     ) -> None:
-        cust = _columns(customers, CUSTOMER_COLUMNS, None, "customers")
+        columns = _checked_columns if validate else _trusted_columns
+        cust = columns(customers, CUSTOMER_COLUMNS, "customers")
         n = cust["customer"].shape[0]
         off = np.asarray(offsets)
         if off.ndim != 1 or off.shape[0] != n + 1:
@@ -247,17 +306,27 @@ class Journeys:
         if off.dtype.kind not in "iu":
             raise ValueError(f"offsets must be integers, got dtype {off.dtype}")
         off = np.ascontiguousarray(off, dtype=np.int64)
-        epis = _columns(episodes, EPISODE_COLUMNS, None, "episodes")
-        q = _columns(queue or {"time": [], "length": []}, QUEUE_COLUMNS, None, "queue")
+        epis = columns(episodes, EPISODE_COLUMNS, "episodes")
+        if queue is None:
+            q = _columns({"time": [], "length": []}, QUEUE_COLUMNS, None, "queue")
+        else:
+            q = columns(queue, QUEUE_COLUMNS, "queue")
         self._customers = cust
         self._episodes = epis
         self._queue = q
-        self._stage_visits = _columns(
-            stage_visits or {"customer": [], "stage": [], "queue_join": []},
-            STAGE_VISIT_COLUMNS,
-            None,
-            "stage_visits",
-        )
+        if stage_visits is None:
+            self._stage_visits = _columns(
+                {"customer": [], "stage": [], "queue_join": []},
+                STAGE_VISIT_COLUMNS,
+                None,
+                "stage_visits",
+            )
+        else:
+            self._stage_visits = columns(stage_visits, STAGE_VISIT_COLUMNS, "stage_visits")
+        if stage_queue is None:  # none (a one-stage day): empty columns of the schema
+            self._stage_queue = {k: np.zeros(0, dtype=v[0]) for k, v in STAGE_QUEUE_COLUMNS.items()}
+        else:
+            self._stage_queue = columns(stage_queue, STAGE_QUEUE_COLUMNS, "stage_queue")
         self.stages = tuple(str(s) for s in stages)
         self.offsets = off
         self.segments = tuple(str(s) for s in segments)
@@ -283,6 +352,11 @@ class Journeys:
     def queue(self) -> Mapping[str, np.ndarray]:
         """Hall-queue step series, read-only mapping of name to array."""
         return MappingProxyType(self._queue)
+
+    @property
+    def stage_queue(self) -> Mapping[str, np.ndarray]:
+        """Further stages' queue-length step series (see :data:`STAGE_QUEUE_COLUMNS`), read-only."""
+        return MappingProxyType(self._stage_queue)
 
     @property
     def stage_visits(self) -> Mapping[str, np.ndarray]:
@@ -311,7 +385,7 @@ class Journeys:
 
     @property
     def plot(self) -> JourneysPlot:
-        """Plots of this record: ``j.plot.journey(i, ax=None)``, ``j.plot.queue(ax=None)``.
+        """Plots of this record: ``j.plot.journey(i)``, ``j.plot.queue(stage=None, ax=None)``.
 
         Returns
         -------
@@ -422,6 +496,11 @@ class Journeys:
             raise ValueError(
                 f"stage_visits['counter'] codes must lie in -1..{len(self.counters) - 1}"
             )
+        sq = self._stage_queue["stage"]
+        if sq.size and (sq.min() < 1 or sq.max() >= len(self.stages)):
+            raise ValueError(
+                f"stage_queue['stage'] codes must lie in 1..{len(self.stages) - 1} (further stages)"
+            )
 
     # --------------------------------------------------------------- selection
     def select(self, rows: Any) -> Journeys:
@@ -470,6 +549,7 @@ class Journeys:
             validate=False,
             stage_visits={k: v[self._visit_rows(idx)] for k, v in self._stage_visits.items()},
             stages=self.stages,
+            stage_queue=self._stage_queue,
         )
 
     def segment(self, name: str) -> Journeys:
@@ -481,6 +561,8 @@ class Journeys:
         sub = self.select(self._customers["day"] == index)
         keep = self._queue["day"] == index
         sub._queue = {k: v[keep] for k, v in self._queue.items()}
+        keep = self._stage_queue["day"] == index
+        sub._stage_queue = {k: v[keep] for k, v in self._stage_queue.items()}
         return sub
 
     # ----------------------------------------------------------------- scoring
@@ -563,6 +645,12 @@ class Journeys:
         visits["day"] = np.concatenate(
             [p._stage_visits["day"] + s for p, s in zip(parts, shift, strict=True)]
         ).astype(np.int32)
+        stage_queue = {
+            k: np.concatenate([p._stage_queue[k] for p in parts]) for k in STAGE_QUEUE_COLUMNS
+        }
+        stage_queue["day"] = np.concatenate(
+            [p._stage_queue["day"] + s for p, s in zip(parts, shift, strict=True)]
+        ).astype(np.int32)
         ep_counts = np.array([p.n_episodes for p in parts], dtype=np.int64)
         ep_shift = np.concatenate([[0], np.cumsum(ep_counts)[:-1]])
         offsets = np.concatenate(
@@ -583,6 +671,7 @@ class Journeys:
             validate=False,
             stage_visits=visits,
             stages=first.stages,
+            stage_queue=stage_queue,
         )
 
     # ----------------------------------------------------------------- export
@@ -591,12 +680,14 @@ class Journeys:
 
         Parameters
         ----------
-        table : {"customers", "episodes", "queue", "stage_visits"}, default "customers"
+        table : {"customers", "episodes", "queue", "stage_visits", "stage_queue"}, optional
             ``customers``: one row a customer, ``segment``, ``business`` and
             ``counter`` as categorical names. ``episodes``: one row an episode
             with its ``row`` (customer row), ``day``, ``customer``, ``segment``,
             ``duration`` and touchpoint name. ``queue``: the hall-queue series.
             ``stage_visits``: one row a stage visit, ``stage`` and ``counter`` as names.
+            ``stage_queue``: the further stages' queue series, ``stage`` as names.
+            Default ``"customers"``.
 
         Returns
         -------
@@ -647,8 +738,13 @@ class Journeys:
             data["stage"] = pd.Categorical.from_codes(data["stage"], pd.Index(self.stages))
             data["counter"] = pd.Categorical.from_codes(data["counter"], pd.Index(self.counters))
             return pd.DataFrame(data)
+        if table == "stage_queue":
+            data = dict(self._stage_queue)
+            data["stage"] = pd.Categorical.from_codes(data["stage"], pd.Index(self.stages))
+            return pd.DataFrame(data)
         raise ValueError(
-            f"table must be 'customers', 'episodes', 'queue' or 'stage_visits', got {table!r}"
+            "table must be 'customers', 'episodes', 'queue', 'stage_visits' or 'stage_queue', "
+            f"got {table!r}"
         )
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -673,6 +769,8 @@ class Journeys:
         arrays.update({f"episodes/{k}": v for k, v in self._episodes.items()})
         arrays.update({f"queue/{k}": v for k, v in self._queue.items()})
         arrays.update({f"stage_visits/{k}": v for k, v in self._stage_visits.items()})
+        if self._stage_queue["stage"].size:  # a one-stage record is stored as before
+            arrays.update({f"stage_queue/{k}": v for k, v in self._stage_queue.items()})
         arrays["header"] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
         tmp = path + ".tmp"
         with open(tmp, "wb") as fh:
@@ -719,6 +817,7 @@ class Journeys:
                 meta=header["meta"],
                 stage_visits=group("stage_visits") or None,
                 stages=header.get("stages", ()),
+                stage_queue=group("stage_queue") or None,
             )
 
     # ------------------------------------------------------------------ display

@@ -833,6 +833,7 @@ def hall_queue(
     queue_max: float | None = None,
     staffing_max: float | None = None,
     ax: Axes | None = None,
+    where: str | None = None,
 ) -> Axes:
     """Draw the hall queue over the day as a step series, with staffing on a twin axis.
 
@@ -859,6 +860,9 @@ def hall_queue(
         to several panels to make them comparable. Default: from the data.
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure is made when omitted.
+    where : str, optional
+        The queue's place for the labels (a further stage's name: "waiting at
+        advisor"); default the hall.
 
     Returns
     -------
@@ -900,9 +904,10 @@ def hall_queue(
 
     ax = _new_axes(ax, (9.0, 4.0))
     ax.fill_between(t_full, q_full, step="post", color=OKABE_ITO[0], alpha=0.25, lw=0)
+    place = "in the hall" if where is None else f"at {where}"
     ax.step(t_full, q_full, where="post", color=OKABE_ITO[0], lw=1.2,
-            label="customers waiting in the hall")
-    ax.set_ylabel("waiting in the hall (customers)", color=OKABE_ITO[0])
+            label=f"customers waiting {place}")
+    ax.set_ylabel(f"waiting {place} (customers)", color=OKABE_ITO[0])
     top = max(1.0, float(q_full.max())) if queue_max is None else float(queue_max)
     ax.set_ylim(0, top * 1.3 + 0.5)  # headroom for the legend
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -928,7 +933,7 @@ def hall_queue(
         ax.set_xlabel("minutes from opening")
     ax.legend(handles, labels, loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)
-    ax.set_title("Hall queue over the day")
+    ax.set_title("Hall queue over the day" if where is None else f"Queue at {where} over the day")
     return ax
 
 
@@ -1544,6 +1549,7 @@ class JourneysPlot:
         self,
         day: int = 0,
         *,
+        stage: str | None = None,
         scenario: Any = None,
         ax: Axes | None = None,
     ) -> Axes:
@@ -1553,9 +1559,12 @@ class JourneysPlot:
         ----------
         day : int, default 0
             Which simulated day of the record (its ``day`` column).
+        stage : str, optional
+            A further stage's name: draw its queue (``Journeys.stage_queue``) and its
+            tellers on duty instead. Default (or the first stage's name): the hall queue.
         scenario : Scenario, optional
             Overrides the scenario given to the constructor; its shift plans give
-            the tellers on duty (all counter groups together).
+            the tellers on duty (all counter groups together, of the stage drawn).
         ax : matplotlib Axes, optional
             Axes to draw on; a new figure is made when omitted.
 
@@ -1568,11 +1577,22 @@ class JourneysPlot:
         Raises
         ------
         ValueError
-            If the record has no queue series for ``day``.
+            If the record has no queue series for ``day``, or ``stage`` is not one
+            of its stages.
         """
         j = self._journeys
-        q = j.queue
-        keep = np.asarray(q["day"]) == day
+        stages = tuple(getattr(j, "stages", ()) or ())
+        further = stage is not None and not (stages and stage == stages[0])
+        if further:
+            if stage not in stages[1:]:
+                raise ValueError(
+                    f"stage: {stage!r} is not a stage of this record; its stages: {list(stages)}"
+                )
+            q = j.stage_queue
+            keep = (np.asarray(q["day"]) == day) & (np.asarray(q["stage"]) == stages.index(stage))
+        else:
+            q = j.queue
+            keep = np.asarray(q["day"]) == day
         if not keep.any():
             days = sorted({int(d) for d in np.asarray(q["day"])})
             raise ValueError(f"day: no queue series for day {day} (has {days})")
@@ -1580,7 +1600,8 @@ class JourneysPlot:
         scenario = scenario if scenario is not None else self._scenario
         staffing_time = staffing = None
         if scenario is not None:
-            staffing_time, staffing = _tellers_on_duty(scenario)
+            view = scenario.stage_view(stage) if further else scenario
+            staffing_time, staffing = _tellers_on_duty(view)
         close = meta.get("closing")
         opening = meta.get("opening_clock_hours")
         if opening is None and scenario is not None:
@@ -1588,7 +1609,8 @@ class JourneysPlot:
         return hall_queue(np.asarray(q["time"])[keep], np.asarray(q["length"])[keep],
                           staffing_time=staffing_time, staffing=staffing,
                           close=float(close) if close is not None else None,
-                          opening=float(opening) % 24 if opening is not None else None, ax=ax)
+                          opening=float(opening) % 24 if opening is not None else None, ax=ax,
+                          where=stage if further else None)
 
 
 def _tellers_on_duty(scenario: Any) -> tuple[list[float], list[int]]:

@@ -30,6 +30,8 @@ from pydantic import (
     model_validator,
 )
 
+from peakend.memory._names import RuleName  # the one definition of the rule names
+
 __all__ = [
     "JOURNEY_TOUCHPOINTS",
     "LEVEL_TOUCHPOINTS",
@@ -838,18 +840,7 @@ class ValueFunction(Model):
 class MemoryRule(Model):
     """The default memory rule that gives the ``remembered`` column."""
 
-    rule: Literal[
-        "peak_end",
-        "weighted_peak_end",
-        "best_worst_end",
-        "mean",
-        "integral",
-        "time_weighted_mean",
-        "peak",
-        "end",
-        "trend",
-        "recency",
-    ] = Field("peak_end", description="memory rule name (see peakend.memory)")
+    rule: RuleName = Field("peak_end", description="memory rule name (see peakend.memory)")
     params: dict[str, float] = Field(
         default_factory=dict,
         description="rule parameters, by name (rule-specific units and ranges, checked "
@@ -916,7 +907,10 @@ class Stage(Model):
     A stage has its own counter groups (disciplines, shift plans, costs, teller
     quality), the service time of each business type routed to it, and optional
     per-segment expectations for its episodes (``wait@<stage>``, ``service@<stage>``),
-    which fall back to the segment's general ones.
+    which fall back to the segment's general ones. Its waits may be perceived and
+    endured differently from the first stage's (``wait_multiplier``, ``patience_scale``),
+    and optionally depend on the minutes already waited at the earlier stages of the
+    route (``wait_multiplier_growth``, ``patience_decay``; 0 by default: independent).
     """
 
     description: str = Field("", description="free text")
@@ -951,6 +945,24 @@ class Stage(Model):
         description="multiplier of the patience drawn for this stage's queue, (0, 10]; below "
         "1: patience wears thin after the waits before",
     )
+    wait_multiplier_growth: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="growth of this stage's perceived-wait multiplier with the minutes "
+        "already waited at the earlier stages of the route, per minute, [0, 1]: the "
+        "multiplier is wait_multiplier * (1 + wait_multiplier_growth * waited); 0: "
+        "independent of the earlier waits",
+    )
+    patience_decay: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="wearing of the patience at this stage's queue with the minutes already "
+        "waited at the earlier stages of the route, per minute, [0, 1]: the patience is "
+        "divided by (1 + patience_decay * waited), so it halves after 1 / patience_decay "
+        "minutes of earlier waits; 0: independent of the earlier waits",
+    )
 
     def max_tellers(self) -> int:
         """Most tellers of the stage on duty at any time (over all its groups)."""
@@ -960,9 +972,17 @@ class Stage(Model):
 class StaticTouchpoint(Model):
     """A touchpoint of the scenario's own: a fixed-length episode at a place in the journey."""
 
-    position: Literal["before_queue", "before_exit"] = Field(
+    position: Literal["before_queue", "before_stage", "before_exit"] = Field(
         description="before_queue: after the ticket, before joining the first queue (it "
-        "delays the queue join); before_exit: after the last service, before the farewell"
+        "delays the queue join); before_stage: between two stages, right before joining "
+        "the queue of the further stage named by 'stage' (it delays that join; only those "
+        "who go on to that stage have it); before_exit: after the last service, before the "
+        "farewell"
+    )
+    stage: str | None = Field(
+        None,
+        description="the further stage (a name in stages) a before_stage touchpoint "
+        "precedes; only with position = 'before_stage'",
     )
     minutes: float = Field(gt=0, le=600, description="episode duration, minutes, (0, 600]")
     level: float = Field(5.0, ge=0, le=10, description="experience level, 0-10")
@@ -974,6 +994,19 @@ class StaticTouchpoint(Model):
         default_factory=dict,
         description="expectation level per segment, 0-10 (default: expectation)",
     )
+
+    @model_validator(mode="after")
+    def _check_stage(self) -> StaticTouchpoint:
+        if self.position == "before_stage" and self.stage is None:
+            raise ValueError(
+                "stage: position 'before_stage' needs the stage it precedes (a name in stages)"
+            )
+        if self.position != "before_stage" and self.stage is not None:
+            raise ValueError(
+                f"stage: only a position = 'before_stage' touchpoint names a stage, got "
+                f"position {self.position!r} with stage {self.stage!r}"
+            )
+        return self
 
 
 class RouteSpec(Model):
@@ -1377,6 +1410,21 @@ def _check_group_names(s: Scenario, field: str, counters: dict[str, CounterGroup
         _check_plan_hours(c.tellers, f"{field}.{gname}.tellers", s.opening, s.closing)
 
 
+def _refuse_touchpoint_stage(s: Scenario, tname: str, stage: str) -> None:
+    """Raise the error of a before_stage touchpoint naming no further stage."""
+    field = f"touchpoints.{tname}.stage"
+    if stage == s.first_stage:
+        raise ValueError(
+            f"{field}: {stage!r} is the first stage; a touchpoint before it has position "
+            "'before_queue'"
+        )
+    further = list(s.stages)
+    raise ValueError(
+        f"{field}: unknown stage {stage!r}{_did_you_mean(stage, further)}; a before_stage "
+        f"touchpoint precedes a further stage, allowed: {further}"
+    )
+
+
 def _check_stages(s: Scenario) -> None:
     """Check the stages and routes; every message names the field at fault."""
     names = s.stage_names
@@ -1441,6 +1489,9 @@ def _check_stages(s: Scenario) -> None:
                         f"{field}.share: {x!r} is not a stage of this route "
                         f"{spec.stages}{_did_you_mean(x, spec.stages)}"
                     )
+    for tname, tp in s.touchpoints.items():
+        if tp.position == "before_stage" and tp.stage not in s.stages:
+            _refuse_touchpoint_stage(s, tname, str(tp.stage))
     # every routed (segment, business) must be served, and have a service time, at each
     # later stage it may visit
     for sname, segm in s.segments.items():

@@ -19,6 +19,8 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from peakend.memory._names import RULE_NAMES
+
 __all__ = [
     "AUTO_MIN_EPISODES",
     "ENGINES",
@@ -829,10 +831,13 @@ RULES: dict[str, type[MemoryRule]] = {
     )
 }
 
-#: The built-in rule names, in their documented order: the one list of them. Everything
-#: else that names the rules (``RULES``, the compiled engine's rule codes, the docs'
-#: checks) is derived from the classes' ``name`` attributes through this tuple.
-RULE_NAMES: tuple[str, ...] = tuple(RULES)
+# The built-in rule names, in their documented order, are defined once in
+# peakend.memory._names (the configuration's MemoryRule.rule type is the same Literal);
+# each class's ``name`` must be one of them, in that order.
+if tuple(RULES) != RULE_NAMES:  # pragma: no cover - a programming error, caught on import
+    raise ImportError(
+        f"peakend.memory: rule classes {tuple(RULES)} out of step with RULE_NAMES {RULE_NAMES}"
+    )
 
 #: The built-in rule classes (exact types): the ones the compiled engine has kernels for.
 _BUILTIN_TYPES: frozenset[type[MemoryRule]] = frozenset(RULES.values())

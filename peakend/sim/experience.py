@@ -205,11 +205,19 @@ def build_journeys(
 
         table, names = with_static(f, table, names)
     code = {name: i for i, name in enumerate(names)}
-    # which episodes each customer has: one mask per touchpoint, in journey order
+    # which episodes each customer has: one mask per touchpoint, in journey order (the
+    # touchpoints nobody has, those not in the journey, are left out of the loops)
     has = []
+    rows = []
     for tp in table:
         mask = tp.has(f)
-        has.append(np.broadcast_to(np.asarray(mask, dtype=bool), (n,)))
+        if isinstance(mask, np.ndarray) and mask.dtype == np.bool_ and mask.shape == (n,):
+            has.append(mask)  # a mask per customer, as most are
+        elif np.ndim(mask) == 0 and not mask:
+            continue
+        else:
+            has.append(np.broadcast_to(np.asarray(mask, dtype=bool), (n,)))
+        rows.append(tp)
     # episodes before touchpoint k in each journey (column by column: numpy is slow
     # at reductions along the short axis of an (n, 9) matrix)
     before: list[NDArray[np.int64]] = []
@@ -226,7 +234,7 @@ def build_journeys(
     ep_end = np.empty(m_total)
     experience = np.empty(m_total)
     expectation = np.empty(m_total)
-    for k, tp in enumerate(table):
+    for k, tp in enumerate(rows):
         m = has[k]
         if not m.any():  # nobody has it: its arguments are not even computed
             continue
@@ -276,7 +284,10 @@ def build_journeys(
         departure = np.where(served, exit_at + f.farewell_minutes, ab0 + s.abandonment.minutes)
     else:
         departure = np.where(served, exit_at, ab0 + s.abandonment.minutes)
-    gift_cost = np.where(served & ("farewell" in f.journey) & (f.gift > 0), f.gift_cost_each, 0.0)
+    if "farewell" in f.journey:
+        gift_cost = np.where(served & (f.gift > 0), f.gift_cost_each, 0.0)
+    else:
+        gift_cost = np.zeros(n)
     customers = {
         "day": np.zeros(n, dtype=np.int32),
         "customer": np.arange(n, dtype=np.int32),
@@ -312,6 +323,17 @@ def build_journeys(
         "time": run.queue_time,
         "length": run.queue_length,
     }
+    stage_queue = None
+    if stages is not None and stages[1]:
+        runs = stages[1]
+        stage_queue = {
+            "stage": np.concatenate(
+                [np.full(r.queue_time.size, k, dtype=np.int16) for k, r in enumerate(runs, 1)]
+            ),
+            "time": np.concatenate([r.queue_time for r in runs]),
+            "length": np.concatenate([r.queue_length for r in runs]),
+        }
+        stage_queue["day"] = np.zeros(stage_queue["time"].size, dtype=np.int32)
     return Journeys(
         customers,
         episodes,
@@ -327,4 +349,5 @@ def build_journeys(
         validate=False,
         stage_visits=f.stage_visits(),
         stages=s.stage_names,
+        stage_queue=stage_queue,
     )

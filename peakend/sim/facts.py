@@ -118,9 +118,13 @@ class Facts:
         self.until_wait = until_wait = np.where(served, start, leave)  # NaN for balkers
         # the lounge-entry episode: lounge.minutes, or half of a shorter wait (none when
         # the wait is too short to split in floating point)
-        self.lounge_end = lounge_end = join + np.minimum(s.lounge.minutes, 0.5 * wait)
-        self.in_lounge = lounge & waited & (lounge_end > join) & (lounge_end < until_wait)
-        wait_start = np.where(self.in_lounge, lounge_end, join)
+        if lounge.any():
+            self.lounge_end = lounge_end = join + np.minimum(s.lounge.minutes, 0.5 * wait)
+            self.in_lounge = lounge & waited & (lounge_end > join) & (lounge_end < until_wait)
+            wait_start = np.where(self.in_lounge, lounge_end, join)
+        else:  # nobody waits in the lounge (no episode: its end is never read)
+            self.in_lounge = lounge
+            wait_start = join
         # served at once: the waiting moment takes MOMENT (or half of a shorter service
         # part) from the start of the counter time
         called = served & ~waited
@@ -129,17 +133,18 @@ class Facts:
         self.wait_end = np.where(called, start + moment, until_wait)
         self.service_start = start + moment
 
-        fw = [s.segments[x].farewell for x in seg_names]
-        self.farewell_on = np.array([f.enabled for f in fw])[seg]
-        self.gift = np.array([f.gift_size for f in fw])[seg]
-        self.farewell_minutes = np.where(
-            self.farewell_on, np.array([f.minutes for f in fw])[seg], MOMENT
-        )
-        self.gift_cost_each = np.array([f.gift_cost for f in fw])[seg]
-        self._farewell_levels = (
-            np.array([f.level for f in fw])[seg],
-            np.array([f.plain_level for f in fw])[seg],
-        )
+        if "farewell" in self.journey:  # (without it, nobody has the episode or a gift)
+            fw = [s.segments[x].farewell for x in seg_names]
+            self.farewell_on = np.array([f.enabled for f in fw])[seg]
+            self.gift = np.array([f.gift_size for f in fw])[seg]
+            self.farewell_minutes = np.where(
+                self.farewell_on, np.array([f.minutes for f in fw])[seg], MOMENT
+            )
+            self.gift_cost_each = np.array([f.gift_cost for f in fw])[seg]
+            self._farewell_levels = (
+                np.array([f.level for f in fw])[seg],
+                np.array([f.plain_level for f in fw])[seg],
+            )
         self.abandon_start = np.where(balked, join, leave)
         self.pre = {
             name: (t0, t1) for name, t0, t1 in pre_queue_episodes(s, self.arrival, self.greeted)
@@ -157,6 +162,7 @@ class Facts:
         self.total_wait = wait
         self.total_slips = self.slips
         self.exit_extra = 0.0  # minutes of the scenario's own touchpoints before the exit
+        self.stage_runs: list[Any] = []  # the further stages' runs (StageRun), if any
         self.counter = self.teller
         self.teller_names = list(run.teller_names)
         # stage visits: (stage code, who, queue join, start, end, left, counter, abandoned)
@@ -174,6 +180,20 @@ class Facts:
 
     def stage_visits(self) -> dict[str, NDArray[Any]]:
         """Return the ``stage_visits`` table: one row a visit, in each customer's route order."""
+        if len(self.visits) == 1 and not self.skipped.any():  # one row per customer
+            _, _, join, start, end, leave, teller, abandoned, served = self.visits[0]
+            out1 = {
+                "customer": np.arange(self.n, dtype=np.int32),
+                "stage": np.zeros(self.n, dtype=np.int16),
+                "queue_join": join,
+                "service_start": np.where(served, start, np.nan),
+                "service_end": np.where(served, end, np.nan),
+                "left": np.where(abandoned & ~np.isnan(leave), leave, np.nan),
+                "counter": teller.astype(np.int16),
+                "abandoned": abandoned,
+                "day": np.zeros(self.n, dtype=np.int32),
+            }
+            return out1
         cols: dict[str, list[NDArray[Any]]] = {k: [] for k in _VISIT_KEYS}
         for code, who, join, start, end, leave, teller, abandoned, served in self.visits:
             rows = np.flatnonzero(who)

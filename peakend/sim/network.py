@@ -6,7 +6,10 @@ table, takes the customers who were served at the stage before on their route an
 route (drawn up front) goes on there; they join its queue the moment their previous
 service ends, and :func:`peakend.sim.movement.move` moves them through its counter
 groups. Routes are feed-forward (the stage order), so running the stages one after the
-other is the same day as running them together.
+other is the same day as running them together, and the minutes a customer has already
+waited at the earlier stages are known when a stage runs: its ``patience_decay`` wears
+the patience drawn for its queue before :func:`~peakend.sim.movement.move` is called, so
+no movement engine knows about it.
 
 Every random quantity of a stage has its own stream keyed on the stage's name: the
 routing choice, the service time, the patience at its queue, the service-episode noise
@@ -29,6 +32,7 @@ from peakend.sim.engine import SKIPPED, DayRun
 from peakend.sim.movement import BALKED, RENEGED, SERVING, move
 from peakend.sim.sampling import as_seed_sequence, name_key, ppf, stream
 from peakend.sim.slips import count_slips
+from peakend.sim.touchpoints import between_stage_episodes
 
 __all__ = ["StageDraws", "StageRun", "draw_stages", "first_stage_skips", "run_stages"]
 
@@ -64,6 +68,10 @@ class StageRun:
     slips: NDArray[np.int32]
     teller_names: list[str]
     teller_group: list[str]
+    waited_before: Array  # minutes waited at the earlier stages of the route (0: no visit)
+    come: Array  # left the stage before (NaN: no visit); before_stage episodes, then join
+    queue_time: Array  # the stage's queue-length step series: minutes from opening...
+    queue_length: NDArray[np.int32]  # ...and customers waiting in its queue from then on
 
 
 def _potential(draws: DayDraws, u_of: np.random.Generator, kind: str = "random") -> Array:
@@ -190,6 +198,9 @@ def run_stages(
     last_end = np.empty(n)
     # who leaves out the first stage goes on as they take their ticket
     last_end[o] = np.where(run.state == SKIPPED, run.join, run.end)
+    # minutes waited so far: the first stage's wait of those served there (0: skipped)
+    waited = np.zeros(n)
+    waited[o] = np.where(run.state == SERVING, np.maximum(run.start - run.join, 0.0), 0.0)
     keys_all = queue_keys(draws.segment, draws.business, draws.appointment, n_bus)
     balk_seg = np.array(
         [
@@ -203,18 +214,25 @@ def run_stages(
     for sd in stage_draws:
         visit = served & sd.routed
         idx = np.flatnonzero(visit)
-        join0 = last_end[idx]
+        come0 = last_end[idx]
+        between = between_stage_episodes(s, sd.name, come0)  # the scenario's own, if any
+        join0 = between[-1][2] if between else come0
         order = np.argsort(join0, kind="stable")
         rows = idx[order]
         view = s.stage_view(sd.name)
+        st = s.stages[sd.name]
+        before = waited[rows]
+        patience = sd.patience[rows]
+        if st.patience_decay > 0.0:  # patience wears thin with the minutes waited before
+            patience = patience / (1.0 + st.patience_decay * before)
         q = move(
             view,
             join0[order],
             keys_all[rows],
             sd.service[rows],
-            sd.patience[rows],
+            patience,
             balk_all[rows],
-            np.zeros(rows.size, dtype=bool),
+            np.ones(rows.size, dtype=bool),  # everyone in its queue: its queue series
         )
         join = np.full(n, np.nan)
         start, end, leave = join.copy(), join.copy(), join.copy()
@@ -228,6 +246,10 @@ def run_stages(
             until = np.where(q.state == SERVING, q.start, q.leave)
             slips[rows] = count_slips(join0[order], q.start, until, np.ones(rows.size, bool))
         ok = state == SERVING
+        waited_before = np.zeros(n)
+        waited_before[rows] = before
+        come = np.full(n, np.nan)
+        come[idx] = come0
         out.append(
             StageRun(
                 name=sd.name,
@@ -243,8 +265,15 @@ def run_stages(
                 slips=slips,
                 teller_names=[f"{sd.name}/{t}" for t in q.teller_names],
                 teller_group=[f"{sd.name}/{g}" for g in q.teller_group],
+                waited_before=waited_before,
+                come=come,
+                queue_time=q.queue_time,
+                queue_length=q.queue_length,
             )
         )
+        here = np.zeros(n)
+        here[rows] = np.where(q.state == SERVING, np.maximum(q.start - join0[order], 0.0), 0.0)
+        waited = waited + here
         offset += len(q.teller_names)
         served = np.where(visit, ok, served)
         last_end = np.where(ok, end, last_end)

@@ -4,8 +4,9 @@
 at the further stages (the journey's totals, where it ended) and returns the touchpoint
 table with two rows per further stage, placed after the first stage's episodes and
 before the farewell or the abandonment. A later stage's wait is rated like the first
-stage's (the hall's perceived-wait function times the stage's ``wait_multiplier``, and
-the slip penalty; slips counted in that stage's queue) against the stage's expected
+stage's (the hall's perceived-wait function times the stage's ``wait_multiplier``, grown
+by ``wait_multiplier_growth`` per minute already waited at the earlier stages, and the
+slip penalty; slips counted in that stage's queue) against the stage's expected
 wait for the segment (default: the segment's expected wait at the first stage). Its
 service level is the serving teller's quality at that stage plus the customer's noise
 (its own stream), rated against the stage's service expectation for the segment
@@ -53,9 +54,12 @@ def _stage_rows(f: Facts, d: StageDraws, r: StageRun, offset: int) -> list[Touch
     called = r.served & ~waited
     moment = np.where(called, np.minimum(MOMENT, 0.5 * (r.end - r.start)), 0.0)
     hall = s.hall
+    multiplier: float | Array = st.wait_multiplier
+    if st.wait_multiplier_growth > 0.0:  # waits feel longer after the waits before
+        multiplier = st.wait_multiplier * (1.0 + st.wait_multiplier_growth * r.waited_before)
     perceived = np.asarray(
         affect.perceived_wait(
-            wait, k=hall.perception_k, p=hall.perception_p, multiplier=st.wait_multiplier
+            wait, k=hall.perception_k, p=hall.perception_p, multiplier=multiplier
         ),
         dtype=np.float64,
     )
@@ -123,6 +127,7 @@ def with_stages(
     """
     rows: list[Touchpoint] = []
     names = list(TOUCHPOINTS)
+    f.stage_runs = list(stage_runs)
     first_teller = f.teller.copy()  # the counter of the first stage visited
     for k, (d, r) in enumerate(zip(stage_draws, stage_runs, strict=True), start=1):
         offset = len(f.teller_names)

@@ -2,9 +2,12 @@
 
 A static touchpoint is a fixed-length episode at a place in the journey: ``before_queue``
 (after the ticket; it delays the queue join, so :func:`~peakend.sim.touchpoints.pre_queue_episodes`
-places it and the movement engine sees the later join) or ``before_exit`` (after the last
-service of a completed route, before the farewell; it delays the farewell and the
-departure). Its experience and expectation levels are per segment (no noise). Like every
+places it and the movement engine sees the later join), ``before_stage`` (between two
+stages, right before joining a further stage's queue; it delays that join, so
+:func:`~peakend.sim.touchpoints.between_stage_episodes` places it for the stage movement
+and here alike; only those who go on to that stage have it) or ``before_exit`` (after
+the last service of a completed route, before the farewell; it delays the farewell and
+the departure). Its experience and expectation levels are per segment (no noise). Like every
 episode it takes time and does not overlap the others.
 """
 
@@ -16,6 +19,7 @@ import numpy as np
 
 from peakend.sim.experience import Touchpoint
 from peakend.sim.facts import Facts
+from peakend.sim.touchpoints import between_stage_episodes
 
 __all__ = ["with_static"]
 
@@ -61,11 +65,28 @@ def with_static(
     """
     before_queue: list[Touchpoint] = []
     before_exit: list[Touchpoint] = []
+    before_stage: dict[str, list[Touchpoint]] = {}
+    between = {}
+    for r in f.stage_runs:  # the episodes of the before_stage touchpoints, per stage
+        for name, t0, t1 in between_stage_episodes(f.s, r.name, r.come):
+            between[name] = (r.visit, t0, t1)
     offset = 0.0
     for name, tp in f.s.touchpoints.items():
         level = _per_segment(f, tp.levels, tp.level)
         expected = _per_segment(f, tp.expectations, tp.expectation)
-        if tp.position == "before_queue":
+        if tp.position == "before_stage":
+            visit, t0, t1 = between[name]
+            row = Touchpoint(
+                name,
+                has=_const(visit),
+                start=_const(t0),
+                end=_const(t1),
+                level=_const(level),
+                expectation=_const(expected),
+                noise=None,
+            )
+            before_stage.setdefault(str(tp.stage), []).append(row)
+        elif tp.position == "before_queue":
             row = Touchpoint(
                 name,
                 has=_pre(name, None),
@@ -91,6 +112,9 @@ def with_static(
             offset += tp.minutes
         names = [*names, name]
     f.exit_extra = offset
+    for stage, rows in before_stage.items():  # right before the stage's wait
+        at = [t.name for t in table].index(f"wait@{stage}")
+        table = (*table[:at], *rows, *table[at:])
     order = [t.name for t in table]
     lounge, farewell = order.index("lounge"), order.index("farewell")
     out = (

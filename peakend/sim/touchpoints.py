@@ -14,7 +14,13 @@ from numpy.typing import NDArray
 
 from peakend.config.models import LEVEL_TOUCHPOINTS, TOUCHPOINTS, Scenario
 
-__all__ = ["MOMENT", "NOISE_TOUCHPOINTS", "PRE_QUEUE", "pre_queue_episodes"]
+__all__ = [
+    "MOMENT",
+    "NOISE_TOUCHPOINTS",
+    "PRE_QUEUE",
+    "between_stage_episodes",
+    "pre_queue_episodes",
+]
 
 #: Duration given to an instantaneous moment (an unattended welcome, a farewell without
 #: protocol, the waiting moment of a customer served at once), minutes: 3 seconds, so
@@ -79,6 +85,50 @@ def pre_queue_episodes(
         t = t1
     for name, tp in scenario.touchpoints.items():  # the scenario's own, before the queue
         if tp.position == "before_queue":
+            t1 = t + tp.minutes
+            out.append((name, t, t1))
+            t = t1
+        elif tp.position == "before_stage" and tp.stage not in scenario.stages:
+            # config checks this with the stages; a scenario without stages is refused here,
+            # before the movement starts
+            raise ValueError(
+                f"touchpoints.{name}.stage: unknown stage {tp.stage!r}; a before_stage "
+                f"touchpoint precedes a further stage, allowed: {list(scenario.stages)}"
+            )
+    return out
+
+
+def between_stage_episodes(
+    scenario: Scenario, stage: str, come: NDArray[np.float64]
+) -> list[tuple[str, NDArray[np.float64], NDArray[np.float64]]]:
+    """Return the scenario's own episodes before a further stage: (name, start, end).
+
+    The ``before_stage`` touchpoints of ``stage``, in the order of the touchpoints table,
+    back to back from ``come`` (when the customer left the stage before); the last one
+    ends when the customer joins ``stage``'s queue. The stage movement
+    (:func:`peakend.sim.network.run_stages`) and the experience builder both use this
+    function, so the episodes meet the queue join exactly.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The branch.
+    stage : str
+        A further stage's name.
+    come : numpy.ndarray
+        Per customer, the end of the previous stage (service end, or the ticket for one
+        whose route leaves out the first stage), minutes from opening.
+
+    Returns
+    -------
+    list of (str, numpy.ndarray, numpy.ndarray)
+        The touchpoint name and each customer's start and end, minutes from opening
+        (empty: the customer joins the stage's queue at ``come``).
+    """
+    out = []
+    t = come
+    for name, tp in scenario.touchpoints.items():
+        if tp.position == "before_stage" and tp.stage == stage:
             t1 = t + tp.minutes
             out.append((name, t, t1))
             t = t1
