@@ -574,7 +574,8 @@ def with_marketing_uplift(
         customers, episodes, journeys.offsets, segments=journeys.segments,
         business_types=journeys.business_types, touchpoints=journeys.touchpoints,
         counters=journeys.counters, queue=dict(journeys.queue), meta=journeys.meta,
-        validate=False,
+        validate=False, stage_visits=dict(journeys.stage_visits), stages=journeys.stages,
+        stage_queue=dict(journeys.stage_queue),
     )
     rule = str(journeys.meta.get("rule", "peak_end"))
     params = dict(journeys.meta.get("rule_params", {}))
@@ -583,7 +584,8 @@ def with_marketing_uplift(
         customers, episodes, journeys.offsets, segments=journeys.segments,
         business_types=journeys.business_types, touchpoints=journeys.touchpoints,
         counters=journeys.counters, queue=dict(journeys.queue), meta=journeys.meta,
-        validate=False,
+        validate=False, stage_visits=dict(journeys.stage_visits), stages=journeys.stages,
+        stage_queue=dict(journeys.stage_queue),
     )
 
 

@@ -336,3 +336,17 @@ def test_with_marketing_uplift_re_feels_the_promised_touchpoint():
         metrics.with_marketing_uplift(j, {"counter": -1.0})
     with pytest.raises(ValueError, match="betrayal"):
         metrics.with_marketing_uplift(j, {"counter": 1.0}, betrayal=0.5)
+
+
+def test_with_marketing_uplift_keeps_the_stage_tables_of_a_multi_stage_day():
+    import peakend as pe
+
+    day = pe.simulate(pe.load_scenario("branch_with_advisors"), seed=3)
+    out = metrics.with_marketing_uplift(day, {"service@advisor": 1.0})
+    assert out.stages == day.stages and len(day.stages) > 0
+    for table in ("stage_visits", "stage_queue"):
+        before, after = getattr(day, table), getattr(out, table)
+        assert set(after) == set(before)
+        for k in before:
+            assert np.array_equal(after[k], before[k], equal_nan=True), (table, k)
+    assert len(out.stage_visits["customer"]) > len(day)  # some customers saw two stages
