@@ -1197,10 +1197,21 @@ With few replications a difference of a few hundredths of a point is noise; reru
 to the library stops supporting them.*
 """),
     code("""
+assert scenario.route("vip", "wealth")[1][1] == 1.0  # every VIP wealth client sees an RM
+assert all(scenario.route(s, "wealth")[1][0] == 1.0 for s in ("gold", "ordinary"))
+first, second = visits[two_stage].iloc[0::2], visits[two_stage].iloc[1::2]
+assert (second["queue_join"].to_numpy() == first["service_end"].to_numpy()).all()
 assert 0.5 < straight < 0.9  # most VIP wealth clients go straight to an RM
 assert routes.loc["vip"].get("teller", 0) == 0  # ... and every one of them sees an RM
 assert (customers.loc[customers["business"] != "wealth", "route"] == "teller").all()
 assert (waits.loc["advisor", "waited"] < 0.5).all()  # most RM visits start at once
+teller_visits = stage_visits[stage_visits["stage"] == "teller"]
+assert waited["wait"].mean() > teller_visits.loc[teller_visits["wait"] > 0, "wait"].mean()
+service = stage_visits["service_end"] - stage_visits["service_start"]
+assert service[advisor_visits.index].mean() > 2 * service[teller_visits.index].mean()
+for p in policies[1:]:  # the same customers, with the same business, under every policy
+    other = results.journeys[p.name].customers
+    assert np.array_equal(other["business"], base_days.customers["business"])
 third, one = st.loc[("third_advisor", rm_col)], st.loc[("one_advisor", rm_col)]
 assert third["high"] < 0 and one["low"] > 0  # more RMs, shorter RM waits
 gain, loss = (st.loc[(name, wealth_col), "difference"] for name in ("third_advisor",
@@ -1281,8 +1292,8 @@ for segment in scenario.segments:
     md("""
 Booked consultations skip triage and go straight to the doctor; the triage nurse settles
 some follow-ups alone; a share of the patients leave the doctor without a prescription.
-Waits later in the visit are expected to be shorter, and patience wears thin at the
-pharmacy, after two waits.
+The wait at the pharmacy is expected to be shorter than the wait for the doctor, and
+patience wears thin there, after two waits.
 
 ## The experiment, and the baseline's days
 
@@ -1497,8 +1508,9 @@ the moment) even more so.
 
 So the peak-end point holds when "the end" is the last minutes of the visit, not its
 last instant. Which reading fits a clinic's patients is an empirical question (fit the
-rules to survey ratings, see [fitting memory rules](../how-to/fit-memory-rules.md));
-the simulation lets you see what each reading implies. For the policies it matters:
+rules to survey ratings with `pe.memory.fit`, see the how-to guide *Fit memory rules to
+ratings*); the simulation lets you see what each reading implies. For the policies it
+matters:
 """),
     code("""
 rows = []
@@ -1547,6 +1559,10 @@ to the library stops supporting them.*
 """),
     code("""
 walk_in_wait = minutes.loc["walk_in", "wait"]
+doctor_stage, pharmacy_stage = scenario.stages["doctor"], scenario.stages["pharmacy"]
+assert all(pharmacy_stage.expected_wait[s] < doctor_stage.expected_wait[s] for s in scenario.segments)
+assert pharmacy_stage.patience_scale < 1
+assert scenario.route("booked", "consultation")[0] == ["doctor", "pharmacy"]  # no triage
 assert walk_in_wait.sum() == minutes["wait"].sum(axis=1).max()  # walk-ins wait the most
 assert walk_in_wait["doctor"] > 0.8 * walk_in_wait.sum()  # ... nearly all for the doctor
 assert minutes.loc["urgent", ("wait", "doctor")] > 0  # urgent patients still wait

@@ -285,6 +285,16 @@ def test_notebooks_use_the_public_api_only():
     assert private.search("pe.experiment._run.run(s)") and private.search("import peakend._kernels")
     assert not private.search("pe.experiment.load_policies(s); pe.stats.paired_difference(a, b)")
 
+
+def test_notebook_markdown_links_no_docs_page_by_file():
+    """mkdocs-jupyter does not rewrite links in notebooks: a link to a .md file would break."""
+    link = re.compile(r"\]\((?!https?://)[^)\s]*\.md(?:#[^)]*)?\)")
+    found = {name: link.findall("\n".join(c.source for c in cells if c.cell_type == "markdown"))
+             for name, cells in _builder_notebooks().items()}
+    assert {name: links for name, links in found.items() if links} == {}
+    assert link.search("see [rules](../how-to/fit-memory-rules.md)")
+    assert not link.search("see [the paper](https://example.org/a.md) and [x](page/)")
+
 def test_every_notebook_is_a_page_of_the_site_executed_once(config):
     """The notebooks appear in the site with their outputs: executed by the docs build only."""
     notebooks = sorted(f"notebooks/{p.name}" for p in (ROOT / "notebooks").glob("*.ipynb"))
