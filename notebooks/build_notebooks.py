@@ -1529,10 +1529,32 @@ last minutes: the second pharmacist's gain grows, and so does the lunch break's 
 while the fourth doctor's gain in the middle of the visit does not grow. The lunch break
 also shows the other way the end of a visit goes wrong: patience is thinner at the
 pharmacy, and a patient who gives up there leaves without their medicine, with the
-abandonment as the last moment of the visit.
+abandonment as the last moment of the visit. The pharmacy queue over one simulated day,
+and the patients who gave up at each stage:
 """),
     code("""
 break_visits = stage_frame(results.journeys["pharmacy_break"])
+
+
+def waiting(frame, stage, day):
+    \"\"\"Patients waiting in a stage's queue over one day: step times (minutes), counts.\"\"\"
+    v = frame[(frame["stage"] == stage) & (frame["day"] == day) & (frame["wait"] > 0)]
+    times = np.concatenate([v["queue_join"], v["queue_join"] + v["wait"]])
+    steps = np.concatenate([np.ones(len(v)), -np.ones(len(v))])
+    order = np.lexsort((steps, times))  # at equal times, a departure before an arrival
+    return np.r_[0.0, times[order]], np.r_[0.0, np.cumsum(steps[order])]
+
+
+fig, ax = plt.subplots(figsize=(8, 3), layout="constrained")
+for name, frame in (("baseline", visits), ("pharmacy_break", break_visits)):
+    times, queue = waiting(frame, "pharmacy", day=0)
+    ax.step(scenario.opening + times / 60, queue, where="post", label=name)
+ax.set_xlabel("clock hour")
+ax.set_ylabel("patients waiting")
+ax.set_title("The pharmacy queue on the first simulated day")
+ax.legend();
+"""),
+    code("""
 left = pd.DataFrame({
     name: frame.groupby("stage", observed=True)["abandoned"].sum() / REPLICATIONS
     for name, frame in (("baseline", visits), ("pharmacy_break", break_visits))})
@@ -1586,6 +1608,9 @@ assert set(last_touchpoint) <= {"farewell", "abandonment"}
 assert by_rule.loc["second_pharmacist", "ratio"] > 1 and by_rule.loc["pharmacy_break", "ratio"] > 1
 assert by_rule.loc["fourth_doctor", "ratio"] <= 1
 assert left.loc["pharmacy", "pharmacy_break"] > left.loc["pharmacy", "baseline"]
+waited = {name: frame.loc[frame["stage"] == "pharmacy", "wait"].sum()
+          for name, frame in (("baseline", visits), ("pharmacy_break", break_visits))}
+assert waited["pharmacy_break"] > 2 * waited["baseline"]  # the break: long pharmacy waits
 """),
 ]
 
