@@ -1170,9 +1170,11 @@ for name in ("third_advisor", "one_advisor"):
           f"all customers {cmp.loc[(name, 'all'), 'difference']:+.3f} "
           f"(significant: {bool(cmp.loc[(name, 'all'), 'significant'])})")
 for name in ("more_referrals", "fewer_referrals"):
-    print(f"{name}: all customers remember {cmp.loc[(name, 'all'), 'difference']:+.3f} "
-          f"[{cmp.loc[(name, 'all'), 'low']:+.3f}, {cmp.loc[(name, 'all'), 'high']:+.3f}], "
-          f"significant: {bool(cmp.loc[(name, 'all'), 'significant'])}")
+    w = st.loc[(name, wealth_col)]
+    print(f"{name}: RM wait per visit {st.loc[(name, rm_col), 'difference']:+.2f} min; wealth "
+          f"customers remember {w['difference']:+.3f} [{w['low']:+.3f}, {w['high']:+.3f}]; "
+          f"all customers {cmp.loc[(name, 'all'), 'difference']:+.3f} "
+          f"(significant: {bool(cmp.loc[(name, 'all'), 'significant'])})")
 """),
     md("""
 * **Staffing the RMs is a question about a few customers.** A third RM clearly shortens
@@ -1186,8 +1188,8 @@ for name in ("more_referrals", "fewer_referrals"):
   an RM lengthens the waits and lowers what the wealth customers remember; whether that
   is worth it depends on the business the advice brings, which this model does not price.
 * **Read the stages, not only the segments.** `day.stage_visits` shows where the
-  time goes and who waited at which stage; a change at the second stage is invisible in
-  a segment mean that is mostly made of teller-only customers.
+  time goes and who waited at which stage; a change at the second stage is diluted in a
+  segment mean that is mostly made of teller-only customers.
 
 With few replications a difference of a few hundredths of a point is noise; rerun with
 `replications=200` (and `workers=2`) before acting on one.
@@ -1222,6 +1224,8 @@ assert not cmp.loc[("third_advisor", "all"), "significant"]  # within the noise 
 assert cost[("third_advisor", "all")] > 0 > cost[("one_advisor", "all")]
 assert st.loc[("more_referrals", wealth_col), "high"] < 0  # referrals: remembered worse
 assert st.loc[("more_referrals", rm_col), "low"] > 0  # ... after longer RM waits
+for name in ("third_advisor", "one_advisor", "more_referrals"):  # diluted in the branch mean
+    assert abs(cmp.loc[(name, "all"), "difference"]) < abs(st.loc[(name, wealth_col), "difference"])
 mean_wait = results.summary("wait_mean", "all").set_index("policy")["mean"]
 assert mean_wait["more_referrals"] > mean_wait["baseline"]
 """),
@@ -1500,8 +1504,8 @@ print(f"peak_end, end = the last 3 minutes: by {window['difference']:+.3f} "
     md("""
 With the scenario's rule the end is the last episode, and every visit ends with a moment
 of a few seconds: the goodbye at the door, or the moment of leaving a queue. A wait,
-wherever it sits, counts only if it is the worst moment of the visit, and then it counts
-the same before the doctor or at the pharmacy. Read as Redelmeier and Kahneman measured
+wherever it sits, counts only if it is the most intense moment of the visit, and then it
+counts the same before the doctor or at the pharmacy. Read as Redelmeier and Kahneman measured
 it, the end is the last few minutes, and those contain the pharmacy: there the same
 wait is remembered worse, and under the recency rule (memory fading with the time since
 the moment) even more so.
@@ -1568,8 +1572,8 @@ left.round(2)
   with the longest waits and the walk-ins who give up there. A route change (the nurses
   settling follow-ups) is the cheapest gain.
 * Protect the end of the visit: a pharmacy that keeps patients waiting at the end, or
-  loses them there, costs more in memory than its minutes suggest if patients remember
-  the last minutes of the visit, as the colonoscopy patients did.
+  loses them there, costs more in memory if patients remember the last minutes of the
+  visit, as the colonoscopy patients did.
 * Say which reading of "the end" a study uses: it changes how much each policy is worth.
 
 With few replications the small differences are noisy; rerun with `replications=200`
@@ -1596,6 +1600,9 @@ seg = results.compare("baseline", "peak_end").set_index(["policy", "segment"])["
 assert best == "fourth_doctor" and cost["fourth_doctor"] == cost.max()
 assert seg[("fourth_doctor", "walk_in")] == max(seg[("fourth_doctor", s)] for s in scenario.segments)
 assert "nurse_follow_ups" in free.index
+doctor_visits = {name: (results.journeys[name].to_pandas("stage_visits")["stage"] == "doctor").sum()
+                 for name in ("baseline", "nurse_follow_ups")}
+assert doctor_visits["nurse_follow_ups"] < doctor_visits["baseline"]  # fewer see a doctor
 staffing = [n for n in cost.index if cost[n] > 0]
 assert per_point.set_index("policy").loc[staffing, "cost_per_point"].idxmax() == "second_pharmacist"
 assert (cmp["difference"] < 0).sum() == 1 and cmp.loc["pharmacy_break", "high"] < 0
