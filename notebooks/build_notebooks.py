@@ -952,17 +952,21 @@ def stage_frame(journeys):
     customers = journeys.to_pandas("customers")
     until = visits["service_start"].fillna(visits["left"]).fillna(visits["queue_join"])
     visits["wait"] = until - visits["queue_join"]
-    route = (visits.assign(stage=visits["stage"].astype(str))
-             .groupby(["day", "customer"])["stage"].agg(" -> ".join).rename("route"))
+    # the route walked: routes follow the order of journeys.stages, so the set of stages
+    # visited (one bit per stage, summed per customer) names it
     keys = ["day", "customer"]
-    visits = visits.join(customers.set_index(keys)[["segment", "business", "remembered"]],
-                         on=keys)
-    return visits.join(route, on=keys)
+    bits = pd.Series(1 << journeys.stage_visits["stage"].astype(np.int64), index=visits.index)
+    code = bits.groupby([visits["day"], visits["customer"]]).transform("sum")
+    names = {b: " -> ".join(s for k, s in enumerate(journeys.stages) if b >> k & 1)
+             for b in np.unique(code)}
+    visits["route"] = code.map(names)
+    return visits.join(customers.set_index(keys)[["segment", "business", "remembered"]],
+                       on=keys)
 
 
-def customer_frame(journeys):
-    \"\"\"The customers table with the route each customer walked.\"\"\"
-    visits = stage_frame(journeys)
+def customer_frame(journeys, visits=None):
+    \"\"\"The customers table with the route each customer walked (from stage_frame).\"\"\"
+    visits = stage_frame(journeys) if visits is None else visits
     routes = visits.drop_duplicates(["day", "customer"]).set_index(["day", "customer"])
     customers = journeys.to_pandas("customers")
     return customers.join(routes["route"], on=["day", "customer"])
@@ -1123,7 +1127,7 @@ def per_day(journeys):
     \"\"\"Per replication: mean RM wait per advisor visit, mean remembered of wealth customers.\"\"\"
     visits = stage_frame(journeys)
     rm = visits[visits["stage"] == "advisor"].groupby("day")["wait"].mean()
-    c = customer_frame(journeys)
+    c = customer_frame(journeys, visits)
     wealth = c[c["business"] == "wealth"].groupby("day")["remembered"].mean()
     days = range(REPLICATIONS)
     return rm.reindex(days).to_numpy(), wealth.reindex(days).to_numpy()
@@ -1341,12 +1345,16 @@ def stage_frame(journeys):
     until = visits["service_start"].fillna(visits["left"]).fillna(visits["queue_join"])
     visits["wait"] = until - visits["queue_join"]
     visits["service"] = (visits["service_end"] - visits["service_start"]).fillna(0.0)
-    route = (visits.assign(stage=visits["stage"].astype(str))
-             .groupby(["day", "customer"])["stage"].agg(" -> ".join).rename("route"))
+    # the route walked: routes follow the order of journeys.stages, so the set of stages
+    # visited (one bit per stage, summed per customer) names it
     keys = ["day", "customer"]
-    visits = visits.join(customers.set_index(keys)[["segment", "business", "remembered"]],
-                         on=keys)
-    return visits.join(route, on=keys)
+    bits = pd.Series(1 << journeys.stage_visits["stage"].astype(np.int64), index=visits.index)
+    code = bits.groupby([visits["day"], visits["customer"]]).transform("sum")
+    names = {b: " -> ".join(s for k, s in enumerate(journeys.stages) if b >> k & 1)
+             for b in np.unique(code)}
+    visits["route"] = code.map(names)
+    return visits.join(customers.set_index(keys)[["segment", "business", "remembered"]],
+                       on=keys)
 
 
 visits = stage_frame(base)
