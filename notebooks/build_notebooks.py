@@ -29,6 +29,16 @@ import peakend as pe
 
 plt.rcParams["figure.dpi"] = 90"""
 
+SETUP_PANDAS = """\
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+import peakend as pe
+
+plt.rcParams["figure.dpi"] = 90
+pd.set_option("display.width", 120)"""
+
 
 def md(text: str) -> nbformat.NotebookNode:
     """Return a markdown cell."""
@@ -887,10 +897,7 @@ Each what-if runs on the same simulated days as the baseline (common random numb
 Replications are kept small so that the notebook runs in seconds; a real study uses a
 few hundred, and the intervals below say how much the small count costs in precision.
 """),
-    code(SETUP + """
-import pandas as pd
-
-pd.set_option("display.width", 120)"""),
+    code(SETUP_PANDAS),
     md("""
 ## The branch and its routes
 
@@ -915,7 +922,7 @@ for segment in scenario.segments:
     for business in scenario.business_types:
         stages, shares = scenario.route(segment, business)
         if len(stages) > 1:
-            steps = ", ".join(f"{s} {p:.0%}" for s, p in zip(stages, shares))
+            steps = ", ".join(f"{s} {p:.0%}" for s, p in zip(stages, shares, strict=True))
             print(f"  {segment:9s} {business:7s} chance of visiting: {steps}")
 """),
     md("""
@@ -965,7 +972,7 @@ def stage_frame(journeys):
 
 
 def customer_frame(journeys, visits=None):
-    \"\"\"The customers table with the route each customer walked (from stage_frame).\"\"\"
+    \"\"\"Return the customers table with the route each customer walked.\"\"\"
     visits = stage_frame(journeys) if visits is None else visits
     routes = visits.drop_duplicates(["day", "customer"]).set_index(["day", "customer"])
     customers = journeys.to_pandas("customers")
@@ -1060,7 +1067,8 @@ The remembered value (peak-end rule, affect scale -10..10) of the customers by s
 route walked.
 """),
     code("""
-by_route = customers.groupby(["segment", "route"], observed=True)["remembered"].agg(["mean", "size"])
+by_route = (customers.groupby(["segment", "route"], observed=True)["remembered"]
+            .agg(["mean", "size"]))
 by_route.round(2)
 """),
     md("""
@@ -1087,9 +1095,9 @@ remembered.
 ends_at_rm = customers["route"].str.endswith("advisor").to_numpy()
 rm_wait = np.full(base_days.n_customers, -1.0)
 rows = stage_visits["stage"] == "advisor"
-index = {key: i for i, key in enumerate(zip(customers["day"], customers["customer"]))}
+index = {key: i for i, key in enumerate(zip(customers["day"], customers["customer"], strict=True))}
 for (d, c, w) in zip(stage_visits["day"][rows], stage_visits["customer"][rows],
-                     stage_visits["wait"][rows]):
+                     stage_visits["wait"][rows], strict=True):
     rm_wait[index[(d, c)]] = w
 via_teller = np.flatnonzero((customers["route"] == "teller -> advisor").to_numpy())
 referred = int(via_teller[np.argmax(rm_wait[via_teller])])
@@ -1110,7 +1118,8 @@ is below 5 %.
 """),
     code("""
 table = results.compare("baseline", ["remembered[peak_end]", "wait_mean"])
-table[["policy", "segment", "metric", "difference", "low", "high", "p_holm", "significant"]].round(3)
+columns = ["policy", "segment", "metric", "difference", "low", "high", "p_holm", "significant"]
+table[columns].round(3)
 """),
     code("""
 ax = pe.plots.policy_comparison(results.compare("baseline", "peak_end"), baseline="baseline")
@@ -1124,7 +1133,7 @@ on the policy) and at the wait per RM visit, with paired intervals over the same
 """),
     code("""
 def per_day(journeys):
-    \"\"\"Per replication: mean RM wait per advisor visit, mean remembered of wealth customers.\"\"\"
+    \"\"\"Return per replication the mean RM wait per visit and wealth customers' remembered.\"\"\"
     visits = stage_frame(journeys)
     rm = visits[visits["stage"] == "advisor"].groupby("day")["wait"].mean()
     c = customer_frame(journeys, visits)
@@ -1255,10 +1264,7 @@ rule suggests.
 Replications are kept small so that the notebook runs in seconds; a real study uses a
 few hundred, and the intervals below say how much the small count costs in precision.
 """),
-    code(SETUP + """
-import pandas as pd
-
-pd.set_option("display.width", 120)"""),
+    code(SETUP_PANDAS),
     md("""
 ## The clinic
 
@@ -1275,7 +1281,7 @@ print("stages:", " -> ".join(scenario.stage_names))
 
 
 def staff(tellers):
-    \"\"\"A constant staff count, or a shift plan as 'HH:MM count' blocks.\"\"\"
+    \"\"\"Write a constant staff count, or a shift plan as 'HH:MM count' blocks.\"\"\"
     if isinstance(tellers, int):
         return str(tellers)
     return ", ".join(f"{int(b.start):02d}:{round(b.start % 1 * 60):02d} {b.count}" for b in tellers)
@@ -1294,7 +1300,7 @@ print("routes (chance of visiting each stage):")
 for segment in scenario.segments:
     for business, share in scenario.segments[segment].business_mix.items():
         stages, shares = scenario.route(segment, business)
-        steps = ", ".join(f"{s} {p:.0%}" for s, p in zip(stages, shares))
+        steps = ", ".join(f"{s} {p:.0%}" for s, p in zip(stages, shares, strict=True))
         print(f"  {segment:8s} {business:12s} ({share:.0%} of the segment): {steps}")
 """),
     md("""
@@ -1320,7 +1326,8 @@ policies = pe.experiment.load_policies("clinic")
 lunch_break = [{"start": "08:00", "count": 1}, {"start": "12:00", "count": 0},
                {"start": "13:00", "count": 1}]
 policies.append(pe.Policy(
-    "pharmacy_break", {"stages": {"pharmacy": {"counters": {"pharmacists": {"tellers": lunch_break}}}}},
+    "pharmacy_break",
+    {"stages": {"pharmacy": {"counters": {"pharmacists": {"tellers": lunch_break}}}}},
     description="no pharmacist from 12:00 to 13:00 (lunch break)"))
 for p in policies:
     print(f"{p.name:18s} {p.description}")
@@ -1378,7 +1385,7 @@ minutes.round(1)
     code("""
 fig, ax = plt.subplots(figsize=(8, 3.2), layout="constrained")
 left = np.zeros(len(minutes))
-colors = dict(zip(scenario.stage_names, ["tab:blue", "tab:orange", "tab:green"]))
+colors = dict(zip(scenario.stage_names, ["tab:blue", "tab:orange", "tab:green"], strict=True))
 for stage in scenario.stage_names:
     for part, alpha in (("wait", 0.45), ("service", 1.0)):
         width = minutes[(part, stage)].to_numpy()
@@ -1413,7 +1420,8 @@ after Holm's adjustment.
 ax = pe.plots.policy_comparison(results.compare("baseline", "peak_end"), baseline="baseline")
 """),
     code("""
-table = results.compare("baseline", ["remembered[peak_end]", "wait_mean", "abandonment_rate"], "all")
+metrics = ["remembered[peak_end]", "wait_mean", "abandonment_rate"]
+table = results.compare("baseline", metrics, "all")
 table[["policy", "metric", "difference", "low", "high", "p_holm", "significant"]].round(3)
 """),
     code("""
@@ -1487,7 +1495,8 @@ for label in as_simulated:
                  "same wait at the pharmacy": moved[label][chosen].mean(),
                  "difference": float(d.mean), "low": float(d.low), "high": float(d.high)})
 swap = pd.DataFrame(rows)
-print(f"{len(chosen)} patients waited at least 10 minutes for the doctor, then went to the pharmacy")
+print(f"{len(chosen)} patients waited at least 10 minutes for the doctor, "
+      f"then went to the pharmacy")
 swap.round(3)
 """),
     md("""
@@ -1594,19 +1603,21 @@ to the library stops supporting them.*
     code("""
 walk_in_wait = minutes.loc["walk_in", "wait"]
 doctor_stage, pharmacy_stage = scenario.stages["doctor"], scenario.stages["pharmacy"]
-assert all(pharmacy_stage.expected_wait[s] < doctor_stage.expected_wait[s] for s in scenario.segments)
+assert all(pharmacy_stage.expected_wait[s] < doctor_stage.expected_wait[s]
+           for s in scenario.segments)
 assert pharmacy_stage.patience_scale < 1
 assert scenario.route("booked", "consultation")[0] == ["doctor", "pharmacy"]  # no triage
 assert walk_in_wait.sum() == minutes["wait"].sum(axis=1).max()  # walk-ins wait the most
 assert walk_in_wait["doctor"] > 0.8 * walk_in_wait.sum()  # ... nearly all for the doctor
 assert minutes.loc["urgent", ("wait", "doctor")] > 0  # urgent patients still wait
 assert (minutes["wait"][["triage", "pharmacy"]].max() < minutes["wait"]["doctor"].max() / 3).all()
-assert mean_affect.loc["wait@doctor", "walk_in"] > mean_affect.loc["wait@doctor", "urgent"]  # expectations
+wait_affect = mean_affect.loc["wait@doctor"]
+assert wait_affect["walk_in"] > wait_affect["urgent"]  # a walk-in expects a long wait
 assert left["baseline"].idxmax() == "doctor"  # patients give up at the doctors' queue
 assert (last_seconds < 60).all()  # the last episode is a moment of seconds
 seg = results.compare("baseline", "peak_end").set_index(["policy", "segment"])["difference"]
 assert best == "fourth_doctor" and cost["fourth_doctor"] == cost.max()
-assert seg[("fourth_doctor", "walk_in")] == max(seg[("fourth_doctor", s)] for s in scenario.segments)
+assert seg["fourth_doctor"].drop("all").idxmax() == "walk_in"  # most of the gain
 assert "nurse_follow_ups" in free.index
 doctor_visits = {name: (results.journeys[name].to_pandas("stage_visits")["stage"] == "doctor").sum()
                  for name in ("baseline", "nurse_follow_ups")}
