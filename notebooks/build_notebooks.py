@@ -1193,13 +1193,14 @@ for name in ("more_referrals", "fewer_referrals"):
 * **Staffing the RMs is a question about a few customers.** A third RM clearly shortens
   the RM waits, but the RMs are seldom busy today, so the wealth customers gain little
   from it (far less than they lose when one of today's two RMs is taken away), over all
-  customers the gain is within the noise of this run, and it costs a full RM day.
+  customers the gain is smaller still, and it costs a full RM day.
   Taking one RM away saves that cost and hurts the wealth customers who then meet a busy
   RM: read their interval, not the branch average, before deciding.
 * **A referral adds a second wait and a second service to the visit**, each rated
   against the customer's expectations of that stage. Referring more wealth customers to
-  an RM lengthens the waits and lowers what the wealth customers remember; whether that
-  is worth it depends on the business the advice brings, which this model does not price.
+  an RM lengthens the RM waits and, on average, lowers what the wealth customers
+  remember; whether that is worth it depends on the business the advice brings, which
+  this model does not price.
 * **Read the stages, not only the segments.** `day.stage_visits` shows where the
   time goes and who waited at which stage; a change at the second stage is diluted in a
   segment mean that is mostly made of teller-only customers.
@@ -1233,9 +1234,8 @@ gain, loss = (st.loc[(name, wealth_col), "difference"] for name in ("third_advis
                                                                     "one_advisor"))
 assert 0 < gain < -loss / 3  # the third RM: a small gain next to the loss of the second
 assert st.loc[("one_advisor", wealth_col), "high"] < 0  # one RM: worse for wealth customers
-assert not cmp.loc[("third_advisor", "all"), "significant"]  # within the noise overall
 assert cost[("third_advisor", "all")] > 0 > cost[("one_advisor", "all")]
-assert st.loc[("more_referrals", wealth_col), "high"] < 0  # referrals: remembered worse
+assert st.loc[("more_referrals", wealth_col), "difference"] < 0  # remembered worse
 assert st.loc[("more_referrals", rm_col), "low"] > 0  # ... after longer RM waits
 for name in ("third_advisor", "one_advisor", "more_referrals"):  # diluted in the branch mean
     assert abs(cmp.loc[(name, "all"), "difference"]) < abs(st.loc[(name, wealth_col), "difference"])
@@ -1453,9 +1453,10 @@ for name in cmp.index:
 * **Letting the nurses settle more follow-ups at triage costs nothing** and gives a
   clear gain: fewer patients queue for a doctor. A route is a policy lever like staffing.
 * **A second pharmacist buys little**: the pharmacy wait is already short, so there is
-  little left to improve, and the cost per point is the highest of the staffing options.
-* **The pharmacist's lunch break is the one policy that makes the visit worse**; it is a
-  long wait at the very end of the visit, which is the question of the next section.
+  little left to improve; its gain is a small fraction of the fourth doctor's, for nearly
+  half the extra cost.
+* **The pharmacist's lunch break makes the visit clearly worse**; it is a long wait at
+  the very end of the visit, which is the question of the next section.
 
 ## Does a wait weigh more at the end of the visit?
 
@@ -1537,7 +1538,7 @@ matters:
 rows = []
 for rule in ("peak_end", END_WINDOW.label):
     t = results.compare("baseline", rule, "all").set_index("policy")
-    for name in ("fourth_doctor", "second_pharmacist", "pharmacy_break"):
+    for name in ("fourth_doctor", "nurse_follow_ups", "pharmacy_break"):
         rows.append({"rule": rule, "policy": name, "difference": t.loc[name, "difference"],
                      "low": t.loc[name, "low"], "high": t.loc[name, "high"]})
 by_rule = pd.DataFrame(rows).pivot(index="policy", columns="rule", values="difference")
@@ -1545,9 +1546,10 @@ by_rule["ratio"] = by_rule[END_WINDOW.label] / by_rule["peak_end"]
 by_rule.round(3)
 """),
     md("""
-The policies at the pharmacy, at the end of the visit, weigh more when the end is the
-last minutes: the second pharmacist's gain grows, and so does the lunch break's loss,
-while the fourth doctor's gain in the middle of the visit does not grow. The lunch break
+The lunch break, at the end of the visit, weighs more when the end is the last minutes:
+its loss grows, while the gains of the fourth doctor and of the nurses' follow-ups, which
+shorten waits in the middle of the visit, do not. (The second pharmacist's effect is too
+small for such a comparison with this many replications.) The lunch break
 also shows the other way the end of a visit goes wrong: patience is thinner at the
 pharmacy, and a patient who gives up there leaves without their medicine, with the
 abandonment as the last moment of the visit. The pharmacy queue over one simulated day,
@@ -1622,17 +1624,17 @@ assert "nurse_follow_ups" in free.index
 doctor_visits = {name: (results.journeys[name].to_pandas("stage_visits")["stage"] == "doctor").sum()
                  for name in ("baseline", "nurse_follow_ups")}
 assert doctor_visits["nurse_follow_ups"] < doctor_visits["baseline"]  # fewer see a doctor
-staffing = [n for n in cost.index if cost[n] > 0]
-assert per_point.set_index("policy").loc[staffing, "cost_per_point"].idxmax() == "second_pharmacist"
-assert (cmp["difference"] < 0).sum() == 1 and cmp.loc["pharmacy_break", "high"] < 0
+assert cmp.loc["second_pharmacist", "difference"] < 0.25 * cmp.loc["fourth_doctor", "difference"]
+assert 0.4 < cost["second_pharmacist"] / cost["fourth_doctor"] < 0.5  # nearly half the cost
+assert cmp.loc["pharmacy_break", "high"] < 0
 s = swap.set_index("rule")
 assert abs(s.loc["mean", "difference"]) < 1e-12 and abs(s.loc["integral", "difference"]) < 1e-9
 assert peak_rule["difference"] == 0.0  # the last instant is the end: the position is irrelevant
 assert window["high"] < 0  # the last minutes: the same wait is remembered worse at the pharmacy
 assert s.loc["recency", "difference"] < window["difference"]
 assert set(last_touchpoint) <= {"farewell", "abandonment"}
-assert by_rule.loc["second_pharmacist", "ratio"] > 1 and by_rule.loc["pharmacy_break", "ratio"] > 1
-assert by_rule.loc["fourth_doctor", "ratio"] <= 1
+assert by_rule.loc["pharmacy_break", "ratio"] > 1  # the end of the visit weighs more
+assert (by_rule.loc[["fourth_doctor", "nurse_follow_ups"], "ratio"] < 1).all()
 assert left.loc["pharmacy", "pharmacy_break"] > left.loc["pharmacy", "baseline"]
 waited = {name: frame.loc[frame["stage"] == "pharmacy", "wait"].sum()
           for name, frame in (("baseline", visits), ("pharmacy_break", break_visits))}
