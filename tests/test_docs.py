@@ -226,6 +226,75 @@ def test_every_notebook_is_built_by_the_builder_without_outputs():
                 assert cell.outputs == [] and cell.execution_count is None, name
 
 
+
+def _builder_notebooks() -> dict:
+    """Cells of every notebook, by name, from the two builder scripts."""
+    import importlib.util
+
+    built = {}
+    for script in ("build_notebooks.py", "build_calibration_notebook.py"):
+        spec = importlib.util.spec_from_file_location(
+            script.removesuffix(".py"), ROOT / "notebooks" / script)
+        builder = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(builder)
+        built.update(builder.NOTEBOOKS)
+    return built
+
+
+def _code(cells) -> str:
+    return "\n".join(c.source for c in cells if c.cell_type == "code")
+
+
+def test_every_multi_stage_builtin_has_a_what_if_notebook():
+    """Each built-in scenario with several stages has a notebook running its policy set."""
+    import peakend as pe
+
+    built = _builder_notebooks()
+    multi = sorted(p.stem for p in (ROOT / "peakend" / "scenarios").glob("*.toml")
+                   if pe.load_scenario(p.stem).stages)
+    assert {"branch_with_advisors", "clinic"} <= set(multi)
+    for name in multi:
+        assert (ROOT / "peakend" / "scenarios" / "policies" / f"{name}.toml").is_file(), name
+        users = [nb for nb, cells in built.items()
+                 if f'pe.load_scenario("{name}")' in _code(cells)
+                 and f'load_policies("{name}")' in _code(cells)
+                 and "pe.run(" in _code(cells) and "stage_visits" in _code(cells)]
+        assert users, f"no notebook runs the policy set of {name} and reads its stage visits"
+
+
+def test_what_if_notebooks_end_by_checking_their_claims():
+    """Every notebook but the quick start ends with a cell asserting what its prose claims."""
+    built = _builder_notebooks()
+    assert {"09_wealth_clients_and_advisors", "10_clinic_triage_doctor_pharmacy"} <= set(built)
+    for name, cells in built.items():
+        if name == "01_quick_start":
+            continue
+        last = cells[-1]
+        assert last.cell_type == "code" and last.source.count("assert ") >= 2, name
+        claims = cells[-2]
+        assert claims.cell_type == "markdown" and "claims" in claims.source, name
+
+
+def test_notebooks_use_the_public_api_only():
+    """No notebook reaches into a private module or name of peakend."""
+    private = re.compile(r"\bpe\.(?:\w+\.)*_\w|peakend(?:\.\w+)*\._\w|from peakend\S* import _")
+    offenders = {name: private.findall(_code(cells))
+                 for name, cells in _builder_notebooks().items()}
+    assert {name: found for name, found in offenders.items() if found} == {}
+    # the check itself can fail
+    assert private.search("pe.experiment._run.run(s)") and private.search("import peakend._kernels")
+    assert not private.search("pe.experiment.load_policies(s); pe.stats.paired_difference(a, b)")
+
+
+def test_notebook_markdown_links_no_docs_page_by_file():
+    """mkdocs-jupyter does not rewrite links in notebooks: a link to a .md file would break."""
+    link = re.compile(r"\]\((?!https?://)[^)\s]*\.md(?:#[^)]*)?\)")
+    found = {name: link.findall("\n".join(c.source for c in cells if c.cell_type == "markdown"))
+             for name, cells in _builder_notebooks().items()}
+    assert {name: links for name, links in found.items() if links} == {}
+    assert link.search("see [rules](../how-to/fit-memory-rules.md)")
+    assert not link.search("see [the paper](https://example.org/a.md) and [x](page/)")
+
 def test_every_notebook_is_a_page_of_the_site_executed_once(config):
     """The notebooks appear in the site with their outputs: executed by the docs build only."""
     notebooks = sorted(f"notebooks/{p.name}" for p in (ROOT / "notebooks").glob("*.ipynb"))
