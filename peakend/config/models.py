@@ -934,9 +934,10 @@ class Stage(Model):
         1.0,
         gt=0,
         le=5,
-        description="multiplier of the perceived wait at this stage's queue, (0, 5]; 1: felt "
-        "like a first-stage wait; below 1 for an in-process wait that feels shorter "
-        "(Maister 1985)",
+        description="multiplier of the perceived wait at this stage's queue for customers "
+        "served at an earlier stage (an in-process wait; those whose route starts here feel "
+        "it with 1), (0, 5]; 1: felt like a first-stage wait; below 1 for an in-process wait "
+        "that feels shorter (Maister 1985)",
     )
     patience_scale: float = Field(
         1.0,

@@ -299,7 +299,7 @@ def build_journeys(
         "queue_ahead": f.ahead.astype(np.int32),
         "expected_wait": f.expected_wait,
         "wait": f.total_wait,
-        "perceived_wait": f.perceived,
+        "perceived_wait": f.total_perceived,
         "slips": f.total_slips,
         "balked": f.any_balked,
         "reneged": f.any_reneged,

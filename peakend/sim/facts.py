@@ -160,6 +160,7 @@ class Facts:
         self.any_balked = balked
         self.any_reneged = reneged
         self.total_wait = wait
+        self.total_perceived = self.perceived
         self.total_slips = self.slips
         self.exit_extra = 0.0  # minutes of the scenario's own touchpoints before the exit
         self.stage_runs: list[Any] = []  # the further stages' runs (StageRun), if any

@@ -4,8 +4,10 @@
 at the further stages (the journey's totals, where it ended) and returns the touchpoint
 table with two rows per further stage, placed after the first stage's episodes and
 before the farewell or the abandonment. A later stage's wait is rated like the first
-stage's (the hall's perceived-wait function times the stage's ``wait_multiplier``, grown
-by ``wait_multiplier_growth`` per minute already waited at the earlier stages, and the
+stage's (the hall's perceived-wait function times the stage's ``wait_multiplier`` for a
+customer served at an earlier stage, an in-process wait; 1 for one whose route starts
+here; grown by ``wait_multiplier_growth`` per minute already waited at the earlier
+stages, and the
 slip penalty; slips counted in that stage's queue) against the stage's expected
 wait for the segment (default: the segment's expected wait at the first stage). Its
 service level is the serving teller's quality at that stage plus the customer's noise
@@ -43,7 +45,9 @@ def stage_touchpoints(stage: str) -> tuple[str, str]:
     return f"wait@{stage}", f"service@{stage}"
 
 
-def _stage_rows(f: Facts, d: StageDraws, r: StageRun, offset: int) -> list[Touchpoint]:
+def _stage_rows(
+    f: Facts, d: StageDraws, r: StageRun, offset: int, in_process: NDArray[np.bool_]
+) -> tuple[list[Touchpoint], Array]:
     s = f.s
     st = s.stages[r.name]
     seg_names = list(s.segments)
@@ -57,6 +61,11 @@ def _stage_rows(f: Facts, d: StageDraws, r: StageRun, offset: int) -> list[Touch
     multiplier: float | Array = st.wait_multiplier
     if st.wait_multiplier_growth > 0.0:  # waits feel longer after the waits before
         multiplier = st.wait_multiplier * (1.0 + st.wait_multiplier_growth * r.waited_before)
+    if st.wait_multiplier != 1.0 and not bool(np.all(in_process | ~r.visit)):
+        # the stage's multiplier is for an in-process wait (Maister 1985): a customer
+        # whose route starts here has not been served yet, so it is a pre-process wait,
+        # felt as a first-stage wait (multiplier 1)
+        multiplier = np.where(in_process, multiplier, 1.0)
     perceived = np.asarray(
         affect.perceived_wait(
             wait, k=hall.perception_k, p=hall.perception_p, multiplier=multiplier
@@ -83,7 +92,7 @@ def _stage_rows(f: Facts, d: StageDraws, r: StageRun, offset: int) -> list[Touch
     wait_start = np.where(called, r.start, r.join)
     wait_end = np.where(called, r.start + moment, until)
     service_start = r.start + moment
-    return [
+    rows = [
         Touchpoint(
             wait_name,
             has=_const(has_wait),
@@ -103,6 +112,7 @@ def _stage_rows(f: Facts, d: StageDraws, r: StageRun, offset: int) -> list[Touch
             noise=None,
         ),
     ]
+    return rows, np.where(r.visit & ~r.balked, perceived, 0.0)
 
 
 def with_stages(
@@ -129,9 +139,13 @@ def with_stages(
     names = list(TOUCHPOINTS)
     f.stage_runs = list(stage_runs)
     first_teller = f.teller.copy()  # the counter of the first stage visited
+    in_process = f.served.copy()  # served at an earlier stage of the route
     for k, (d, r) in enumerate(zip(stage_draws, stage_runs, strict=True), start=1):
         offset = len(f.teller_names)
-        rows += _stage_rows(f, d, r, offset)
+        stage_rows, perceived = _stage_rows(f, d, r, offset, in_process)
+        rows += stage_rows
+        f.total_perceived = f.total_perceived + perceived  # over all stages
+        in_process = in_process | r.served
         names += list(stage_touchpoints(r.name))
         gone = r.balked | r.reneged
         until = np.where(r.served, r.start, r.leave)
