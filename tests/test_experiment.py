@@ -203,6 +203,27 @@ def test_cost_per_point_and_pareto():
         "baseline": True, "a": True, "b": False}
 
 
+def test_cost_per_point_notes_rest_on_the_value_interval_not_the_point_estimate():
+    """Dominance needs a value difference whose interval excludes 0 (or no difference)."""
+    rng = np.random.default_rng(3)
+    vals = np.zeros((5, 12, 3, 2 + len(BASE_METRICS)))
+    cost = 2 + BASE_METRICS.index("cost")
+    base = rng.normal(1.0, 1.0, size=(12, 1))
+    vals[0, :, :, 0] = base
+    vals[1, :, :, 0] = base + 0.001 + rng.normal(0, 0.5, size=(12, 1))  # a noisy tiny gain
+    vals[2, :, :, 0] = base - 1.0  # clearly worse
+    vals[3, :, :, 0] = base  # the same memories
+    vals[4, :, :, 0] = base + 1.0  # clearly better
+    vals[:, :, :, cost] = 1000.0
+    vals[2, :, :, cost] = 900.0  # ... and cheaper
+    vals[3, :, :, cost] = 900.0  # cheaper, same value
+    vals[4, :, :, cost] = 1000.0  # better at the same cost
+    res = synthetic_results(vals, policies=["baseline", "tiny", "cheap", "same", "better"])
+    notes = res.cost_per_point().set_index("policy")["note"].to_dict()
+    assert notes == {"tiny": "not significant", "cheap": "cheaper, worse",
+                     "same": "dominant", "better": "dominant"}
+
+
 def test_rule_disagreement_finds_reversed_pair():
     vals = np.zeros((3, 6, 3, 2 + len(BASE_METRICS)))
     jitter = np.linspace(-0.1, 0.1, 6)[:, None]

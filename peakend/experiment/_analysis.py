@@ -126,12 +126,19 @@ class ResultsTables:
         pandas.DataFrame
             Columns ``policy, segment, rule, cost_difference`` (currency/day),
             ``value_difference, value_low, value_high`` (affect points),
-            ``cost_per_point`` (currency/day per point), ``note``. The note
-            says ``"dominant"`` (better and not dearer), ``"dominated"`` (not
-            better and not cheaper), ``"not significant"`` (the value interval
-            contains 0), ``"no change"`` (neither cost nor value differs),
-            ``"no customers"`` (no value to compare) or ``""``;
-            ``cost_per_point`` is NaN unless value rises at a cost.
+            ``cost_per_point`` (currency/day per point), ``note``. "Better" and
+            "worse" mean that the value interval lies above or below 0 (or that
+            every replication's difference is the same); the note says
+            ``"dominant"`` (better, or the same value, and not dearer),
+            ``"dominated"`` (worse, or the same value, and not cheaper),
+            ``"cheaper, worse"`` (a saving that costs remembered value),
+            ``"not significant"`` (the value interval contains 0, at a different
+            cost), ``"no change"`` (neither cost nor value differs), ``"no
+            customers"`` (no value to compare) or ``""`` (better at a cost: the
+            trade-off ``cost_per_point`` prices); ``cost_per_point`` is NaN unless
+            the mean value rises at a cost. The interval is per policy, not
+            adjusted for several policies (``compare`` has the Holm-adjusted
+            ``significant``).
         """
         res = cast("Results", self)
         return _tables.cost_per_point_table(res, baseline, rule, segment, confidence)

@@ -188,16 +188,26 @@ def cost_per_point_table(res: Results, baseline: str | None, rule: str | None, s
         if not np.isfinite(gain):
             note = _no_value_note(res, [p, b], res.segments.index(segment)) if not dv.n else str(
                 dv.note)
-        elif gain == 0 and dc == 0:
-            note = "no change"
-        elif gain > 0 and dc <= 0:
-            note = "dominant"
-        elif gain <= 0 and dc >= 0:
-            note = "dominated"
-        elif gain > 0:
-            cpp = dc / gain
-        if not note and np.isfinite(dv.low) and dv.low <= 0 <= dv.high:
-            note = "not significant"
+        else:
+            # the value difference is known to be positive (negative) when its interval
+            # lies above (below) zero, or when every replication's difference is exactly
+            # that of the mean (a policy that changes nobody's memory: gain 0, width 0)
+            exact = float(dv.half_width) == 0.0
+            better = dv.low > 0 or (exact and gain > 0)
+            worse = dv.high < 0 or (exact and gain < 0)
+            same = exact and gain == 0
+            if same and dc == 0:
+                note = "no change"
+            elif (better or same) and dc <= 0:
+                note = "dominant"  # better (or the same) and not dearer
+            elif (worse or same) and dc >= 0:
+                note = "dominated"  # worse (or the same) and not cheaper
+            elif worse and dc < 0:
+                note = "cheaper, worse"
+            elif not better:
+                note = "not significant"
+            if gain > 0 and dc > 0:
+                cpp = dc / gain
         cols["policy"].append(res.policies[p])
         cols["segment"].append(segment)
         cols["rule"].append(rule)
