@@ -586,13 +586,20 @@ class MomentsOfTruth:
         net = (self.positive_peak_share - self.negative_peak_share).T
         return net if include_all else net[:, :-1]
 
-    def to_pandas(self) -> Any:
-        """Return a long :class:`pandas.DataFrame`: one row per segment x touchpoint."""
+    def to_pandas(self, *, unmet: bool = False) -> Any:
+        """Return a long :class:`pandas.DataFrame`: one row per segment x touchpoint.
+
+        Parameters
+        ----------
+        unmet : bool, keyword-only
+            Keep the touchpoints nobody met (reach 0 in every segment: e.g. the lounge
+            of a journey without one). Default False: only the touchpoints met.
+        """
         import pandas as pd
 
         names = (*self.segments, "all")
         n_s, n_t = self.kind.shape
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "segment": np.repeat(np.array(names, dtype=object), n_t),
                 "touchpoint": np.tile(np.array(self.touchpoints, dtype=object), n_s),
@@ -604,6 +611,10 @@ class MomentsOfTruth:
                 "kind": self.kind.ravel(),
             }
         )
+        if unmet:
+            return frame
+        met = np.tile(self.reach[-1] > 0, n_s)
+        return frame[met].reset_index(drop=True)
 
 
 def _group_last(order: NDArray[np.int64], offsets: NDArray[np.int64]) -> NDArray[np.int64]:

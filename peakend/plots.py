@@ -1100,7 +1100,8 @@ def moments_of_truth(
     ----------
     shares : MomentsOfTruth, 2-D array or DataFrame
         A :class:`peakend.cem.MomentsOfTruth` (from :func:`peakend.cem.moments_of_truth`),
-        whose classification is drawn too (▲ positive, ▼ negative moment of truth);
+        whose classification is drawn too (▲ positive, ▼ negative moment of truth),
+        with a row for each touchpoint somebody met;
         or ``shares[i, j]``, the share (0..1) of segment ``j``'s customers whose
         peak moment was at touchpoint ``i``. Signed shares (-1..1, e.g. positive-peak
         share minus negative-peak share) are drawn with a diverging, colour-blind
@@ -1156,10 +1157,13 @@ def moments_of_truth(
             raise ValueError(
                 f"share: must be 'peak', 'positive', 'negative' or 'net', got {share!r}")
         n_rows = len(shares.segments) + (1 if include_all else 0)
-        touchpoints = list(shares.touchpoints)
+        # rows only for the touchpoints somebody met (a day without a lounge or advice
+        # would otherwise show them as empty "neutral" rows)
+        met = np.asarray(shares.reach)[-1] > 0
+        touchpoints = [t for t, m_ in zip(shares.touchpoints, met, strict=True) if m_]
         segments = [*shares.segments, "all customers"][:n_rows]
-        kinds = np.asarray(shares.kind)[:n_rows].T
-        shares = matrix[:n_rows].T
+        kinds = np.asarray(shares.kind)[:n_rows][:, met].T
+        shares = matrix[:n_rows][:, met].T
     elif hasattr(shares, "columns") and hasattr(shares, "index"):
         if touchpoints is None:
             touchpoints = [str(i) for i in shares.index]

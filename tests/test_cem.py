@@ -403,3 +403,23 @@ def test_touchpoint_matrix_matches_a_plain_loop(data):
             sel = [k for k in range(offsets[i], offsets[i + 1]) if tp[k] == t]
             assert present[i, t] == bool(sel)
             assert values[i, t] == pytest.approx(np.mean(a[sel]) if sel else 0.0)
+
+
+def test_moments_of_truth_table_and_map_leave_out_touchpoints_nobody_met():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from peakend import plots
+
+    # nobody met touchpoint 2 (the counter): 4 touchpoints, three met
+    j = make_record([3.0, -3.0, 1.0, 2.0], offsets=np.array([0, 2, 4]),
+                    touchpoints=np.array([0, 1, 3, 1]))
+    mot = cem.moments_of_truth(j, intensity=2.0, min_share=0.5)
+    assert mot.touchpoints[2] == "counter" and mot.reach[-1, 2] == 0
+    frame = mot.to_pandas()
+    assert "counter" not in set(frame["touchpoint"]) and len(frame) == 3 * 3  # 2 segments + all
+    assert len(mot.to_pandas(unmet=True)) == 3 * 4
+    ax = plots.moments_of_truth(mot)
+    labels = [t.get_text() for t in ax.get_yticklabels()] + [
+        t.get_text() for t in ax.get_xticklabels()]
+    assert "counter" not in labels and "waiting" in labels
