@@ -128,8 +128,8 @@ class ParamRange(NamedTuple):
     def text(self) -> str:
         """Describe the range, e.g. ``"a finite number in (0, 1]"``."""
         lo = ("(" if self.low_open else "[") + f"{self.low:g}"
-        hi = (
-            "inf)" if math.isinf(self.high) else f"{self.high:g}" + (")" if self.high_open else "]")
+        hi = "inf)" if math.isinf(self.high) else f"{self.high:g}" + (
+            ")" if self.high_open else "]"
         )
         out = f"a finite number in {lo}, {hi}"
         return f"{out} ({self.unit})" if self.unit else out
@@ -317,7 +317,7 @@ class Gamma(Model):
                 f"sd: must be between {MIN_GAMMA_CV:g} * mean and sqrt(10) * mean = "
                 f"{MAX_GAMMA_CV * self.mean:.6g} minutes (shape (mean / sd)**2 between 0.1 "
                 f"and 1e12; a smaller shape puts draws at 0), got sd={self.sd:.6g} with "
-                f"mean={self.mean:.6g} (shape {cv**-2:.3g})"
+                f"mean={self.mean:.6g} (shape {cv ** -2:.3g})"
             )
         return self
 
@@ -1187,11 +1187,13 @@ class MemoryRule(Model):
         weights = _POSITIVE_WEIGHTS.get(self.rule)
         if weights is not None:
             total = sum(
-                self.params.get(w, MEMORY_RULE_PARAMS[self.rule][w].default or 0.0) for w in weights
+                self.params.get(w, MEMORY_RULE_PARAMS[self.rule][w].default or 0.0)
+                for w in weights
             )
             if total <= 0:
                 raise ValueError(
-                    f"params: rule {self.rule!r} needs at least one of {', '.join(weights)} > 0"
+                    f"params: rule {self.rule!r} needs at least one of "
+                    f"{', '.join(weights)} > 0"
                 )
         return self
 
