@@ -148,7 +148,8 @@ def test_shared_priority_levels_are_detected(cal):
 
 def test_availability_is_the_model_s_not_a_rounding(cal):
     counter = cal.scenario.counters["agents"]
-    assert counter.availability == [0.8] * 8
+    assert [b.share for b in counter.availability] == [0.8] * 8
+    assert [b.start for b in counter.availability] == [9.0 + i for i in range(8)]
     staff = cal.estimates["staffing"]
     assert (staff["servers"] == np.round(staff["distinct"])).all()
     assert np.allclose(staff["availability"], 0.8)
@@ -162,7 +163,7 @@ def test_availability_by_utilisation_follows_the_busy_share():
     x = cal.settings["availability"]
     u = cal.estimates["staffing"]["utilisation"].to_numpy()
     expect = np.minimum(1.0, x * np.maximum(u / u.max(), 0.05))
-    assert np.allclose(cal.scenario.counters["agents"].availability, expect)
+    assert np.allclose([b.share for b in cal.scenario.counters["agents"].availability], expect)
     fit = cal.estimates["availability_fit"]
     assert fit["chosen"].sum() == 1 and (fit["availability"] >= 0.2).all()
 

@@ -89,6 +89,11 @@ def available_at(events: list[tuple[float, int, bool]], t: float) -> int:
             [{"start": 9.0, "count": 2}, {"start": 11.25, "count": 5}, {"start": 15.0, "count": 1}],
             [0.9, 0.62, 0.4],
         ),
+        # availability blocks of their own, not aligned with the shift plan
+        (
+            [{"start": 9.0, "count": 2}, {"start": 11.25, "count": 5}, {"start": 15.0, "count": 1}],
+            [(9.0, 1.0), (10.5, 0.5), (12.0, 0.8), (16.5, 0.3)],
+        ),
         (
             [{"start": 10.0, "count": 3}, {"start": 13.0, "count": 0}, {"start": 14.0, "count": 2}],
             0.75,
@@ -96,13 +101,30 @@ def available_at(events: list[tuple[float, int, bool]], t: float) -> int:
     ],
 )
 def test_available_teller_minutes_are_the_availability_share(tellers, availability):
-    s = build({"counters": {"desk": {"tellers": tellers, "availability": availability}}})
+    if isinstance(availability, list) and isinstance(availability[0], tuple):
+        avail_blocks = availability
+    elif isinstance(availability, list):
+        avail_blocks = [(b["start"], a) for b, a in zip(tellers, availability, strict=True)]
+    else:
+        avail_blocks = [(9.0, availability)]
+    given = [{"start": t, "share": a} for t, a in avail_blocks]
+    s = build({"counters": {"desk": {"tellers": tellers, "availability": given}}})
     full = build({"counters": {"desk": {"tellers": tellers}}})
     minutes, events = on_duty_minutes(s, "desk")
-    # the share of the plan's teller-minutes, block by block
+    # the share of the plan's teller-minutes, piece by piece (count and availability constant)
     plan = full.counters["desk"].tellers
-    blocks = [(9.0, plan)] if isinstance(plan, int) else [(b.start, b.count) for b in plan]
-    values = availability if isinstance(availability, list) else [availability] * len(blocks)
+    plan_blocks = [(9.0, plan)] if isinstance(plan, int) else [(b.start, b.count) for b in plan]
+    cuts = sorted({t for t, _ in plan_blocks} | {t for t, _ in avail_blocks} | {9.0})
+
+    def at(table: list[tuple[float, Any]], t: float, before: Any) -> Any:
+        value = before
+        for start, v in table:
+            if start <= t:
+                value = v
+        return value
+
+    blocks = [(t, at(plan_blocks, t, 0)) for t in cuts]
+    values = [at(avail_blocks, t, 1.0) for t in cuts]
     ends = [b[0] for b in blocks[1:]] + [17.0]
     expected = sum(
         60.0 * (end - start) * count * a
@@ -196,9 +218,12 @@ def test_availability_applies_to_a_stage_s_counters():
         (0.0, 3, r"\(0, 1\]"),
         (1.5, 3, r"\(0, 1\]"),
         (-0.2, 3, r"\(0, 1\]"),
-        ([0.5, 0.5], 3, r"shift plan"),
-        ([0.5], [{"start": 9.0, "count": 1}, {"start": 12.0, "count": 2}], r"one value per block"),
-        ([0.5, 0.0], [{"start": 9.0, "count": 1}, {"start": 12.0, "count": 2}], r"\(0, 1\]"),
+        ([{"start": 9.0, "share": 0.0}], 3, r"availability\.list.*0\.share"),
+        ([{"start": 9.0, "share": 1.2}], 3, r"availability\.list.*0\.share"),
+        ([], 3, r"at least one block"),
+        ([{"start": 12.0, "share": 0.5}, {"start": 10.0, "share": 0.6}], 3, r"strictly increase"),
+        ([{"start": 8.0, "share": 0.5}], 3, r"within opening hours"),
+        ([{"start": 17.0, "share": 0.5}], 3, r"within opening hours"),
     ],
 )
 def test_bad_availability_is_refused_naming_the_field(availability, tellers, hint):

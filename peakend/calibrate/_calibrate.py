@@ -578,7 +578,10 @@ def _build_scenario(
     ]
     counter: dict[str, Any] = {"tellers": blocks}
     if availability is not None and any(a < 1.0 for a in availability):
-        counter["availability"] = [float(a) for a in availability]
+        counter["availability"] = [
+            {"start": float(g / 60.0), "share": float(a)}
+            for g, a in zip(grid[:-1], availability, strict=True)
+        ]
     if order:
         counter["discipline"] = "priority"
         counter["priority"] = order

@@ -39,6 +39,7 @@ __all__ = [
     "TOUCHPOINTS",
     "Abandonment",
     "Arrivals",
+    "AvailabilityBlock",
     "BusinessType",
     "ClockTime",
     "CounterGroup",
@@ -887,6 +888,20 @@ def max_count(plan: int | list[ShiftBlock]) -> int:
     return plan if isinstance(plan, int) else max(b.count for b in plan)
 
 
+class AvailabilityBlock(Model):
+    """One block of a counter group's availability plan: the share from ``start`` on."""
+
+    start: ClockTime = Field(
+        ge=0, le=MAX_CLOCK_HOURS, description="clock time the block starts, hours, 0-1000"
+    )
+    share: float = Field(
+        gt=0,
+        le=1,
+        description="share of each on-duty teller's time available to serve from start "
+        "until the next block, (0, 1]",
+    )
+
+
 class Quality(Model):
     """A teller level (service or advice): one draw per teller, normal, clipped to 0-10."""
 
@@ -926,12 +941,13 @@ class CounterGroup(Model):
         description="flexible discipline: segments served when none of 'segments' waits; "
         "None: all other segments",
     )
-    availability: float | list[float] = Field(
+    availability: float | list[AvailabilityBlock] = Field(
         1.0,
         description="share of each on-duty teller's time available to serve, (0, 1] "
-        "(shrinkage: breaks, after-call work): one value, or one per block of a 'tellers' "
-        "shift plan; each teller takes staggered breaks of (1 - availability) of every hour, "
-        "finishing the customer in hand; breaks are paid (staff cost unchanged); 1: none",
+        "(shrinkage: breaks, after-call work): one value, or blocks of { start, share } "
+        "within opening hours (1 before the first); each teller takes staggered breaks of "
+        "(1 - availability) of every hour, finishing the customer in hand; breaks are paid "
+        "(staff cost unchanged); 1: none",
     )
     cost_per_hour: float = Field(
         0.0, ge=0, le=1e6, description="staff cost, currency units per teller-hour"
@@ -965,21 +981,16 @@ class CounterGroup(Model):
         if repeated:
             raise ValueError(f"priority: segments must appear once, repeated: {repeated}")
         avail = self.availability
-        values = avail if isinstance(avail, list) else [avail]
         if isinstance(avail, list):
-            if isinstance(self.tellers, int):
+            if not avail:
+                raise ValueError("availability: give at least one block (or one value)")
+            starts = [b.start for b in avail]
+            if any(b <= a for a, b in itertools.pairwise(starts)):
                 raise ValueError(
-                    "availability: a list of values needs a 'tellers' shift plan (one value "
-                    "per block); with a constant count give one value in (0, 1]"
+                    f"availability: block starts must strictly increase, got {starts}"
                 )
-            if len(avail) != len(self.tellers):
-                raise ValueError(
-                    f"availability: one value per block of the tellers shift plan "
-                    f"({len(self.tellers)} blocks), got {len(avail)}"
-                )
-        bad = [v for v in values if not 0 < v <= 1]
-        if bad:
-            raise ValueError(f"availability: each value must be in (0, 1], got {bad[0]!r}")
+        elif not 0 < avail <= 1:
+            raise ValueError(f"availability: must be in (0, 1], got {avail!r}")
         return self
 
     @model_serializer(mode="wrap")
@@ -1002,10 +1013,23 @@ class CounterGroup(Model):
         """Return the segments of ``priority`` flattened, highest level first."""
         return [x for level in self.priority_levels() for x in level]
 
-    def availability_at(self, block: int) -> float:
-        """Availability of shift block ``block`` (any block for a single value), (0, 1]."""
+    def availability_at(self, clock: float) -> float:
+        """Availability at clock time ``clock`` (hours), (0, 1]; 1 before the first block."""
         a = self.availability
-        return a[block] if isinstance(a, list) else a
+        if not isinstance(a, list):
+            return a
+        value = 1.0
+        for block in a:
+            if block.start <= clock:
+                value = block.share
+        return value
+
+    def availability_changes(self) -> list[tuple[float, float]]:
+        """``(clock hours, availability)`` from each change on (one value: from 0 on)."""
+        a = self.availability
+        if not isinstance(a, list):
+            return [(0.0, a)]
+        return [(b.start, b.share) for b in a]
 
 
 # --------------------------------------------------------------------------- experience design
@@ -1702,6 +1726,14 @@ def _check_group_names(s: Scenario, field: str, counters: dict[str, CounterGroup
                 f"allowed: {sorted(names_b)}"
             )
         _check_plan_hours(c.tellers, f"{field}.{gname}.tellers", s.opening, s.closing)
+        if isinstance(c.availability, list):
+            for block in c.availability:
+                if not s.opening <= block.start < s.closing:
+                    raise ValueError(
+                        f"{field}.{gname}.availability: block start "
+                        f"{_clock_text(block.start)} must be within opening hours "
+                        f"[{_clock_text(s.opening)}, {_clock_text(s.closing)})"
+                    )
 
 
 def _check_stages(s: Scenario) -> None:

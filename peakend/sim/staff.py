@@ -90,14 +90,12 @@ def shift_events(scenario: Scenario) -> tuple[list[str], list[str], list[tuple[f
         groups += [g] * n
         if isinstance(c.tellers, int):
             blocks = [(0.0, c.tellers)]
-            avail = [c.availability_at(0)]
         else:
             blocks = [(max(0.0, (b.start - scenario.opening) * 60.0), b.count) for b in c.tellers]
-            avail = [c.availability_at(i) for i in range(len(blocks))]
             if blocks[0][0] > 0:
                 blocks.insert(0, (0.0, 0))
-                avail.insert(0, 1.0)
-        if all(a >= 1.0 for a in avail):
+        changes = [((t - scenario.opening) * 60.0, a) for t, a in c.availability_changes()]
+        if all(a >= 1.0 for _, a in changes):
             current = 0
             for t, count in blocks:
                 for i in range(n):
@@ -106,7 +104,17 @@ def shift_events(scenario: Scenario) -> tuple[list[str], list[str], list[tuple[f
                         events.append((t, base + i, now))
                 current = count
         else:
-            events += _events_with_breaks(blocks, avail, n, base, horizon)
+            # cut the day where the count or the availability changes
+            cuts = sorted({t for t, _ in blocks} | {max(0.0, t) for t, _ in changes})
+            t_blocks = np.array([t for t, _ in blocks])
+            t_avail = np.array([t for t, _ in changes])
+            merged, avail = [], []
+            for t in cuts:
+                k = int(np.searchsorted(t_blocks, t, side="right")) - 1
+                j = int(np.searchsorted(t_avail, t, side="right")) - 1
+                merged.append((t, blocks[k][1]))
+                avail.append(changes[j][1] if j >= 0 else 1.0)
+            events += _events_with_breaks(merged, avail, n, base, horizon)
             current = blocks[-1][1]
         if current == 0 and n > 0 and scenario.after_closing == "serve":
             # nobody of this group is on duty at closing: one teller comes back to
