@@ -132,6 +132,9 @@ def test_available_teller_minutes_are_the_availability_share(tellers, availabili
     )
     assert minutes == pytest.approx(expected, rel=1e-9)
     assert on_duty_minutes(full, "desk")[0] * min(values) <= minutes
+    # the group's available hours (for a capacity figure) are the same teller-minutes
+    assert 60.0 * s.counters["desk"].available_hours(9.0, 17.0) == pytest.approx(minutes)
+    assert full.counters["desk"].available_hours(9.0, 17.0) == full.teller_hours("desk")
     # at any moment floor or ceil of n * a tellers are available (staggered breaks)
     rng = np.random.default_rng(3)
     for t in rng.uniform(0, s.open_minutes, 400):

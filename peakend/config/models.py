@@ -1024,6 +1024,25 @@ class CounterGroup(Model):
                 value = block.share
         return value
 
+    def available_hours(self, opening: float, closing: float) -> float:
+        """Teller-hours available to serve within opening hours: on duty times availability.
+
+        ``plan_hours(tellers)`` weighted by the availability in force, hours; what the
+        group can serve (breaks are paid: :meth:`Scenario.staff_cost` uses the teller-hours).
+        """
+        plan = self.tellers
+        blocks = [(opening, plan)] if isinstance(plan, int) else [(b.start, b.count) for b in plan]
+        cuts = sorted(
+            {opening}
+            | {max(opening, t) for t, _ in blocks}
+            | {max(opening, t) for t, _ in self.availability_changes()}
+        )
+        total = 0.0
+        for lo, hi in itertools.pairwise([*cuts, closing]):
+            if hi > lo:
+                total += count_at(plan, lo) * self.availability_at(lo) * (hi - lo)
+        return total
+
     def availability_changes(self) -> list[tuple[float, float]]:
         """``(clock hours, availability)`` from each change on (one value: from 0 on)."""
         a = self.availability
