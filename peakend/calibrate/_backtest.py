@@ -104,8 +104,9 @@ def backtest(
     of the piecewise-constant profile) and its own staffing (inferred from its
     service records as in the calibration, or the calibration's table when it was
     given), ``replications`` times, through the public :func:`peakend.simulate`.
-    Segment mix, service and patience stay the calibrated ones: what is tested is
-    the queue model given the volume and the staff.
+    Segment mix (by interval, when calibrated so), service, patience, priority
+    levels and the servers' availability stay the calibrated ones: what is tested
+    is the queue model given the volume and the staff.
 
     Parameters
     ----------
@@ -180,7 +181,8 @@ def backtest(
     )
     est = calibration.estimates
     if settings["staffing"] == "distinct":
-        per_day = staffing_table(frame, grid, availability=settings["availability"])
+        # whole servers seen on the day; their availability is the calibrated scenario's
+        per_day = staffing_table(frame, grid)
     else:
         per_day = None
     children = np.random.SeedSequence(int(seed)).spawn(len(days))
@@ -284,12 +286,10 @@ def _day_scenario(
     base: peakend.Scenario, grid: np.ndarray, rates: np.ndarray, servers: np.ndarray
 ) -> peakend.Scenario:
     data = base.model_dump()
-    data["arrivals"] = {
-        "profile": [
-            {"start": float(g / 60.0), "rate": float(r)}
-            for g, r in zip(grid[:-1], rates, strict=True)
-        ]
-    }
+    # the day's own volumes; the calibrated segment mix by interval stays
+    data["arrivals"]["profile"] = [
+        {"start": float(g / 60.0), "rate": float(r)} for g, r in zip(grid[:-1], rates, strict=True)
+    ]
     counts = [int(c) for c in servers]
     if max(counts) == 0:
         counts = [1] * len(counts)

@@ -16,6 +16,7 @@ from peakend.calibrate._estimate import (
     day_types,
     estimate_arrivals,
     estimate_mix,
+    estimate_mix_blocks,
     estimate_patience,
     estimate_priority,
     estimate_service,
@@ -26,8 +27,11 @@ from peakend.config import Scenario
 
 __all__ = ["MODEL_FAMILIES", "Calibration", "from_log"]
 
-#: Families the Scenario model can simulate (service and patience).
-MODEL_FAMILIES: tuple[str, ...] = ("exponential", "lognormal", "gamma")
+#: Families the Scenario model can simulate (service and patience; patience also with a
+#: point mass at zero).
+MODEL_FAMILIES: tuple[str, ...] = ("exponential", "lognormal", "gamma", "weibull")
+#: Ways ``availability`` is chosen besides a number.
+AVAILABILITY_FITS: tuple[str, ...] = ("fit", "utilisation")
 
 
 @dataclass
@@ -152,7 +156,7 @@ def from_log(
     hours: tuple[float, float] | None = None,
     weekend_days: Sequence[int] | None = None,
     staffing: Literal["distinct"] | pd.DataFrame | int = "distinct",
-    availability: float | Literal["fit"] = 1.0,
+    availability: float | Literal["fit", "utilisation"] = 1.0,
     fit_replications: int = 4,
     seed: int = 0,
     min_service: float = 10 / 60,
@@ -161,7 +165,8 @@ def from_log(
     split_service: float = 0.1,
     ks_max: float = 0.1,
     level: float = 0.95,
-    priority: Literal["auto", "fifo"] | Sequence[str] = "auto",
+    priority: Literal["auto", "fifo"] | Sequence[str | Sequence[str]] = "auto",
+    segment_mix: Literal["auto", "day"] = "auto",
     main_day_type: str | None = None,
     name: str = "calibrated",
 ) -> Calibration:
@@ -187,16 +192,18 @@ def from_log(
     staffing : "distinct", DataFrame or int, default "distinct"
         Servers per interval: ``"distinct"`` counts the distinct servers who start
         a service in the interval, averaged over the days of the type and
-        multiplied by ``availability``; a DataFrame with columns ``start``
-        (minutes since midnight) and ``servers`` (and optionally ``day_type``);
-        an int: that many all day.
-    availability : float or "fit", default 1.0
-        Share of the inferred servers counted as available, (0, 1] (a stand-in
-        for shrinkage: breaks, after-call work), applied before rounding to whole
-        servers. ``"fit"``: chosen in (0.2, 1] by bisection so that simulating the
-        calibration days (their own volumes and staffing) reproduces their
-        observed share of abandonment (``estimates["availability_fit"]``); only
-        with ``staffing="distinct"``.
+        rounded; a DataFrame with columns ``start`` (minutes since midnight) and
+        ``servers`` (and optionally ``day_type``); an int: that many all day.
+    availability : float, "fit" or "utilisation", default 1.0
+        Share of the servers' time available to serve, the counter group's
+        ``availability`` in the scenario (shrinkage: breaks, after-call work; the
+        model lays it out as staggered breaks). A number in (0, 1]: every
+        interval. ``"fit"``: one share for every interval, chosen in [0.2, 1] by
+        bisection so that simulating the calibration days (their own volumes and
+        staffing) reproduces their observed share of abandonment
+        (``estimates["availability_fit"]``). ``"utilisation"``: per interval,
+        proportional to the servers' busy share there (``min(1, x * u / u_max)``),
+        the factor ``x`` fitted the same way. Both fits need ``staffing="distinct"``.
     fit_replications : int, default 4
         Replications per step of the availability fit.
     seed : int, default 0
@@ -216,12 +223,19 @@ def from_log(
         exceeds this, the empirical distribution (200 quantiles) is used instead.
     level : float, default 0.95
         Confidence level of every interval.
-    priority : "auto", "fifo" or sequence of str, default "auto"
-        The counter discipline of the scenarios: ``"auto"``, strict priority in the
-        order the times to service show when any difference between neighbours is
-        significant, else first come, first served; ``"fifo"``; or a segment order,
-        highest first (unlisted segments last), e.g. a documented policy.
+    priority : "auto", "fifo" or sequence, default "auto"
+        The counter discipline of the scenarios: ``"auto"``, priority levels in the
+        order the times to service show, neighbours whose difference is not
+        significant (log-rank) sharing a level (first come, first served between
+        them), when there are at least two levels, else first come, first served;
+        ``"fifo"``; or a segment order, highest first (unlisted segments last; a
+        nested list is one shared level), e.g. a documented policy.
         ``estimates["priority"]`` always holds what the log shows.
+    segment_mix : {"auto", "day"}, default "auto"
+        ``"auto"``: when the segment mix changes by interval (chi-square test of
+        homogeneity at ``1 - level``), the scenario gets the mix of every interval
+        (``arrivals.segment_mix``; intervals with fewer than 30 visits take the
+        day's); ``"day"``: the day-average mix only.
     main_day_type : str, optional
         The day type :attr:`Calibration.scenario` returns; None: the type with the
         most days (ties: the first in sorted order).
@@ -248,12 +262,17 @@ def from_log(
     ``docs/background/calibration.md``.
     """
     fit_availability = isinstance(availability, str)
-    if fit_availability and availability != "fit":
-        raise ValueError(f"availability: must be in (0, 1] or 'fit', got {availability!r}")
+    if fit_availability and availability not in AVAILABILITY_FITS:
+        raise ValueError(
+            f"availability: must be in (0, 1], 'fit' or 'utilisation', got {availability!r}"
+        )
     if fit_availability and not (isinstance(staffing, str) and staffing == "distinct"):
         raise ValueError(
-            "availability: 'fit' needs staffing='distinct' (servers inferred from the log)"
+            f"availability: {availability!r} needs staffing='distinct' (servers inferred "
+            "from the log)"
         )
+    if segment_mix not in ("auto", "day"):
+        raise ValueError(f"segment_mix: must be 'auto' or 'day', got {segment_mix!r}")
     if isinstance(priority, str) and priority not in ("auto", "fifo"):
         raise ValueError(
             f"priority: must be 'auto', 'fifo' or a list of segments, got {priority!r}"
@@ -311,13 +330,28 @@ def from_log(
     patience_table, km_table, patience = estimate_patience(
         frame, segments, patience_families, level
     )
-    staff = estimate_staffing(frame, grid, staffing, avail, day_type, weekend_days, types, level)
+    # whole servers; availability is the model's (the counter group's), not a rounding
+    staff = estimate_staffing(frame, grid, staffing, 1.0, day_type, weekend_days, types, level)
     prio, order, ordered = estimate_priority(frame, segments, level, priority)
+    levels = _priority_levels(prio, order, priority) if ordered else None
+    mix_blocks = estimate_mix_blocks(frame, segments, grid, level)
+    varying = {
+        str(dt): bool(part["p_value"].iloc[0] < 1 - level)
+        for dt, part in tod_table.groupby("day_type")
+    } if len(tod_table) else {}  # fmt: skip
+    use_mix = {dt: segment_mix == "auto" and varying.get(dt, False) for dt in types}
+    ratio = _availability_ratio(staff, grid, types, availability)
+    staff["availability"] = np.nan
 
     # ------------------------------------------------------------ scenarios
-    def build(staff: pd.DataFrame) -> dict[str, Scenario]:
-        return {
-            dt: _build_scenario(
+    def build(x: float) -> dict[str, Scenario]:
+        out = {}
+        for dt in types:
+            avail_dt = [float(min(1.0, x * r)) for r in ratio[dt]]
+            staff.loc[staff["day_type"] == dt, "availability"] = _per_start(
+                staff.loc[staff["day_type"] == dt, "start"], grid, avail_dt
+            )
+            out[dt] = _build_scenario(
                 f"{name} {dt}",
                 grid,
                 arrivals.loc[arrivals["day_type"] == dt],
@@ -327,12 +361,13 @@ def from_log(
                 split,
                 patience,
                 staff.loc[staff["day_type"] == dt],
-                order if ordered else None,
+                levels,
+                availability=avail_dt,
+                segment_mix=mix_blocks.loc[mix_blocks["day_type"] == dt] if use_mix[dt] else None,
             )
-            for dt in types
-        }
+        return out
 
-    scenarios = build(staff)
+    scenarios = build(avail)
     counts = n_days.to_dict()
     main = max(types, key=lambda t: (counts.get(t, 0), -types.index(t)))
     if main_day_type is not None:
@@ -357,9 +392,12 @@ def from_log(
         "kaplan_meier": km_table,
         "staffing": staff,
         "priority": prio,
+        "segment_mix": mix_blocks,
         "data": pd.DataFrame(data_rows, columns=["item", "count"]),
     }
     settings = {
+        "availability_mode": availability if fit_availability else "given",
+        "segment_mix": {dt: use_mix[dt] for dt in types},
         "interval": float(interval),
         "grid": grid,
         "day_type": day_type,
@@ -372,13 +410,52 @@ def from_log(
     }
     cal = Calibration(scenarios=scenarios, day_type=main, estimates=estimates, settings=settings)
     if fit_availability:
-        avail, fit_table = _fit_availability(cal, frame, fit_replications, seed)
-        staff["servers"] = np.round(staff["distinct"] * avail).astype(int)
-        staff.loc[(staff["distinct"] > 0) & (staff["servers"] < 1), "servers"] = 1
-        cal.scenarios = build(staff)
+        top = 1.0 / min(min(r) for r in ratio.values())
+        avail, fit_table = _fit_availability(cal, frame, fit_replications, seed, build, top)
+        cal.scenarios = build(avail)
         cal.settings["availability"] = avail
         estimates["availability_fit"] = fit_table
     return cal
+
+
+def _per_start(starts: pd.Series, grid: np.ndarray, values: list[float]) -> np.ndarray:
+    """Return the value of each row's interval (``starts``: interval starts on ``grid``)."""
+    idx = np.searchsorted(grid, starts.to_numpy(), side="right") - 1
+    return np.asarray(values, dtype=float)[np.clip(idx, 0, len(values) - 1)]
+
+
+def _availability_ratio(
+    staff: pd.DataFrame, grid: np.ndarray, types: list[str], availability: Any
+) -> dict[str, list[float]]:
+    """Per day type and interval, availability relative to the fitted factor, (0, 1]."""
+    out: dict[str, list[float]] = {}
+    for dt in types:
+        n = grid.size - 1
+        if availability != "utilisation" or "utilisation" not in staff.columns:
+            out[dt] = [1.0] * n
+            continue
+        part = staff.loc[staff["day_type"] == dt].set_index("start")["utilisation"]
+        u = np.array([float(part.get(g, np.nan)) for g in grid[:-1]])
+        top = np.nanmax(u) if np.isfinite(u).any() else 1.0
+        r = np.where(np.isfinite(u) & (u > 0), u / top, 1.0)
+        out[dt] = [float(max(v, 0.05)) for v in r]
+    return out
+
+
+def _priority_levels(prio: pd.DataFrame, order: list[str], priority: Any) -> list[str | list[str]]:
+    """Return the counter's priority list: the given order, or the estimated levels."""
+    if priority != "auto":
+        # the given levels, then every unlisted segment in its own level (``order``)
+        given: list[str | list[str]] = []
+        for x in priority:
+            given.append(str(x) if isinstance(x, str) else [str(y) for y in x])
+        listed = {y for x in given for y in ([x] if isinstance(x, str) else x)}
+        return given + [x for x in order if x not in listed]
+    out: list[str | list[str]] = []
+    for _, part in prio.groupby("level", sort=True):
+        names = [str(x) for x in part["segment"]]
+        out.append(names[0] if len(names) == 1 else names)
+    return out
 
 
 def _pooled_abandonment(table: pd.DataFrame) -> float:
@@ -389,12 +466,19 @@ def _pooled_abandonment(table: pd.DataFrame) -> float:
 
 
 def _fit_availability(
-    cal: Calibration, frame: pd.DataFrame, replications: int, seed: int
+    cal: Calibration,
+    frame: pd.DataFrame,
+    replications: int,
+    seed: int,
+    build: Any,
+    top: float = 1.0,
 ) -> tuple[float, pd.DataFrame]:
     """Find the availability whose in-sample simulated abandonment matches the observed one.
 
-    Bisection on (0.2, 1]: abandonment falls as availability (servers) rises; each
-    step simulates the calibration days with their own volumes and staffing.
+    Bisection on [0.2, top] (``top`` 1 for one share; for shares proportional to
+    the busy share, the factor at which every interval reaches 1): abandonment
+    falls as availability rises; each step simulates the calibration days with
+    their own volumes and staffing.
     """
     from peakend.calibrate._backtest import backtest
 
@@ -403,6 +487,7 @@ def _fit_availability(
 
     def predicted(a: float) -> float:
         cal.settings["availability"] = a
+        cal.scenarios = build(a)
         table = backtest(cal, frame, replications=replications, seed=seed)
         value = _pooled_abandonment(table)
         rows.append(
@@ -410,7 +495,7 @@ def _fit_availability(
         )
         return value
 
-    lo, hi = 0.2, 1.0
+    lo, hi = 0.2, round(float(top), 4)
     values = {hi: predicted(hi)}
     if values[hi] >= target:
         best = hi
@@ -442,9 +527,12 @@ def _build_scenario(
     split: Mapping[str, bool],
     patience: Mapping[str, dict[str, Any] | None],
     staff: pd.DataFrame,
-    order: list[str] | None,
+    order: list[str | list[str]] | None,
     rates: np.ndarray | None = None,
     servers: np.ndarray | None = None,
+    *,
+    availability: list[float] | None = None,
+    segment_mix: pd.DataFrame | None = None,
 ) -> Scenario:
     opening, closing = grid[0] / 60.0, grid[-1] / 60.0
     rate = arrivals.sort_values("start")["rate"].to_numpy() if rates is None else rates
@@ -489,16 +577,34 @@ def _build_scenario(
         {"start": float(g / 60.0), "count": c} for g, c in zip(grid[:-1], counts, strict=True)
     ]
     counter: dict[str, Any] = {"tellers": blocks}
+    if availability is not None and any(a < 1.0 for a in availability):
+        counter["availability"] = [
+            {"start": float(g / 60.0), "share": float(a)}
+            for g, a in zip(grid[:-1], availability, strict=True)
+        ]
     if order:
         counter["discipline"] = "priority"
         counter["priority"] = order
+    arrivals_data: dict[str, Any] = {"profile": profile}
+    if segment_mix is not None and len(segment_mix):
+        mix_rows = []
+        for start, part in segment_mix.groupby("start", sort=True):
+            block: dict[str, float] = {
+                str(k): float(v) for k, v in zip(part["segment"], part["share"], strict=True)
+            }
+            total = sum(block.values())
+            if total <= 0:
+                continue
+            clock = float(start) / 60.0  # type: ignore[arg-type]
+            mix_rows.append({"start": clock, "shares": {k: v / total for k, v in block.items()}})
+        arrivals_data["segment_mix"] = mix_rows
     data = {
         "name": name,
         "description": "calibrated from a visit log by peakend.calibrate.from_log",
         "opening": float(opening),
         "closing": float(closing),
         "after_closing": "serve",
-        "arrivals": {"profile": profile},
+        "arrivals": arrivals_data,
         "segments": seg_data,
         "business_types": {k: {"service": service[k]} for k in service if k in used},
         "counters": {"agents": counter},

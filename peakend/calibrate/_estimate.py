@@ -11,7 +11,9 @@ import pandas as pd
 from scipy import stats
 
 from peakend.calibrate._fit import (
+    ZERO_WAIT,
     fit_families,
+    fit_patience,
     kaplan_meier,
     logrank,
     poisson_interval,
@@ -24,10 +26,12 @@ __all__ = [
     "day_types",
     "estimate_arrivals",
     "estimate_mix",
+    "estimate_mix_blocks",
     "estimate_patience",
     "estimate_priority",
     "estimate_service",
     "estimate_staffing",
+    "patience_dist",
     "staffing_table",
 ]
 
@@ -123,7 +127,37 @@ def _service_dist(row: pd.Series) -> dict[str, Any]:
     fam = row["family"]
     if fam == "exponential":
         return {"kind": "exponential", "mean": float(row["mean"])}
+    if fam == "weibull":
+        return {"kind": "weibull", "shape": float(row["params"]["k"]),
+                "scale": float(row["params"]["lambda"])}  # fmt: skip
     return {"kind": fam, "mean": float(row["mean"]), "sd": float(row["sd"])}
+
+
+def patience_dist(family: str, params: dict[str, float], zero_mass: float) -> dict[str, Any]:
+    """Return a fitted patience law as a scenario distribution (a mixture with a zero mass)."""
+    from peakend.config.models import WEIBULL_SHAPE_RANGE
+
+    if family == "exponential":
+        dist: dict[str, Any] = {"kind": "exponential", "mean": float(params["theta"])}
+    elif family == "weibull":
+        lo, hi = WEIBULL_SHAPE_RANGE
+        dist = {
+            "kind": "weibull",
+            "shape": float(min(max(params["k"], lo), hi)),
+            "scale": float(params["lambda"]),
+        }
+    else:
+        from peakend.calibrate._fit import _moments
+
+        mean, sd = _moments(family, params)
+        dist = {"kind": family, "mean": float(mean), "sd": float(sd)}
+    if zero_mass <= 0:
+        return dist
+    return {
+        "kind": "mixture",
+        "weights": [float(zero_mass), 1.0 - float(zero_mass)],
+        "components": [{"kind": "deterministic", "value": 0.0}, dist],
+    }
 
 
 def _empirical(x: np.ndarray, n_values: int = 200) -> dict[str, Any]:
@@ -147,10 +181,24 @@ def _fit_service(
         )  # fmt: skip
         return table, {"kind": "empirical", "values": [float(v) for v in durations]}
     table = fit_families(durations, None, families, level=level)
-    best = table.iloc[0]
-    if best["ks"] > ks_max:
-        return table, _empirical(durations)
-    return table, _service_dist(best)
+    from pydantic import ValidationError
+
+    from peakend.config.models import BusinessType
+
+    for i in range(len(table)):
+        row = table.iloc[i]
+        if row["ks"] > ks_max:
+            break
+        dist = _service_dist(row)
+        try:  # e.g. a gamma with sd > mean or a Weibull with shape < 0.5 is no service time
+            BusinessType.model_validate({"service": dist})
+        except ValidationError:
+            continue
+        if i:  # the simulable family is the chosen one: put it first
+            table = pd.concat([table.iloc[[i]], table.drop(index=table.index[i])])
+            table = table.reset_index(drop=True)
+        return table, dist
+    return table, _empirical(durations)
 
 
 def estimate_arrivals(
@@ -376,17 +424,16 @@ def estimate_patience(
                 )
             )
             continue
-        zero_share = float((w[ev] <= 1 / 60).mean())
-        fams = list(dict.fromkeys([*families, "weibull"]))
-        table = fit_families(w, ev, fams, level=level)
-        model_rows = table["family"].isin(list(families)).to_numpy()
-        best = table.loc[model_rows].iloc[0]
+        zero_share = float((w[ev] <= ZERO_WAIT).mean())
+        # every family with and without a mass at zero, all simulable: best AIC chosen
+        table = fit_patience(w, ev, list(families), level=level)
+        best = table.iloc[0]
         table.insert(0, "segment", s)
-        table["chosen"] = table["family"] == best["family"]
+        table["chosen"] = table.index == 0
         table["naive_mean"] = naive
         table["zero_share"] = zero_share
         pat_rows.append(table)
-        patience[s] = _service_dist(best)
+        patience[s] = patience_dist(best["base_family"], best["params"], best["zero_mass"])
         km = kaplan_meier(w, ev, level=level)
         km.insert(0, "segment", s)
         km_rows.append(km)
@@ -473,7 +520,7 @@ def estimate_priority(
     frame: pd.DataFrame,
     segments: list[str],
     level: float,
-    priority: Literal["auto", "fifo"] | Sequence[str],
+    priority: Literal["auto", "fifo"] | Sequence[str | Sequence[str]],
 ) -> tuple[pd.DataFrame, list[str], bool]:
     """Segments ordered by time to service; the order and whether to use strict priority."""
     # time to service, with leaving as censoring: the wait a segment would have had
@@ -515,13 +562,48 @@ def estimate_priority(
     if priority == "fifo":
         ordered = False
     elif priority != "auto":
-        wanted = [str(s) for s in priority]
+        wanted = [str(y) for x in priority for y in ([x] if isinstance(x, str) else list(x))]
         unknown = sorted(set(wanted) - set(segments))
         if unknown or len(set(wanted)) != len(wanted):
             raise ValueError(
-                f"priority: must list distinct segments of the log {segments}, got {wanted}"
+                f"priority: must list distinct segments of the log {segments} (a nested "
+                f"list is one level), got {list(priority)}"
             )
         order = wanted + [s for s in segments if s not in wanted]
         ordered = True
 
     return prio, order, ordered
+
+
+#: Intervals with fewer visits than this take the day type's average segment mix.
+MIN_MIX_VISITS = 30
+
+
+def estimate_mix_blocks(
+    frame: pd.DataFrame, segments: list[str], grid: np.ndarray, level: float
+) -> pd.DataFrame:
+    """Segment shares per day type and interval, with Wilson intervals.
+
+    An interval with fewer than :data:`MIN_MIX_VISITS` visits takes the day type's
+    average shares (``pooled`` True): a share from a handful of visits is noise.
+    """
+    rows = []
+    for dt, part in frame.groupby("day_type"):
+        total = part["segment"].value_counts().reindex(segments, fill_value=0)
+        avg = total.to_numpy() / max(total.sum(), 1)
+        ct = pd.crosstab(part["interval"], part["segment"]).reindex(
+            index=range(grid.size - 1), columns=segments, fill_value=0
+        )
+        for j in range(grid.size - 1):
+            c = ct.iloc[j].to_numpy()
+            n = int(c.sum())
+            pooled = n < MIN_MIX_VISITS
+            share = avg if pooled else c / n
+            lo, hi = wilson_interval(c, np.full(len(segments), max(n, 1)), level)
+            for k, seg in enumerate(segments):
+                rows.append(
+                    {"day_type": dt, "start": grid[j], "segment": seg, "visits": int(c[k]),
+                     "share": float(share[k]), "low": float(lo[k]), "high": float(hi[k]),
+                     "pooled": pooled}
+                )  # fmt: skip
+    return pd.DataFrame(rows)

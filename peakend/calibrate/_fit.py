@@ -5,8 +5,9 @@ Families and their native parameters (times in minutes):
 - ``exponential``: scale ``theta`` (the mean);
 - ``lognormal``: ``mu``, ``sigma`` of log-minutes; mean ``exp(mu + sigma**2 / 2)``;
 - ``gamma``: shape ``k``, scale ``theta``; mean ``k * theta``;
-- ``weibull``: shape ``k``, scale ``lambda``; mean ``lambda * Gamma(1 + 1/k)`` (fitted for the
-  report; the Scenario model has no Weibull yet).
+- ``weibull``: shape ``k``, scale ``lambda``; mean ``lambda * Gamma(1 + 1/k)``.
+
+Patience may also have a point mass at zero (:func:`fit_patience`).
 
 The log-likelihood of a right-censored sample is ``sum(log f(t_i))`` over observed events plus
 ``sum(log S(t_j))`` over censored times. Parameters are fitted on an unconstrained scale
@@ -18,6 +19,7 @@ the mean, so it stays positive.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +33,7 @@ __all__ = [
     "DurationFit",
     "fit_duration",
     "fit_families",
+    "fit_patience",
     "kaplan_meier",
     "poisson_interval",
     "wilson_interval",
@@ -142,11 +145,14 @@ def _logpdf_logsf(family: str, p: dict[str, float], t: np.ndarray) -> tuple[np.n
 
 
 def _nll(family: str, z: np.ndarray, t_event: np.ndarray, t_cens: np.ndarray) -> float:
-    with np.errstate(all="ignore"):
-        p = _native(family, z)
-        total = float(np.sum(_logpdf_logsf(family, p, t_event)[0]))
-        if t_cens.size:
-            total += float(np.sum(_logpdf_logsf(family, p, t_cens)[1]))
+    try:
+        with np.errstate(all="ignore"):
+            p = _native(family, z)
+            total = float(np.sum(_logpdf_logsf(family, p, t_event)[0]))
+            if t_cens.size:
+                total += float(np.sum(_logpdf_logsf(family, p, t_cens)[1]))
+    except (ValueError, OverflowError, ZeroDivisionError):  # parameters out of range
+        return 1e300
     return -total if math.isfinite(total) else 1e300
 
 
@@ -253,28 +259,37 @@ def fit_duration(
         return _nll(family, z, te, tc)
 
     z0 = _start(family, t, e)
-    res = optimize.minimize(
-        f, z0, method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-8, "maxiter": 2000}
-    )
-    res = optimize.minimize(f, res.x, method="BFGS", options={"gtol": 1e-6})
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        # a family far from the data (a Weibull for near-deterministic times) may step
+        # out of range on the way: those steps are refused by f, not reported
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = optimize.minimize(
+            f, z0, method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-8, "maxiter": 2000}
+        )
+        polished = optimize.minimize(f, res.x, method="BFGS", options={"gtol": 1e-6})
+    if np.isfinite(polished.fun) and polished.fun <= res.fun:
+        res = polished
     z = res.x
-    p = _native(family, z)
-    mean, sd = _moments(family, p)
+    with np.errstate(all="ignore"):  # a diverged fit has inf parameters and a huge AIC
+        p = _native(family, z)
+        mean, sd = _moments(family, p)
     loglik = -float(res.fun)
     try:
-        cov = np.linalg.inv(_hessian(f, z))
-        eps = 1e-5
-        grad = np.array(
-            [
-                (math.log(_moments(family, _native(family, z + eps * np.eye(z.size)[i]))[0])
-                 - math.log(_moments(family, _native(family, z - eps * np.eye(z.size)[i]))[0]))
-                / (2 * eps)
-                for i in range(z.size)
-            ]
-        )  # fmt: skip
-        var = float(grad @ cov @ grad)
+        with np.errstate(all="ignore"):
+            hess = _hessian(f, z)
+            cov = np.linalg.inv(hess)
+            eps = 1e-5
+            grad = np.array(
+                [
+                    (math.log(_moments(family, _native(family, z + eps * np.eye(z.size)[i]))[0])
+                     - math.log(_moments(family, _native(family, z - eps * np.eye(z.size)[i]))[0]))
+                    / (2 * eps)
+                    for i in range(z.size)
+                ]
+            )  # fmt: skip
+            var = float(grad @ cov @ grad)
         se_log = math.sqrt(var) if var > 0 else math.nan
-    except np.linalg.LinAlgError:
+    except (np.linalg.LinAlgError, ValueError, OverflowError, ZeroDivisionError):
         se_log = math.nan
     return DurationFit(
         family, p, loglik, 2 * z.size - 2 * loglik, t.size, int(e.sum()), mean, sd,
@@ -500,3 +515,188 @@ def logrank(
         return math.nan, math.nan
     chi2 = float((d_a.sum() - np.nansum(expected)) ** 2 / v)
     return chi2, float(stats.chi2.sf(chi2, 1))
+
+
+#: Abandonments after a wait of at most this are "at once" (a point mass at zero), minutes.
+ZERO_WAIT = 1.0 / 60.0
+
+
+def _patience_nll(
+    family: str,
+    z: np.ndarray,
+    zero_mass: bool,
+    t_event: np.ndarray,
+    n_zero: int,
+    t_cens: np.ndarray,
+    zero: float,
+) -> float:
+    """Negative log-likelihood of a patience model (see :func:`fit_patience`)."""
+    try:
+        return _patience_nll_raw(family, z, zero_mass, t_event, n_zero, t_cens, zero)
+    except (ValueError, OverflowError, ZeroDivisionError):  # parameters out of range
+        return 1e300
+
+
+def _patience_nll_raw(
+    family: str,
+    z: np.ndarray,
+    zero_mass: bool,
+    t_event: np.ndarray,
+    n_zero: int,
+    t_cens: np.ndarray,
+    zero: float,
+) -> float:
+    with np.errstate(all="ignore"):
+        p = _native(family, z[: z.size - 1] if zero_mass else z)
+        logf, _ = _logpdf_logsf(family, p, t_event)
+        logs_c = _logpdf_logsf(family, p, t_cens)[1] if t_cens.size else np.empty(0)
+        log_s0 = float(_logpdf_logsf(family, p, np.array([zero]))[1][0])
+        log_f0 = math.log(-math.expm1(log_s0)) if log_s0 < 0 else -math.inf
+        if zero_mass:
+            w = float(special.expit(z[-1]))
+            log_keep = math.log1p(-w) if w < 1 else -math.inf
+            total = (t_event.size + t_cens.size) * log_keep + float(np.sum(logf))
+            total += float(np.sum(logs_c))
+            if n_zero:
+                total += n_zero * float(np.logaddexp(math.log(w), log_keep + log_f0))
+        else:
+            total = float(np.sum(logf)) + float(np.sum(logs_c))
+            if n_zero:
+                total += n_zero * log_f0
+    return -total if math.isfinite(total) else 1e300
+
+
+def fit_patience(
+    waits: np.ndarray,
+    left: np.ndarray,
+    families: Sequence[str] = FAMILIES,
+    *,
+    zero: float = ZERO_WAIT,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Fit patience laws to censored waits, each family with and without a mass at zero.
+
+    The data: a customer who left after waiting ``t`` had patience ``t`` (an event);
+    a served customer who waited ``t > 0`` had patience above ``t`` (right-censored);
+    a customer served at once tells nothing (their term is 1 in every model). Leaving
+    within ``zero`` minutes (one second: logs are in seconds) is "at once" and enters
+    every model as the probability of patience ``<= zero``, so that the models are
+    fitted to the same data and their AICs compare. A family ``f`` alone has
+    log-likelihood ``sum log f(t_i) + n_0 log F(zero) + sum log S(t_j)``; with a
+    mass ``w`` at zero (patience 0 with probability ``w``, else from ``f``)
+    ``sum log((1 - w) f(t_i)) + n_0 log(w + (1 - w) F(zero)) + sum log((1 - w) S(t_j))``.
+    Maximum likelihood on the log (and logit) scale; the interval for the mean is the
+    delta-method interval on its log.
+
+    Parameters
+    ----------
+    waits : array_like of float
+        Waits, minutes (>= 0).
+    left : array_like of bool
+        True where the customer left unserved (their wait is their patience).
+    families : sequence of str
+        Continuous families (of :data:`FAMILIES`).
+    zero : float, default 1/60
+        Longest wait of an abandonment "at once", minutes.
+    level : float, default 0.95
+        Level of the intervals for the mean.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per family and variant, best AIC first: ``family`` (``"weibull"`` or
+        ``"weibull+zero"``), ``base_family``, ``zero_mass`` (``w``, 0 without),
+        ``params`` (native, of the continuous part), ``loglik``, ``aic``,
+        ``delta_aic``, ``n``, ``events``, ``mean``, ``mean_low``, ``mean_high``,
+        ``sd`` (minutes, of the whole law), ``km_distance`` (largest gap between the
+        fitted survival and the Kaplan-Meier curve where at least 20 are at risk).
+    """
+    t = np.asarray(waits, dtype=float)
+    e = np.asarray(left, dtype=bool)
+    if t.ndim != 1 or e.shape != t.shape or t.size == 0:
+        raise ValueError("waits/left: equal-length, non-empty 1-D arrays needed")
+    if not np.isfinite(t).all() or (t < 0).any():
+        raise ValueError("waits: must be finite and >= 0 (minutes)")
+    if not e.any():
+        raise ValueError("left: at least one abandonment is needed")
+    for fam in families:
+        if fam not in FAMILIES:
+            raise ValueError(f"family: must be one of {list(FAMILIES)}, got {fam!r}")
+    at_once = e & (t <= zero)
+    t_event = np.maximum(t[e & ~at_once], TINY)
+    t_cens = np.maximum(t[~e & (t > 0)], TINY)
+    n_zero = int(at_once.sum())
+    # those served at once carry no information on patience: not at risk in the curve
+    informative = e | (t > 0)
+    km = kaplan_meier(np.maximum(t[informative], TINY), e[informative])
+    km = km.loc[km["at_risk"] >= MIN_AT_RISK]
+    z_quant = stats.norm.ppf(0.5 + level / 2)
+    rows = []
+    for fam in families:
+        variants = (False, True) if n_zero > 0 else (False,)
+        for zm in variants:
+            if zm and t_event.size == 0:
+                continue
+            if t_event.size:
+                tt = np.concatenate([t_event, t_cens])
+                ee = np.arange(tt.size) < t_event.size
+                base = _start(fam, tt, ee)
+            else:
+                base = _start(fam, np.maximum(t, TINY), e)
+            share0 = n_zero / max(int((t > 0).sum() + (e & (t == 0)).sum()), 1)
+            z0 = np.append(base, special.logit(min(max(share0, 1e-4), 0.9))) if zm else base
+
+            def f(z: np.ndarray, fam: str = fam, zm: bool = zm) -> float:
+                return _patience_nll(fam, z, zm, t_event, n_zero, t_cens, zero)
+
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                res = optimize.minimize(
+                    f, z0, method="Nelder-Mead",
+                    options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000},
+                )  # fmt: skip
+                polished = optimize.minimize(f, res.x, method="BFGS", options={"gtol": 1e-6})
+            if np.isfinite(polished.fun) and polished.fun <= res.fun:
+                res = polished
+            z = res.x
+            w = float(special.expit(z[-1])) if zm else 0.0
+
+            def log_mean(z: np.ndarray, fam: str = fam, zm: bool = zm) -> float:
+                p = _native(fam, z[:-1] if zm else z)
+                keep = 1.0 - float(special.expit(z[-1])) if zm else 1.0
+                return math.log(keep * _moments(fam, p)[0])
+
+            p = _native(fam, z[:-1] if zm else z)
+            m1, sd1 = _moments(fam, p)
+            mean = (1 - w) * m1
+            sd = math.sqrt(max((1 - w) * (sd1**2 + m1**2) - mean**2, 0.0))
+            try:
+                with np.errstate(all="ignore"):
+                    hess = _hessian(f, z)
+                cov = np.linalg.inv(hess)
+                eps = 1e-5
+                grad = np.array([
+                    (log_mean(z + eps * np.eye(z.size)[i]) - log_mean(z - eps * np.eye(z.size)[i]))
+                    / (2 * eps)
+                    for i in range(z.size)
+                ])  # fmt: skip
+                var = float(grad @ cov @ grad)
+                se_log = math.sqrt(var) if var > 0 else math.nan
+            except (np.linalg.LinAlgError, ValueError, OverflowError, ZeroDivisionError):
+                se_log = math.nan
+            loglik = -float(res.fun)
+            if km.empty:
+                gap = math.nan
+            else:
+                sf = (1 - w) * _frozen(fam, p).sf(km["time"].to_numpy())
+                gap = float(np.max(np.abs(km["survival"].to_numpy() - sf)))
+            rows.append({
+                "family": f"{fam}+zero" if zm else fam, "base_family": fam, "zero_mass": w,
+                "params": p, "loglik": loglik, "aic": 2 * z.size - 2 * loglik, "n": t.size,
+                "events": int(e.sum()), "mean": mean,
+                "mean_low": mean * math.exp(-z_quant * se_log),
+                "mean_high": mean * math.exp(z_quant * se_log), "sd": sd, "km_distance": gap,
+            })  # fmt: skip
+    table = pd.DataFrame(rows).sort_values("aic", kind="stable").reset_index(drop=True)
+    table.insert(6, "delta_aic", table["aic"] - table["aic"].iloc[0])
+    return table

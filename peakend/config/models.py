@@ -41,6 +41,7 @@ __all__ = [
     "TOUCHPOINTS",
     "Abandonment",
     "Arrivals",
+    "AvailabilityBlock",
     "BusinessType",
     "ClockTime",
     "CounterGroup",
@@ -58,6 +59,8 @@ __all__ = [
     "Lognormal",
     "Lounge",
     "MemoryRule",
+    "MixBlock",
+    "Mixture",
     "Model",
     "ParamRange",
     "Quality",
@@ -70,6 +73,7 @@ __all__ = [
     "Stage",
     "StaticTouchpoint",
     "ValueFunction",
+    "Weibull",
 ]
 
 #: Every touchpoint the branch model records, in journey order.
@@ -400,9 +404,205 @@ class Empirical(Model):
         return sum(v * w for v, w in zip(self.values, self.weights, strict=True)) / total
 
 
+#: Range of a Weibull shape parameter, dimensionless: 0.1 (very heavy tail, coefficient of
+#: variation about 430) to 100 (nearly deterministic).
+WEIBULL_SHAPE_RANGE: tuple[float, float] = (0.1, 100.0)
+
+
+def _weibull_cv2(shape: float) -> float:
+    """Squared coefficient of variation of a Weibull with this shape: G(1+2/k)/G(1+1/k)^2 - 1."""
+    return math.expm1(math.lgamma(1.0 + 2.0 / shape) - 2.0 * math.lgamma(1.0 + 1.0 / shape))
+
+
+def weibull_shape(cv: float) -> float:
+    """Return the Weibull shape whose coefficient of variation (sd / mean) is ``cv``.
+
+    Solves ``Gamma(1 + 2/k) / Gamma(1 + 1/k)**2 - 1 = cv**2`` for ``k`` by bisection on
+    ``log k`` (the left side falls as ``k`` grows), to a relative 1e-13.
+
+    Raises
+    ------
+    ValueError
+        If ``cv`` is outside what shapes in ``WEIBULL_SHAPE_RANGE`` give.
+    """
+    lo, hi = (math.log(x) for x in WEIBULL_SHAPE_RANGE)
+    target = cv * cv
+    low_cv, high_cv = (math.sqrt(_weibull_cv2(x)) for x in reversed(WEIBULL_SHAPE_RANGE))
+    if not low_cv <= cv <= high_cv:
+        raise ValueError(
+            f"sd: a Weibull needs sd / mean between {low_cv:.4g} and {high_cv:.4g} (shape "
+            f"{WEIBULL_SHAPE_RANGE[1]:g} to {WEIBULL_SHAPE_RANGE[0]:g}), got {cv:.6g}"
+        )
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if _weibull_cv2(math.exp(mid)) > target:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-13:
+            break
+    return math.exp(0.5 * (lo + hi))
+
+
+class Weibull(Model):
+    """Weibull durations, minutes: given by ``mean`` and ``sd``, or by ``shape`` and ``scale``.
+
+    Give exactly one pair. The survival function is ``S(t) = exp(-(t / scale)**shape)``;
+    ``mean = scale * Gamma(1 + 1/shape)`` and ``sd = scale * sqrt(Gamma(1 + 2/shape) -
+    Gamma(1 + 1/shape)**2)``; from ``mean`` and ``sd`` the shape solves the coefficient-of-
+    variation equation (:func:`weibull_shape`) and ``scale = mean / Gamma(1 + 1/shape)``.
+    A shape below 1 has a falling hazard (many quick abandonments and a long tail), 1 is
+    the exponential. ``mean`` and ``sd`` are always set (computed from a native pair); a
+    dump holds the pair that was given.
+    """
+
+    kind: Literal["weibull"] = Field("weibull", description="distribution family")
+    mean: float = Field(
+        ge=MIN_MEAN_MINUTES,
+        le=1e6,
+        description="mean duration, minutes (1e-6 to 1e6); or give shape and scale",
+    )
+    sd: float = Field(
+        gt=0,
+        le=1e6,
+        description="standard deviation, minutes (> 0; sd / mean between 0.012 and 430, "
+        "i.e. shape 100 to 0.1)",
+    )
+    shape: float | None = Field(
+        None,
+        ge=WEIBULL_SHAPE_RANGE[0],
+        le=WEIBULL_SHAPE_RANGE[1],
+        description="shape parameter k, dimensionless (0.1 to 100; 1 is the exponential); "
+        "with scale, instead of mean and sd",
+    )
+    scale: float | None = Field(
+        None,
+        ge=MIN_MEAN_MINUTES,
+        le=1e6,
+        description="scale parameter, minutes (1e-6 to 1e6); with shape, instead of mean and sd",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _native_to_moments(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        moments = [k for k in ("mean", "sd") if data.get(k) is not None]
+        native = [k for k in ("shape", "scale") if data.get(k) is not None]
+        if moments and native:
+            raise ValueError(
+                f"weibull: give either mean and sd or shape and scale, not both (got "
+                f"{', '.join(moments + native)})"
+            )
+        if native:
+            if len(native) != 2:
+                raise ValueError("weibull: shape and scale must be given together")
+            shape, scale = data["shape"], data["scale"]
+            lo, hi = WEIBULL_SHAPE_RANGE
+            ok = (
+                isinstance(shape, int | float)
+                and not isinstance(shape, bool)
+                and isinstance(scale, int | float)
+                and not isinstance(scale, bool)
+                and math.isfinite(shape)
+                and math.isfinite(scale)
+                and lo <= shape <= hi
+                and scale > 0
+            )
+            if ok:  # else the field checks below name the bad value
+                mean = scale * math.gamma(1.0 + 1.0 / shape)
+                data = {**data, "mean": mean, "sd": mean * math.sqrt(_weibull_cv2(shape))}
+            else:
+                data = {**data, "mean": 1.0, "sd": 1.0}
+        elif len(moments) == 1:
+            raise ValueError("weibull: mean and sd must be given together (or shape and scale)")
+        return data
+
+    @model_validator(mode="after")
+    def _check_spread(self) -> Weibull:
+        if self.shape is None:
+            weibull_shape(self.sd / self.mean)  # raises for a spread no shape gives
+        return self
+
+    @model_serializer(mode="wrap")
+    def _dump_given_pair(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            if self.shape is None:
+                data.pop("shape", None)
+                data.pop("scale", None)
+            else:
+                data.pop("mean", None)
+                data.pop("sd", None)
+        return data
+
+    @property
+    def k(self) -> float:
+        """The shape parameter (given, or solved from mean and sd), dimensionless."""
+        if self.shape is not None:
+            return self.shape
+        return weibull_shape(self.sd / self.mean)
+
+    @property
+    def lam(self) -> float:
+        """The scale parameter (given, or ``mean / Gamma(1 + 1/k)``), minutes."""
+        if self.scale is not None:
+            return self.scale
+        return self.mean / math.gamma(1.0 + 1.0 / self.k)
+
+
+#: A single-family duration distribution (a mixture component), discriminated by ``kind``.
+SimpleDistribution = Annotated[
+    Exponential | Lognormal | Gamma | Weibull | Deterministic | Empirical,
+    Field(discriminator="kind"),
+]
+
+
+class Mixture(Model):
+    """A mixture of durations, minutes: component ``i`` with probability ``weights[i]``.
+
+    Drawn by inverse transform from the customer's one uniform ``u`` (common random
+    numbers hold): the component is the first whose cumulative weight exceeds ``u``, and
+    its own inverse CDF is taken at ``u`` rescaled to its slice of ``[0, 1)``. A point mass
+    at zero (callers who hang up at once) is a ``deterministic`` component of value 0;
+    put it first so that the draw is monotone in ``u`` (then it is the mixture's exact
+    inverse CDF for a zero mass and one continuous component).
+    """
+
+    kind: Literal["mixture"] = Field("mixture", description="distribution family")
+    weights: list[Annotated[float, Field(ge=0, le=1)]] = Field(
+        min_length=1, description="probability of each component, 0-1, summing to 1"
+    )
+    components: list[SimpleDistribution] = Field(
+        min_length=1,
+        description="the component distributions (any kind but mixture), as many as weights",
+    )
+
+    @model_validator(mode="after")
+    def _check_weights(self) -> Mixture:
+        if len(self.weights) != len(self.components):
+            raise ValueError(
+                f"weights: length {len(self.weights)} must equal the number of components "
+                f"({len(self.components)})"
+            )
+        total = sum(self.weights)
+        if abs(total - 1.0) > _SHARE_TOLERANCE:
+            raise ValueError(
+                f"weights: mixture weights must sum to 1 (tolerance {_SHARE_TOLERANCE}), "
+                f"got {total:.6g}"
+            )
+        return self
+
+    @property
+    def mean(self) -> float:
+        """The mixture's mean duration, minutes."""
+        return sum(w * c.mean for w, c in zip(self.weights, self.components, strict=True))
+
+
 #: A duration distribution (service or patience), discriminated by ``kind``.
 Distribution = Annotated[
-    Exponential | Lognormal | Gamma | Deterministic | Empirical, Field(discriminator="kind")
+    Exponential | Lognormal | Gamma | Weibull | Deterministic | Empirical | Mixture,
+    Field(discriminator="kind"),
 ]
 
 
@@ -423,6 +623,21 @@ class RateBlock(Model):
     )
 
 
+class MixBlock(Model):
+    """One block of a time-of-day segment mix: the segments' shares from ``start`` on."""
+
+    start: ClockTime = Field(
+        ge=0,
+        le=MAX_CLOCK_HOURS,
+        description="clock time the block starts, hours (9.5 or '09:30'), 0-1000",
+    )
+    shares: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        min_length=1,
+        description="share of arrivals per segment from start until the next block, 0-1, "
+        "summing to 1 (a segment left out: 0)",
+    )
+
+
 class Arrivals(Model):
     """Non-homogeneous Poisson arrivals with a piecewise-constant rate."""
 
@@ -431,13 +646,42 @@ class Arrivals(Model):
         description="rate blocks in increasing start order, each rate holding until the next "
         "block starts (customers per hour); the rate is 0 before the first block",
     )
+    segment_mix: list[MixBlock] | None = Field(
+        None,
+        description="segment shares by time of day: blocks in increasing start order within "
+        "opening hours, each holding until the next; before the first block the segments' "
+        "own 'share'; None: the segments' 'share' all day",
+    )
 
     @model_validator(mode="after")
     def _check_order(self) -> Arrivals:
         starts = [b.start for b in self.profile]
         if any(b <= a for a, b in itertools.pairwise(starts)):
             raise ValueError(f"arrivals.profile: block starts must strictly increase, got {starts}")
+        if self.segment_mix is not None:
+            if not self.segment_mix:
+                raise ValueError("arrivals.segment_mix: give at least one block (or leave it out)")
+            starts = [b.start for b in self.segment_mix]
+            if any(b <= a for a, b in itertools.pairwise(starts)):
+                raise ValueError(
+                    f"arrivals.segment_mix: block starts must strictly increase, got {starts}"
+                )
+            for i, block in enumerate(self.segment_mix):
+                total = sum(block.shares.values())
+                if abs(total - 1.0) > _SHARE_TOLERANCE:
+                    raise ValueError(
+                        f"arrivals.segment_mix.{i}.shares: shares must sum to 1 (tolerance "
+                        f"{_SHARE_TOLERANCE}), got {total:.6g}"
+                    )
         return self
+
+    @model_serializer(mode="wrap")
+    def _drop_default_mix(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # without a time-of-day mix the arrivals dump exactly as before it existed
+        data = handler(self)
+        if isinstance(data, dict) and self.segment_mix is None:
+            data.pop("segment_mix", None)
+        return data
 
 
 # --------------------------------------------------------------------------- segments
@@ -530,33 +774,49 @@ class BusinessType(Model):
     @model_validator(mode="after")
     def _check_service(self) -> BusinessType:
         dist = self.service
-        low = MIN_SERVICE_MINUTES
-        if isinstance(dist, Deterministic) and dist.value < low:
-            raise ValueError(
-                f"service.value: a service time must be at least {low:g} minutes (0.6 s), "
-                f"got {dist.value:g}"
-            )
-        if isinstance(dist, Empirical):
-            short = [i for i, v in enumerate(dist.values) if v < low]
-            if short:
-                raise ValueError(
-                    f"service.values: every service time must be at least {low:g} minutes "
-                    f"(0.6 s), got {dist.values[short[0]]:g} at index "
-                    f"{', '.join(map(str, short[:10]))}"
-                    + (f" and {len(short) - 10} more" if len(short) > 10 else "")
-                )
-        if isinstance(dist, Exponential | Lognormal | Gamma) and dist.mean < low:
-            raise ValueError(
-                f"service.mean: a mean service time must be at least {low:g} minutes (0.6 s), "
-                f"got {dist.mean:g}"
-            )
-        if isinstance(dist, Gamma) and dist.sd > dist.mean:
-            raise ValueError(
-                f"service.sd: a gamma service time needs sd <= mean = {dist.mean:g} minutes "
-                f"(shape >= 1): a more variable gamma puts many draws within rounding of 0; "
-                f"use a lognormal for service times with sd > mean, got sd={dist.sd:g}"
-            )
+        if isinstance(dist, Mixture):
+            for i, (w, c) in enumerate(zip(dist.weights, dist.components, strict=True)):
+                if w > 0:
+                    _check_service_time(c, f"service.components.{i}")
+        else:
+            _check_service_time(dist, "service")
         return self
+
+
+def _check_service_time(dist: Any, field: str) -> None:
+    """Refuse service-time distributions with draws within rounding of 0 minutes."""
+    low = MIN_SERVICE_MINUTES
+    if isinstance(dist, Deterministic) and dist.value < low:
+        raise ValueError(
+            f"{field}.value: a service time must be at least {low:g} minutes (0.6 s), "
+            f"got {dist.value:g}"
+        )
+    if isinstance(dist, Empirical):
+        short = [i for i, v in enumerate(dist.values) if v < low]
+        if short:
+            raise ValueError(
+                f"{field}.values: every service time must be at least {low:g} minutes "
+                f"(0.6 s), got {dist.values[short[0]]:g} at index "
+                f"{', '.join(map(str, short[:10]))}"
+                + (f" and {len(short) - 10} more" if len(short) > 10 else "")
+            )
+    if isinstance(dist, Exponential | Lognormal | Gamma | Weibull) and dist.mean < low:
+        raise ValueError(
+            f"{field}.mean: a mean service time must be at least {low:g} minutes (0.6 s), "
+            f"got {dist.mean:g}"
+        )
+    if isinstance(dist, Gamma) and dist.sd > dist.mean:
+        raise ValueError(
+            f"{field}.sd: a gamma service time needs sd <= mean = {dist.mean:g} minutes "
+            f"(shape >= 1): a more variable gamma puts many draws within rounding of 0; "
+            f"use a lognormal for service times with sd > mean, got sd={dist.sd:g}"
+        )
+    if isinstance(dist, Weibull) and dist.k < 0.5:
+        raise ValueError(
+            f"{field}.shape: a Weibull service time needs shape >= 0.5 (sd <= "
+            f"{math.sqrt(_weibull_cv2(0.5)):.3g} * mean): a smaller shape puts many draws "
+            f"within rounding of 0; use a lognormal, got shape {dist.k:.4g}"
+        )
 
 
 # --------------------------------------------------------------------------- counters
@@ -630,6 +890,20 @@ def max_count(plan: int | list[ShiftBlock]) -> int:
     return plan if isinstance(plan, int) else max(b.count for b in plan)
 
 
+class AvailabilityBlock(Model):
+    """One block of a counter group's availability plan: the share from ``start`` on."""
+
+    start: ClockTime = Field(
+        ge=0, le=MAX_CLOCK_HOURS, description="clock time the block starts, hours, 0-1000"
+    )
+    share: float = Field(
+        gt=0,
+        le=1,
+        description="share of each on-duty teller's time available to serve from start "
+        "until the next block, (0, 1]",
+    )
+
+
 class Quality(Model):
     """A teller level (service or advice): one draw per teller, normal, clipped to 0-10."""
 
@@ -657,15 +931,25 @@ class CounterGroup(Model):
         "'priority' order; dedicated: only 'segments'; flexible: 'segments' first, else the "
         "next customer of 'overflow'",
     )
-    priority: list[str] = Field(
+    priority: list[str | list[str]] = Field(
         default_factory=list,
-        description="segment order for the priority discipline, highest first; segments the "
-        "group serves but not listed share one level, after the listed ones",
+        description="segment order for the priority discipline, highest first; a nested "
+        "list is one level whose segments are served first come, first served between them "
+        "(['priority', ['regular', 'unidentified']]); segments the group serves but not "
+        "listed share one level, after the listed ones",
     )
     overflow: list[str] | None = Field(
         None,
         description="flexible discipline: segments served when none of 'segments' waits; "
         "None: all other segments",
+    )
+    availability: float | list[AvailabilityBlock] = Field(
+        1.0,
+        description="share of each on-duty teller's time available to serve, (0, 1] "
+        "(shrinkage: breaks, after-call work): one value, or blocks of { start, share } "
+        "within opening hours (1 before the first); each teller takes staggered breaks of "
+        "(1 - availability) of every hour, finishing the customer in hand; breaks are paid "
+        "(staff cost unchanged); 1: none",
     )
     cost_per_hour: float = Field(
         0.0, ge=0, le=1e6, description="staff cost, currency units per teller-hour"
@@ -690,11 +974,83 @@ class CounterGroup(Model):
             raise ValueError("priority: discipline 'priority' needs a segment order")
         if self.overflow is not None and self.discipline != "flexible":
             raise ValueError("overflow: only allowed with discipline 'flexible'")
+        flat: list[str] = []
+        for i, entry in enumerate(self.priority):
+            if isinstance(entry, list) and not entry:
+                raise ValueError(f"priority.{i}: a priority level needs at least one segment")
+            flat += [entry] if isinstance(entry, str) else entry
+        repeated = sorted({x for x in flat if flat.count(x) > 1})
+        if repeated:
+            raise ValueError(f"priority: segments must appear once, repeated: {repeated}")
+        avail = self.availability
+        if isinstance(avail, list):
+            if not avail:
+                raise ValueError("availability: give at least one block (or one value)")
+            starts = [b.start for b in avail]
+            if any(b <= a for a, b in itertools.pairwise(starts)):
+                raise ValueError(
+                    f"availability: block starts must strictly increase, got {starts}"
+                )
+        elif not 0 < avail <= 1:
+            raise ValueError(f"availability: must be in (0, 1], got {avail!r}")
         return self
+
+    @model_serializer(mode="wrap")
+    def _drop_default_availability(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # without shrinkage a group dumps exactly as before availability existed
+        data = handler(self)
+        if isinstance(data, dict) and self.availability == 1.0:
+            data.pop("availability", None)
+        return data
 
     def max_tellers(self) -> int:
         """Largest number of tellers on duty at any time, counters."""
         return max_count(self.tellers)
+
+    def priority_levels(self) -> list[list[str]]:
+        """Return the ``priority`` list as levels, highest first (a name alone is a level)."""
+        return [[x] if isinstance(x, str) else list(x) for x in self.priority]
+
+    def priority_order(self) -> list[str]:
+        """Return the segments of ``priority`` flattened, highest level first."""
+        return [x for level in self.priority_levels() for x in level]
+
+    def availability_at(self, clock: float) -> float:
+        """Availability at clock time ``clock`` (hours), (0, 1]; 1 before the first block."""
+        a = self.availability
+        if not isinstance(a, list):
+            return a
+        value = 1.0
+        for block in a:
+            if block.start <= clock:
+                value = block.share
+        return value
+
+    def available_hours(self, opening: float, closing: float) -> float:
+        """Teller-hours available to serve within opening hours: on duty times availability.
+
+        ``plan_hours(tellers)`` weighted by the availability in force, hours; what the
+        group can serve (breaks are paid: :meth:`Scenario.staff_cost` uses the teller-hours).
+        """
+        plan = self.tellers
+        blocks = [(opening, plan)] if isinstance(plan, int) else [(b.start, b.count) for b in plan]
+        cuts = sorted(
+            {opening}
+            | {max(opening, t) for t, _ in blocks}
+            | {max(opening, t) for t, _ in self.availability_changes()}
+        )
+        total = 0.0
+        for lo, hi in itertools.pairwise([*cuts, closing]):
+            if hi > lo:
+                total += count_at(plan, lo) * self.availability_at(lo) * (hi - lo)
+        return total
+
+    def availability_changes(self) -> list[tuple[float, float]]:
+        """``(clock hours, availability)`` from each change on (one value: from 0 on)."""
+        a = self.availability
+        if not isinstance(a, list):
+            return [(0.0, a)]
+        return [(b.start, b.share) for b in a]
 
 
 # --------------------------------------------------------------------------- experience design
@@ -1206,7 +1562,7 @@ class Scenario(Model):
         everyone = list(self.segments)
         own = list(c.segments) or everyone
         if c.discipline == "priority":
-            ordered = [s for s in c.priority if s in own]
+            ordered = [s for s in c.priority_order() if s in own]
             return ordered + [s for s in own if s not in ordered]
         if c.discipline == "flexible":
             extra = c.overflow if c.overflow is not None else everyone
@@ -1337,6 +1693,20 @@ def _check_scenario(s: Scenario) -> None:
                 f"arrivals.profile: block start {_clock_text(rate_block.start)} must be before "
                 f"closing ({_clock_text(s.closing)})"
             )
+    mix_blocks = s.arrivals.segment_mix or []
+    for i, mix_block in enumerate(mix_blocks):
+        field = f"arrivals.segment_mix.{i}"
+        if not s.opening <= mix_block.start < s.closing:
+            raise ValueError(
+                f"{field}.start: {_clock_text(mix_block.start)} must be within opening hours "
+                f"[{_clock_text(s.opening)}, {_clock_text(s.closing)})"
+            )
+        for x in mix_block.shares:
+            if x not in s.segments:
+                raise ValueError(
+                    f"{field}.shares: unknown segment {x!r}{_did_you_mean(x, s.segments)}; "
+                    f"allowed: {sorted(s.segments)}"
+                )
     # segments
     total = sum(seg.share for seg in s.segments.values())
     if abs(total - 1.0) > _SHARE_TOLERANCE:
@@ -1370,7 +1740,7 @@ def _check_scenario(s: Scenario) -> None:
     _check_plan_hours(s.lobby.managers, "lobby.managers", s.opening, s.closing)
     # every (segment, business) with positive mix must be served by a staffed group
     for sname, seg in s.segments.items():
-        if seg.share <= 0:
+        if seg.share <= 0 and not any(b.shares.get(sname, 0.0) > 0 for b in mix_blocks):
             continue
         for bname, share in seg.business_mix.items():
             if share <= 0:
@@ -1393,7 +1763,7 @@ def _check_group_names(s: Scenario, field: str, counters: dict[str, CounterGroup
     for gname, c in counters.items():
         for fname, listed in (
             ("segments", c.segments),
-            ("priority", c.priority),
+            ("priority", c.priority_order()),
             ("overflow", c.overflow or []),
         ):
             unknown = set(listed) - names_s
@@ -1409,6 +1779,14 @@ def _check_group_names(s: Scenario, field: str, counters: dict[str, CounterGroup
                 f"allowed: {sorted(names_b)}"
             )
         _check_plan_hours(c.tellers, f"{field}.{gname}.tellers", s.opening, s.closing)
+        if isinstance(c.availability, list):
+            for block in c.availability:
+                if not s.opening <= block.start < s.closing:
+                    raise ValueError(
+                        f"{field}.{gname}.availability: block start "
+                        f"{_clock_text(block.start)} must be within opening hours "
+                        f"[{_clock_text(s.opening)}, {_clock_text(s.closing)})"
+                    )
 
 
 def _refuse_touchpoint_stage(s: Scenario, tname: str, stage: str) -> None:

@@ -71,11 +71,13 @@ def queue_plan(scenario: Scenario, present: Iterable[int]) -> QueuePlan:
         served = s.served_segments(g)
         bus_ok = [i for i, b in enumerate(bus_names) if not c.business or b in c.business]
         if c.discipline == "priority":
-            # the listed segments in their order, then every unlisted one on one shared
-            # (first-come) level after them
-            listed = [x for x in c.priority if x in served]
+            # the listed levels in their order (a nested list is one level, its segments
+            # first come, first served between them), then every unlisted segment on one
+            # shared (first-come) level after them
+            levels = [[x for x in level if x in served] for level in c.priority_levels()]
+            listed = [x for level in levels for x in level]
             rest = [x for x in served if x not in listed]
-            seg_levels = [[x] for x in listed] + ([rest] if rest else [])
+            seg_levels = [level for level in levels if level] + ([rest] if rest else [])
         elif c.discipline == "flexible":
             own = list(c.segments)
             seg_levels = [own, [x for x in served if x not in own]]

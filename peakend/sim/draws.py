@@ -69,8 +69,10 @@ def draw_day(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> DayD
     cum /= cum[-1]
     if len(seg_names) == 1:  # the formula below gives 0 for everyone
         seg = np.zeros(n, dtype=np.int64)
-    else:
+    elif scenario.arrivals.segment_mix is None:
         seg = np.minimum(np.searchsorted(cum, u[:, 0], side="right"), len(seg_names) - 1)
+    else:
+        seg = _segments_by_time(scenario, seg_names, cum, times, u[:, 0])
     mix = np.array(
         [[scenario.segments[s].business_mix.get(b, 0.0) for b in bus_names] for s in seg_names]
     )
@@ -150,3 +152,30 @@ def draw_day(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> DayD
         advice_noise=None if advice_noise is None else advice_noise[idx],
         advice=advice,
     )
+
+
+def _segments_by_time(
+    scenario: Scenario,
+    seg_names: list[str],
+    cum: NDArray[np.float64],
+    times: NDArray[np.float64],
+    u: NDArray[np.float64],
+) -> NDArray[np.int64]:
+    """Segment of each customer under a time-of-day mix (``arrivals.segment_mix``).
+
+    The same uniform per potential customer as without a mix: only the thresholds (the
+    cumulative shares of the block the customer arrives in) change, so common random
+    numbers hold. Before the first block the segments' own shares apply (``cum``).
+    """
+    blocks = scenario.arrivals.segment_mix or []
+    starts = np.array([(b.start - scenario.opening) * 60.0 for b in blocks])
+    table = np.empty((len(blocks) + 1, len(seg_names)))
+    table[0] = cum
+    for i, b in enumerate(blocks):
+        row = np.cumsum([b.shares.get(x, 0.0) for x in seg_names])
+        table[i + 1] = row / row[-1]
+    block = np.searchsorted(starts, times, side="right")  # 0: before the first block
+    seg: NDArray[np.int64] = np.minimum(
+        (u[:, None] >= table[block]).sum(axis=1), len(seg_names) - 1
+    )
+    return seg

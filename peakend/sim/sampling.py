@@ -22,7 +22,9 @@ from peakend.config.models import (
     Exponential,
     Gamma,
     Lognormal,
+    Mixture,
     Scenario,
+    Weibull,
 )
 
 __all__ = ["STREAMS", "arrival_times", "as_seed_sequence", "ppf", "stream"]
@@ -122,8 +124,11 @@ def ppf(dist: Any, u: NDArray[np.float64]) -> NDArray[np.float64]:
 
     Parameters
     ----------
-    dist : Exponential, Lognormal, Gamma, Deterministic or Empirical
-        The configured distribution.
+    dist : Exponential, Lognormal, Gamma, Weibull, Deterministic, Empirical or Mixture
+        The configured distribution. A mixture picks its component by the cumulative
+        weights at ``u`` and takes that component's inverse CDF at ``u`` rescaled to the
+        component's slice of ``[0, 1)``: one uniform per draw, so common random numbers
+        hold.
     u : numpy.ndarray
         Probabilities in ``[0, 1)``.
 
@@ -142,8 +147,24 @@ def ppf(dist: Any, u: NDArray[np.float64]) -> NDArray[np.float64]:
         return np.exp(dist.mu + dist.sigma * special.ndtri(u))
     if isinstance(dist, Gamma):
         return np.asarray(dist.scale * special.gammaincinv(dist.shape, u), dtype=np.float64)
+    if isinstance(dist, Weibull):
+        return np.asarray(dist.lam * (-np.log1p(-u)) ** (1.0 / dist.k), dtype=np.float64)
     if isinstance(dist, Deterministic):
         return np.full(u.shape, dist.value)
+    if isinstance(dist, Mixture):
+        w = np.asarray(dist.weights, dtype=np.float64)
+        upper = np.cumsum(w) / w.sum()
+        comp = np.minimum(np.searchsorted(upper, u, side="right"), w.size - 1)
+        lower = upper - w / w.sum()
+        result = np.empty(u.shape)
+        below_one = np.nextafter(1.0, 0.0)
+        for j, c in enumerate(dist.components):
+            m = comp == j
+            if w[j] <= 0 or not m.any():
+                continue
+            v = np.clip((u[m] - lower[j]) / (upper[j] - lower[j]), 0.0, below_one)
+            result[m] = ppf(c, v)
+        return result
     if isinstance(dist, Empirical):
         values = np.asarray(dist.values, dtype=np.float64)
         w = np.ones_like(values) if dist.weights is None else np.asarray(dist.weights, float)

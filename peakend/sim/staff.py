@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import heapq
+import itertools
+import math
 
 import numpy as np
 from numpy.typing import NDArray
 
 from peakend.config.models import Scenario
 
-__all__ = ["greetings", "managers_on_duty", "shift_events"]
+__all__ = ["BREAK_CYCLE_MINUTES", "greetings", "managers_on_duty", "shift_events"]
 
 
 def greetings(
@@ -58,8 +60,25 @@ def managers_on_duty(scenario: Scenario, minutes: NDArray[np.float64]) -> NDArra
     return np.where(block >= 0, counts[np.maximum(block, 0)], 0)
 
 
+#: Length of a break cycle, minutes: with ``availability`` below 1, every on-duty teller takes
+#: one break of ``(1 - availability)`` of each cycle (a shift block is cut into whole cycles
+#: of at most this length).
+BREAK_CYCLE_MINUTES: float = 60.0
+
+
 def shift_events(scenario: Scenario) -> tuple[list[str], list[str], list[tuple[float, int, bool]]]:
-    """Teller names, their groups, and (minute, teller, on_duty) changes in time order."""
+    """Teller names, their groups, and (minute, teller, on_duty) changes in time order.
+
+    A counter group's ``availability`` below 1 (shrinkage) becomes breaks in these
+    events, so the movement engine needs nothing of it: each shift block is cut into
+    ``m = ceil(length / 60)`` equal cycles of length ``L``; in every cycle each of the
+    block's ``n`` on-duty tellers is off for ``(1 - a) * L``, teller ``i`` from
+    ``i * L / n`` into the cycle (wrapping round to the cycle's start), so that
+    ``floor`` or ``ceil`` of ``n * a`` tellers are available at any time and exactly
+    ``a`` of the teller-minutes on average. A teller going on a break finishes the
+    customer in hand (so slightly more than ``a`` of the time is spent serving).
+    Breaks end at closing. Deterministic: no random numbers.
+    """
     names: list[str] = []
     groups: list[str] = []
     events: list[tuple[float, int, bool]] = []
@@ -75,16 +94,83 @@ def shift_events(scenario: Scenario) -> tuple[list[str], list[str], list[tuple[f
             blocks = [(max(0.0, (b.start - scenario.opening) * 60.0), b.count) for b in c.tellers]
             if blocks[0][0] > 0:
                 blocks.insert(0, (0.0, 0))
-        current = 0
-        for t, count in blocks:
-            for i in range(n):
-                was, now = i < current, i < count
-                if was != now:
-                    events.append((t, base + i, now))
-            current = count
+        changes = [((t - scenario.opening) * 60.0, a) for t, a in c.availability_changes()]
+        if all(a >= 1.0 for _, a in changes):
+            current = 0
+            for t, count in blocks:
+                for i in range(n):
+                    was, now = i < current, i < count
+                    if was != now:
+                        events.append((t, base + i, now))
+                current = count
+        else:
+            # cut the day where the count or the availability changes
+            cuts = sorted({t for t, _ in blocks} | {max(0.0, t) for t, _ in changes})
+            t_blocks = np.array([t for t, _ in blocks])
+            t_avail = np.array([t for t, _ in changes])
+            merged, avail = [], []
+            for t in cuts:
+                k = int(np.searchsorted(t_blocks, t, side="right")) - 1
+                j = int(np.searchsorted(t_avail, t, side="right")) - 1
+                merged.append((t, blocks[k][1]))
+                avail.append(changes[j][1] if j >= 0 else 1.0)
+            events += _events_with_breaks(merged, avail, n, base, horizon)
+            current = blocks[-1][1]
         if current == 0 and n > 0 and scenario.after_closing == "serve":
             # nobody of this group is on duty at closing: one teller comes back to
             # serve the customers still waiting for this group
             events.append((horizon, base, True))
     events.sort(key=lambda e: (e[0], e[1]))
     return names, groups, events
+
+
+def _events_with_breaks(
+    blocks: list[tuple[float, int]], avail: list[float], n: int, base: int, horizon: float
+) -> list[tuple[float, int, bool]]:
+    """On/off changes of a group's ``n`` tellers under shift blocks with breaks (see above)."""
+    ends = [t for t, _ in blocks[1:]] + [horizon]
+    # per teller: the times its state may change, and its breaks
+    cuts: list[set[float]] = [{horizon} for _ in range(n)]
+    breaks: list[list[tuple[float, float]]] = [[] for _ in range(n)]
+    for (t0, count), t1, a in zip(blocks, ends, avail, strict=True):
+        for i in range(n):
+            cuts[i].add(t0)
+        length = t1 - t0
+        if a >= 1.0 or count <= 0 or length <= 0:
+            continue
+        m = max(1, math.ceil(length / BREAK_CYCLE_MINUTES - 1e-9))
+        cycle = length / m
+        off = (1.0 - a) * cycle
+        for j in range(m):
+            c0 = t0 + j * cycle
+            c1 = t1 if j == m - 1 else c0 + cycle
+            for i in range(count):
+                s0 = c0 + i * cycle / count
+                s1 = s0 + off
+                if s1 <= c1:
+                    pieces = [(s0, s1)]
+                else:  # wraps round to the start of the cycle
+                    pieces = [(s0, c1), (c0, c0 + (s1 - c1))]
+                for lo, hi in pieces:
+                    if hi > lo:
+                        breaks[i].append((lo, hi))
+                        cuts[i].update((lo, hi))
+    starts = np.array([t for t, _ in blocks])
+    counts = [k for _, k in blocks]
+    events: list[tuple[float, int, bool]] = []
+    for i in range(n):
+        times = sorted(x for x in cuts[i] if 0.0 <= x <= horizon)
+        was = False
+        for lo, hi in itertools.pairwise([*times, math.inf]):
+            if hi - lo <= 1e-9:
+                continue
+            mid = lo + 1.0 if math.isinf(hi) else 0.5 * (lo + hi)
+            if mid >= horizon:  # breaks end at closing: the plan's last block holds
+                now = i < counts[-1]
+            else:
+                block = int(np.searchsorted(starts, mid, side="right")) - 1
+                now = i < counts[block] and not any(b0 <= mid < b1 for b0, b1 in breaks[i])
+            if now != was:
+                events.append((lo, base + i, now))
+                was = now
+    return events
