@@ -214,7 +214,7 @@ DIST = [
      ('{ kind = "gamma", mean = 4.0, sd = 2.0 }', '{ kind = "exponential", mean = inf }'),
      (R("business_types.transfer.service.mean"), "finite number")),
     ("unknown-kind",
-     ('{ kind = "gamma", mean = 4.0, sd = 2.0 }', '{ kind = "weibull", mean = 4.0 }'),
+     ('{ kind = "gamma", mean = 4.0, sd = 2.0 }', '{ kind = "pareto", mean = 4.0 }'),
      (R("business_types.transfer.service"), "exponential", "empirical")),
     ("missing-sd",
      ('{ kind = "lognormal", mean = 5.0, sd = 3.0 }', '{ kind = "lognormal", mean = 5.0 }'),

@@ -87,7 +87,7 @@ BAD_POLICIES = [
                                                    "sd": 3.0}}}},
      (R("business_types.deposit.service.sd"), "unknown field 'sd'", R("kind, mean"))),
     ("kind-unknown",
-     {"business_types": {"deposit": {"service": {"kind": "weibull", "mean": 5.0}}}},
+     {"business_types": {"deposit": {"service": {"kind": "pareto", "mean": 5.0}}}},
      (R("business_types.deposit.service"), "exponential", "lognormal")),
     ("kind-zero-service",
      {"business_types": {"deposit": {"service": {"kind": "deterministic", "value": 0}}}},

@@ -195,7 +195,7 @@ def test_models_are_frozen():
             r"greater than 0",
         ),
         (
-            {"business_types": {"deposit": {"service": {"kind": "weibull", "mean": 5}}}},
+            {"business_types": {"deposit": {"service": {"kind": "pareto", "mean": 5}}}},
             r"service",
             r"exponential",
         ),

@@ -1492,13 +1492,40 @@ class Scenario(Model):
         """Length of the opening hours, minutes."""
         return (self.closing - self.opening) * 60.0
 
+    def counter_group(self, group: str) -> CounterGroup:
+        """The counter group named ``group``: a first-stage name, or ``"<stage>/<group>"``.
+
+        Raises
+        ------
+        ValueError
+            If there is no such group; the message lists the valid names.
+        """
+        if group in self.counters:
+            return self.counters[group]
+        stage, _, name = group.partition("/")
+        if stage in self.stages and name in self.stages[stage].counters:
+            return self.stages[stage].counters[name]
+        valid = [*self.counters]
+        valid += [f"{x}/{g}" for x, st in self.stages.items() for g in st.counters]
+        raise ValueError(
+            f"group: no counter group {group!r}{_did_you_mean(group, valid)} (valid: "
+            f"{', '.join(valid)}; a later stage's groups are named '<stage>/<group>')"
+        )
+
     def tellers_at(self, group: str, clock: float) -> int:
-        """Tellers of counter group ``group`` on duty at clock time ``clock`` (hours)."""
-        return count_at(self.counters[group].tellers, clock)
+        """Tellers of counter group ``group`` on duty at clock time ``clock`` (hours).
+
+        ``group`` is a first-stage group's name or ``"<stage>/<group>"`` (see
+        :meth:`counter_group`).
+        """
+        return count_at(self.counter_group(group).tellers, clock)
 
     def teller_hours(self, group: str) -> float:
-        """Teller-hours of counter group ``group`` within opening hours, hours."""
-        return plan_hours(self.counters[group].tellers, self.opening, self.closing)
+        """Teller-hours of counter group ``group`` within opening hours, hours.
+
+        ``group`` as for :meth:`tellers_at`. On duty, breaks included (they are paid).
+        """
+        return plan_hours(self.counter_group(group).tellers, self.opening, self.closing)
 
     def managers_at(self, clock: float) -> int:
         """Lobby managers on duty at clock time ``clock`` (hours)."""
@@ -1579,37 +1606,40 @@ class Scenario(Model):
         return potential * stay
 
     def offered_load(self) -> float:
-        """Offered work divided by staffed teller time over the opening hours, dimensionless.
+        """Offered work divided by available teller time over the opening hours, dimensionless.
 
-        Expected service minutes of the day's expected arrivals over the
-        teller-minutes of the shift plans; above 1 the branch cannot keep up. With
-        further stages, the largest of this and every stage's :meth:`stage_load`.
+        Expected service minutes of the day's expected arrivals over the teller-minutes
+        of the shift plans, weighted by the groups' availability; above 1 the branch
+        cannot keep up. With further stages, the largest of every stage's
+        :meth:`stage_load` (the first stage's included).
         """
-        work = 0.0
-        potential = _profile_integral(self) / 60.0
-        for seg in self.segments.values():
-            for b, share in seg.business_mix.items():
-                bt = self.business_types[b]
-                work += seg.share * share * (1.0 - bt.e_channel_share) * bt.service.mean
-        work *= potential
-        capacity = 60.0 * sum(self.teller_hours(g) for g in self.counters)
-        if capacity <= 0:
-            load = math.inf if work > 0 else 0.0
-        else:
-            load = work / capacity
-        for x in self.stages:
-            load = max(load, self.stage_load(x))
-        return load
+        return max(self.stage_load(x) for x in self.stage_names)
 
     def stage_load(self, stage: str) -> float:
-        """Offered load of a further stage: its expected service minutes over its teller time.
+        """Offered load of one service stage: its expected service minutes over its teller time.
 
-        Every customer routed on is counted (as if all were served at the stages
-        before), so this is an upper bound of the load the stage sees; dimensionless.
-        With further stages, :meth:`offered_load` is the largest of the first stage's
-        load and every stage's.
+        Every customer whose route goes to the stage is counted with the product of the
+        route's shares up to it (as if all were served at the stages before), so for a
+        further stage this is an upper bound of the load it sees; dimensionless. The
+        teller time is the groups' available teller-minutes within opening hours.
+
+        Parameters
+        ----------
+        stage : str
+            The first stage's name (``first_stage``) or a name in ``stages``.
+
+        Raises
+        ------
+        ValueError
+            If ``stage`` names no stage (the message lists them).
         """
-        st = self.stages[stage]
+        if stage not in self.stage_names:
+            raise ValueError(
+                f"stage: no stage {stage!r}{_did_you_mean(stage, self.stage_names)} (stages: "
+                f"{', '.join(self.stage_names)})"
+            )
+        first = stage == self.first_stage
+        counters = self.counters if first else self.stages[stage].counters
         work = 0.0
         for sn, seg in self.segments.items():
             for b, share in seg.business_mix.items():
@@ -1618,16 +1648,18 @@ class Scenario(Model):
                     continue
                 visit = math.prod(shares[: names.index(stage) + 1])
                 bt = self.business_types[b]
-                work += (
-                    seg.share
-                    * share
-                    * (1.0 - bt.e_channel_share)
-                    * visit
-                    * (st.service[b].mean if b in st.service else 0.0)
-                )
+                if first:
+                    mean = bt.service.mean
+                else:
+                    st_service = self.stages[stage].service
+                    mean = st_service[b].mean if b in st_service else 0.0
+                work += seg.share * share * (1.0 - bt.e_channel_share) * visit * mean
         work *= _profile_integral(self) / 60.0
         capacity = 60.0 * sum(
-            plan_hours(c.tellers, self.opening, self.closing) for c in st.counters.values()
+            plan_hours(c.tellers, self.opening, self.closing)
+            if c.availability == 1.0
+            else c.available_hours(self.opening, self.closing)
+            for c in counters.values()
         )
         if capacity <= 0:
             return math.inf if work > 0 else 0.0
@@ -1655,7 +1687,7 @@ def _round_up(x: float) -> int:
 
 def _check_scenario(s: Scenario) -> None:
     """Cross-field checks; every message names the field and the allowed values."""
-    if s.stages or s.routes:
+    if s.stages or s.routes or any(tp.position == "before_stage" for tp in s.touchpoints.values()):
         _check_stages(s)
     for tname, tp in s.touchpoints.items():
         taken = set(TOUCHPOINTS) | {f"{k}@{x}" for x in s.stages for k in ("wait", "service")}
@@ -1873,8 +1905,10 @@ def _check_stages(s: Scenario) -> None:
             _refuse_touchpoint_stage(s, tname, str(tp.stage))
     # every routed (segment, business) must be served, and have a service time, at each
     # later stage it may visit
+    mix_blocks = s.arrivals.segment_mix or []
     for sname, segm in s.segments.items():
-        if segm.share <= 0:
+        # a segment comes if its day share, or its share in some segment_mix block, is > 0
+        if segm.share <= 0 and not any(b.shares.get(sname, 0.0) > 0 for b in mix_blocks):
             continue
         for bname, share in segm.business_mix.items():
             if share <= 0:
