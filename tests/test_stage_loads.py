@@ -83,3 +83,24 @@ def test_a_segment_that_comes_only_in_a_mix_block_is_checked_at_its_stages():
     data["stages"]["advisor"]["counters"]["rm"]["segments"] = rest
     with pytest.raises(ValueError, match="no staffed counter group serves segment 'vip'"):
         pe.Scenario.model_validate(data)
+
+
+def test_a_later_stage_load_matches_the_simulated_visits():
+    """Each stage's routing is its own draw: the load counts its share, not a product."""
+    import numpy as np
+
+    s = pe.load_scenario("branch_with_advisors")
+    st = s.stages["advisor"]
+    mean = {b: d.mean for b, d in st.service.items()}
+    minutes = []
+    for seed in range(20):
+        day = pe.simulate(s, seed=seed)
+        sv = day.stage_visits
+        adv = sv["customer"][sv["stage"] == 1]
+        bus = np.asarray(day.customers["business"])[adv]
+        minutes.append(sum(mean[day.business_types[b]] for b in bus))
+    capacity = 60.0 * sum(s.teller_hours(f"advisor/{g}") for g in st.counters)
+    m = np.array(minutes) / capacity
+    half = 3.0 * m.std(ddof=1) / np.sqrt(m.size)
+    # all who visit are counted (an upper bound: nobody reneged before is left out here)
+    assert abs(m.mean() - s.stage_load("advisor")) < half + 0.02 * s.stage_load("advisor")

@@ -943,6 +943,15 @@ class CounterGroup(Model):
         description="flexible discipline: segments served when none of 'segments' waits; "
         "None: all other segments",
     )
+    appointments: Literal["first", "by_level", "none"] = Field(
+        "first",
+        description="where customers with an appointment come in this group's pick order: "
+        "first: before every walk-in (a booked slot is a promise); by_level: before the "
+        "walk-ins of their own level of the discipline, after higher levels (an urgent "
+        "walk-in before a booked patient); none: like walk-ins, by ticket (an appointment "
+        "booked for another stage). A flexible group always serves its own segments, "
+        "appointments first unless none, before overflow customers",
+    )
     availability: float | list[AvailabilityBlock] = Field(
         1.0,
         description="share of each on-duty teller's time available to serve, (0, 1] "
@@ -1001,6 +1010,8 @@ class CounterGroup(Model):
         data = handler(self)
         if isinstance(data, dict) and self.availability == 1.0:
             data.pop("availability", None)
+        if isinstance(data, dict) and self.appointments == "first":
+            data.pop("appointments", None)  # ... and without the appointments setting
         return data
 
     def max_tellers(self) -> int:
@@ -1618,9 +1629,10 @@ class Scenario(Model):
     def stage_load(self, stage: str) -> float:
         """Offered load of one service stage: its expected service minutes over its teller time.
 
-        Every customer whose route goes to the stage is counted with the product of the
-        route's shares up to it (as if all were served at the stages before), so for a
-        further stage this is an upper bound of the load it sees; dimensionless. The
+        Every customer whose route lists the stage is counted with the stage's share on
+        the route (each stage's routing is drawn on its own; as if all were served at the
+        stages before, so for a further stage this is an upper bound of the load it
+        sees); dimensionless. The
         teller time is the groups' available teller-minutes within opening hours.
 
         Parameters
@@ -1646,7 +1658,9 @@ class Scenario(Model):
                 names, shares = self.route(sn, b)
                 if stage not in names:
                     continue
-                visit = math.prod(shares[: names.index(stage) + 1])
+                # each stage's routing is drawn on its own: whoever is served before
+                # (or leaves a stage out) goes on with that stage's share
+                visit = shares[names.index(stage)]
                 bt = self.business_types[b]
                 if first:
                     mean = bt.service.mean

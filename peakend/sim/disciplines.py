@@ -83,21 +83,26 @@ def queue_plan(scenario: Scenario, present: Iterable[int]) -> QueuePlan:
             seg_levels = [own, [x for x in served if x not in own]]
         else:
             seg_levels = [served]
-        # appointments before walk-ins; a flexible window serves its own segments
-        # (appointments, then walk-ins) before any overflow customer
-        if c.discipline == "flexible":
-            order_ = [(names, a) for names in seg_levels for a in (1, 0)]
+        # appointments before walk-ins (c.appointments: before every walk-in, or within
+        # each level; "none": on the walk-ins' level); a flexible window serves its own
+        # segments (appointments, then walk-ins) before any overflow customer
+        order_: list[tuple[list[str], tuple[int, ...]]]
+        if c.appointments == "none":
+            order_ = [(names, (1, 0)) for names in seg_levels]
+        elif c.discipline == "flexible" or c.appointments == "by_level":
+            order_ = [(names, (a,)) for names in seg_levels for a in (1, 0)]
         else:
-            order_ = [(names, a) for a in (1, 0) for names in seg_levels]
+            order_ = [(names, (a,)) for a in (1, 0) for names in seg_levels]
         key_levels: list[list[int]] = []
-        for names, a in order_:
+        for names, kinds in order_:
             level = []
             for x in names:
                 si = seg_names.index(x)
                 for bi in bus_ok:
-                    k = (si * n_bus + bi) * 2 + a
-                    if k in present:
-                        level.append(k)
+                    for a in kinds:
+                        k = (si * n_bus + bi) * 2 + a
+                        if k in present:
+                            level.append(k)
             if level:
                 key_levels.append(level)
         group_key_levels[g] = key_levels
