@@ -50,7 +50,7 @@ def resolve_blocks(
     scenario : Scenario
         The branch day.
     groups : sequence of str
-        Counter groups being planned.
+        Counter groups being planned, by plan name (``"general"``, ``"advisor/rm"``).
     blocks : None, int or sequence
         None: the starts of the groups' own shift plans (one block if staffing is
         constant); an int k: k blocks of equal length; a sequence: block start
@@ -69,9 +69,12 @@ def resolve_blocks(
     """
     opening, closing = float(scenario.opening), float(scenario.closing)
     if blocks is None:
+        from peakend.decide.groups import staff_groups
+
+        refs = staff_groups(scenario)
         starts = {opening}
         for g in groups:
-            plan = scenario.counters[g].tellers
+            plan = refs[g].counter.tellers
             if not isinstance(plan, int):
                 starts.update(float(b.start) for b in plan)
         cuts = sorted(s for s in starts if opening <= s < closing)
@@ -115,42 +118,6 @@ def _rate_integral(scenario: Scenario, a: float, b: float) -> float:
         if hi > lo:
             total += block.rate * (hi - lo)
     return total
-
-
-def group_flows(scenario: Scenario) -> dict[str, tuple[float, float]]:
-    """Share of potential arrivals each counter group serves and its mean service time.
-
-    Every (segment, business) flow that stays in the branch (after e-channel
-    diversion) is split evenly among the groups whose own segments and business
-    types include it (else among the groups that can serve it by overflow).
-
-    Returns
-    -------
-    dict
-        group -> (share of potential arrivals, mean service time in minutes).
-    """
-    share = dict.fromkeys(scenario.counters, 0.0)
-    work = dict.fromkeys(scenario.counters, 0.0)
-    for sname, seg in scenario.segments.items():
-        for bname, mix in seg.business_mix.items():
-            bt = scenario.business_types[bname]
-            flow = seg.share * mix * (1.0 - bt.e_channel_share)
-            if flow <= 0:
-                continue
-
-            def serves(g: str, own: bool, sname: str = sname, bname: str = bname) -> bool:
-                c = scenario.counters[g]
-                segs = (c.segments or list(scenario.segments)) if own else \
-                    scenario.served_segments(g)
-                return sname in segs and (not c.business or bname in c.business)
-
-            eligible = [g for g in scenario.counters if serves(g, True)] or [
-                g for g in scenario.counters if serves(g, False)
-            ]
-            for g in eligible:
-                share[g] += flow / len(eligible)
-                work[g] += flow / len(eligible) * bt.service.mean
-    return {g: (share[g], work[g] / share[g] if share[g] > 0 else 0.0) for g in share}
 
 
 def block_demand(
