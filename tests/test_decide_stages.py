@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -204,3 +208,19 @@ def test_optimize_subcommand_on_stages_writes_a_policy_that_loads_back(tmp_path,
     applied = policy.apply(s)
     assert applied.counters["servers"].tellers == 4
     assert applied.stages["station2"].counters["servers"].tellers == 8
+
+
+def test_the_command_line_does_not_import_the_experiment_machinery_to_start():
+    code = ("import sys\nfrom peakend.cli import main\ntry:\n    main(['--help'])\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('peakend.experiment', "
+            "'peakend.decide.staffing', 'pandas'))))")
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+    # the lazy names still resolve
+    import peakend.decide as decide
+
+    assert decide.optimize_staffing is optimize_staffing
+    assert sorted(decide.__all__) == sorted(decide._LAZY)
