@@ -50,8 +50,8 @@ TWO_STAGE: dict[str, Any] = {
 }
 
 
-def two_stage() -> pe.Scenario:
-    return pe.Scenario.model_validate(TWO_STAGE)
+def two_stage(hours: float = 24.0) -> pe.Scenario:
+    return pe.Scenario.model_validate({**TWO_STAGE, "closing": hours})
 
 
 def _smallest(f, w: float, start: int = 1) -> int:
@@ -224,3 +224,41 @@ def test_the_command_line_does_not_import_the_experiment_machinery_to_start():
 
     assert decide.optimize_staffing is optimize_staffing
     assert sorted(decide.__all__) == sorted(decide._LAZY)
+
+
+# --------------------------------------------------------------------------- selection, sensitivity
+def _advisors(c: int) -> pe.Policy:
+    return pe.Policy(f"rm{c}", {"stages": {"advisor": {"counters": {"rm": {"tellers": c}}}}})
+
+
+def test_select_best_compares_policies_that_staff_a_later_stage():
+    # Cobham: the advised customers' advisor wait falls from ~14 to ~3 to ~0.8 minutes with
+    # 5, 6, 7 advisors; a policy that did not reach the stage would leave them all equal
+    lam = RATE / 60.0
+    waits = [theory.priority_waits([lam * SHARES["vip"], lam * SHARES["advised"]],
+                                   1.0 / ADVISOR_MEAN, c)[1] for c in (5, 6, 7)]
+    assert waits[0] - waits[1] > 5 and waits[1] - waits[2] > 1.5
+    sel = pe.select_best(two_stage(8), [_advisors(c) for c in (5, 6, 7)], "advised.wait_mean",
+                         delta=0.5, seed=3, n0=6, batch=4, max_replications=60)
+    assert sel.best == "rm7" and not sel.stopped
+    assert sel.replications["rm5"] <= sel.replications["rm7"]
+
+
+def test_sensitivity_reaches_stage_fields_and_a_stage_leaves_earlier_waits_alone():
+    params = {"stages.advisor.counters.rm.tellers": (5, 8),
+              "business_types.deposit.service.mean": (3.0, 3.8)}
+    s = two_stage(8)
+    quick = sensitivity_of(s, params, "quick.wait_mean")
+    advised = sensitivity_of(s, params, "advised.wait_mean")
+    # quick customers never see an advisor: with CRN the advisors' effect is exactly zero
+    assert quick.loc["stages.advisor.counters.rm.tellers", "mu_star"] == 0.0
+    assert quick.loc["business_types.deposit.service.mean", "mu"] > 0
+    # more advisors: shorter waits for the customers routed to them
+    rm = advised.loc["stages.advisor.counters.rm.tellers"]
+    assert rm["mu"] < 0 and rm["mu_star"] > rm["mu_star_conf"]
+
+
+def sensitivity_of(s: pe.Scenario, params: dict[str, Any], metric: str):
+    res = pe.sensitivity(s, None, params, metric=metric, method="morris", n=4, replications=2,
+                         seed=5)
+    return res.indices.set_index("parameter")
