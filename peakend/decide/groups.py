@@ -141,9 +141,9 @@ def resolve_groups(scenario: Scenario, groups: str | Iterable[str] | None) -> li
                 scenario.counters:
             name = name[len(prefix):]
         if name not in every:
-            raise ValueError(
-                f"groups: unknown counter group {g!r}; valid: {', '.join(every)} (a further "
-                f"stage's group as 'stage/group'){_hint(g, every)}")
+            how = " (a further stage's group as 'stage/group')" if scenario.stages else ""
+            raise ValueError(f"groups: unknown counter group {g!r}; valid: "
+                             f"{', '.join(every)}{how}{_hint(g, every)}")
         if name in out:
             raise ValueError(f"groups: counter group {g!r} is named twice")
         out.append(name)

@@ -172,8 +172,7 @@ class StaffingPlan:
         for b, (s, e) in enumerate(self.blocks):
             lines.append(f"{clock_text(s)}-{clock_text(e)}  "
                          + "".join(f"{self.tellers[g][b]:>{width[g]}d}" for g in self.tellers))
-        staged = [f"{g} = {p}" for g, p in self.paths.items() if "/" in g and
-                  p.startswith("stages.")]
+        staged = [f"{g} = {p}" for g, p in self.paths.items() if p.startswith("stages.")]
         if staged:
             lines.append("policy paths: " + "; ".join(staged))
         for c in self.checks:
