@@ -1,9 +1,9 @@
-"""The counter groups a staffing plan reaches: every stage's, named as ``Journeys`` names them.
+"""The counter groups a staffing plan reaches: every stage's, named as simulated days name them.
 
 A first-stage group keeps its own name (``general``); a group of a further stage is
-qualified by its stage (``advisor/rm``), as in ``Journeys.counters`` and the
-``counter_group`` of a simulated day. The policy path of a group's tellers is
-``counters.<group>.tellers`` on the first stage and
+qualified by its stage (``advisor/rm``), as in the ``counter_group`` of a simulated
+day's ``meta`` (its tellers are ``advisor/rm/1``, ...). The policy path of a group's
+tellers is ``counters.<group>.tellers`` on the first stage and
 ``stages.<stage>.counters.<group>.tellers`` on a further one.
 """
 

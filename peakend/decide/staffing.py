@@ -86,8 +86,9 @@ class StaffingPlan:
     ----------
     tellers : dict of str to list of int
         Counter group -> tellers on duty in each block. First-stage groups by their
-        own names, further stages' groups as ``"stage/group"`` (as
-        ``Journeys.counters`` names them, e.g. ``"advisor/rm"``).
+        own names, further stages' groups as ``"stage/group"`` (as a simulated
+        day's ``meta["counter_group"]`` names them, e.g. ``"advisor/rm"``; its
+        tellers are ``"advisor/rm/1"``, ...).
     blocks : list of (float, float)
         Block start and end, clock hours.
     cost : float
@@ -408,8 +409,8 @@ def optimize_staffing(
     groups : iterable of str, optional
         Counter groups to plan; default every staffed group of every stage. Others
         keep their staffing. First-stage groups by their own names, a further
-        stage's groups as ``"stage/group"`` (e.g. ``"advisor/rm"``, as
-        ``Journeys.counters`` names them).
+        stage's groups as ``"stage/group"`` (e.g. ``"advisor/rm"``, as a
+        simulated day's ``meta["counter_group"]`` names them).
     blocks : None, int or sequence of start times, optional
         Staffing blocks: default the planned groups' own shift blocks (one block
         when staffing is constant); an int k gives k equal blocks; a list gives
