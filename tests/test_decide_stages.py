@@ -17,7 +17,7 @@ import pytest
 import peakend as pe
 from peakend import theory
 from peakend.decide import optimize_staffing, parse_targets
-from peakend.decide.groups import group_flows, plan_changes, resolve_groups, staff_groups
+from peakend.decide.blocks import group_flows, plan_changes, resolve_groups, staff_groups
 
 # A 24-hour two-stage day: everyone sees a teller (M/M/c, mean 3.5 min); wealth customers
 # go on to an advisor (mean 15 min) who serves VIPs first (non-preemptive priority).

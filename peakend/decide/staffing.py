@@ -35,9 +35,12 @@ from peakend.decide.blocks import (
     block_demand,
     block_values,
     clock_text,
+    group_flows,
+    plan_changes,
     resolve_blocks,
+    resolve_groups,
+    staff_groups,
 )
-from peakend.decide.groups import group_flows, plan_changes, resolve_groups, staff_groups
 from peakend.decide.targets import Bound, Target, parse_targets
 
 if TYPE_CHECKING:  # pragma: no cover
