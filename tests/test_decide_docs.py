@@ -17,7 +17,7 @@ def test_how_to_decisions_runs_as_written(tmp_path, monkeypatch, capsys):
 
     page = ROOT / "docs" / "how-to" / "decisions.md"
     blocks = re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S)
-    assert len(blocks) >= 8
+    assert len(blocks) >= 9
     monkeypatch.chdir(tmp_path)
     namespace: dict = {"__name__": "__how_to__"}
     with warnings.catch_warnings():
@@ -28,6 +28,11 @@ def test_how_to_decisions_runs_as_written(tmp_path, monkeypatch, capsys):
     assert "staffing plan" in out and "did you mean 'wait_mean'" in out
     plan = namespace["plan"]
     assert set(plan.tellers) == {"general", "vip"} and len(plan.tellers["general"]) == 3
+    staged = namespace["staged"]
+    assert list(staged.tellers) == ["general", "vip", "advisor/rm"]
+    assert "policy paths: advisor/rm = stages.advisor.counters.rm.tellers" in out
+    rm = staged.policy.apply(namespace["advisors"]).stages["advisor"].counters["rm"]
+    assert rm.tellers == staged.tellers["advisor/rm"][0]
     assert namespace["best"].best == "c6"
     assert namespace["auto"].auto.converged
     assert set(namespace["sa"].indices["parameter"]) == {

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 __all__ = ["add_parser", "main", "policy_toml"]
 
 DEFAULT_SCENARIO = "default_branch"
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -48,7 +51,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="staffing blocks: a number of equal blocks or start times "
                    "(default: the scenario's own shift blocks)")
     p.add_argument("--groups", default=None, metavar="G1,G2",
-                   help="counter groups to plan (default: every staffed group)")
+                   help="counter groups to plan, a further stage's as stage/group, e.g. "
+                   "general,advisor/rm (default: every staffed group of every stage)")
     p.add_argument("--per-block", action="store_true",
                    help="require every target in every block, not only over the day")
     p.add_argument("--replications", "-n", type=int, default=30, metavar="N",
@@ -86,25 +90,39 @@ def _toml_value(value: Any) -> str:
     raise ValueError(f"cannot write {value!r} to TOML")
 
 
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.match(key) else json.dumps(key)
+
+
+def _toml_tables(prefix: str, table: dict[str, Any], lines: list[str]) -> None:
+    plain = {k: v for k, v in table.items() if not isinstance(v, dict)}
+    if plain:
+        lines.append(f"[{prefix}]")
+        lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in plain.items())
+        lines.append("")
+    for k, v in table.items():
+        if isinstance(v, dict):
+            _toml_tables(f"{prefix}.{_toml_key(k)}", v, lines)
+
+
 def policy_toml(policy: Any) -> str:
     """Return a policy as the text of a policy file (one table, ``[name]``).
 
     Parameters
     ----------
     policy : Policy
-        A policy whose changes set ``counters.<group>.tellers``.
+        A policy whose changes are nested tables of plain values, e.g. those of a
+        staffing plan (``counters.<group>.tellers``,
+        ``stages.<stage>.counters.<group>.tellers``).
 
     Returns
     -------
     str
         TOML text that :func:`peakend.experiment.load_policies` reads back.
     """
-    lines = [f"[{policy.name}]", f"description = {json.dumps(policy.description)}", ""]
-    for group, table in policy.changes.get("counters", {}).items():
-        lines.append(f"[{policy.name}.changes.counters.{group}]")
-        for key, value in table.items():
-            lines.append(f"{key} = {_toml_value(value)}")
-        lines.append("")
+    name = _toml_key(policy.name)
+    lines = [f"[{name}]", f"description = {json.dumps(policy.description)}", ""]
+    _toml_tables(f"{name}.changes", dict(policy.changes), lines)
     return "\n".join(lines)
 
 

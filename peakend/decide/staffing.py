@@ -2,11 +2,12 @@
 
 Method (see docs/background/decisions.md):
 
-1. a starting plan from queueing theory per block and counter group: the
-   offered load of the lagged arrival rate (pointwise-stationary approximation,
-   lag = the group's mean service time), then the smallest c whose Erlang C mean
-   wait meets the tightest ``wait_mean`` target, else square-root staffing
-   ``ceil(R + sqrt(R))``;
+1. a starting plan from queueing theory per block and counter group of every
+   stage: the offered load of the lagged arrival rate routed to the group's
+   stage (pointwise-stationary approximation, lag = the mean service times on
+   the route up to and including this stage), then the smallest c whose Erlang C
+   mean wait meets the tightest ``wait_mean`` target, else square-root staffing
+   ``ceil(R + sqrt(R))``; each stage is treated as an independent M/M/c queue;
 2. a simulation search with common random numbers: while a target fails, add the
    one teller (block, group) that removes the most shortfall per unit cost; then,
    while every target still holds, remove the teller that saves the most;
@@ -35,7 +36,10 @@ from peakend.decide.blocks import (
     block_values,
     clock_text,
     group_flows,
+    plan_changes,
     resolve_blocks,
+    resolve_groups,
+    staff_groups,
 )
 from peakend.decide.targets import Bound, Target, parse_targets
 
@@ -84,7 +88,10 @@ class StaffingPlan:
     Attributes
     ----------
     tellers : dict of str to list of int
-        Counter group -> tellers on duty in each block.
+        Counter group -> tellers on duty in each block. First-stage groups by their
+        own names, further stages' groups as ``"stage/group"`` (as a simulated
+        day's ``meta["counter_group"]`` names them, e.g. ``"advisor/rm"``; its
+        tellers are ``"advisor/rm/1"``, ...).
     blocks : list of (float, float)
         Block start and end, clock hours.
     cost : float
@@ -124,6 +131,11 @@ class StaffingPlan:
         The queueing-theory starting plan.
     demand : ndarray
         Mean potential arrival rate per block, customers per hour.
+    per_block : bool
+        The targets were required in every block.
+    paths : dict of str to str
+        Counter group -> the policy path of its tellers, e.g. ``"counters.general.tellers"``,
+        ``"stages.advisor.counters.rm.tellers"``.
     """
 
     tellers: Plan
@@ -144,6 +156,7 @@ class StaffingPlan:
     start: Plan
     demand: np.ndarray
     per_block: bool = False
+    paths: dict[str, str] = field(default_factory=dict)
     _policy: Policy | None = field(default=None, repr=False)
 
     @property
@@ -157,11 +170,15 @@ class StaffingPlan:
         hours = "" if self.cost_unit == "teller-hours" else f"{self.teller_hours:g} teller-hours, "
         lines = [f"staffing plan ({self.cost:g} {self.cost_unit}, {hours}"
                  f"{self.simulated_days} simulated days)"]
-        head = "block        " + "".join(f"{g:>10}" for g in self.tellers)
+        width = {g: max(10, len(g) + 2) for g in self.tellers}
+        head = "block        " + "".join(f"{g:>{width[g]}}" for g in self.tellers)
         lines.append(head)
         for b, (s, e) in enumerate(self.blocks):
             lines.append(f"{clock_text(s)}-{clock_text(e)}  "
-                         + "".join(f"{self.tellers[g][b]:>10d}" for g in self.tellers))
+                         + "".join(f"{self.tellers[g][b]:>{width[g]}d}" for g in self.tellers))
+        staged = [f"{g} = {p}" for g, p in self.paths.items() if p.startswith("stages.")]
+        if staged:
+            lines.append("policy paths: " + "; ".join(staged))
         for c in self.checks:
             where = "" if c["block"] is None else f" [{c['block']}]"
             lines.append(f"  {c['target']}{where}: mean {c['mean']:.4g}, bound {c['bound']:.4g} "
@@ -225,17 +242,6 @@ class StaffingPlan:
 
 
 # --------------------------------------------------------------------------- helpers
-def _plan_changes(plan: Plan, blocks: Sequence[tuple[float, float]]) -> dict[str, Any]:
-    counters: dict[str, Any] = {}
-    for g, counts in plan.items():
-        if len(set(counts)) == 1:
-            counters[g] = {"tellers": int(counts[0])}
-        else:
-            counters[g] = {"tellers": [{"start": float(s), "count": int(c)}
-                                       for (s, _), c in zip(blocks, counts, strict=True)]}
-    return {"counters": counters}
-
-
 def _key(plan: Plan) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(v) for v in plan.values())
 
@@ -271,7 +277,8 @@ class _Search:
         self.level, self.run_kwargs = level, dict(run_kwargs)
         rules = list(dict.fromkeys(t.rule for t in targets if t.rule))
         self.rules = tuple(rules) or ("peak_end",)
-        rates = {g: scenario.counters[g].cost_per_hour for g in groups}
+        refs = staff_groups(scenario)
+        rates = {g: refs[g].counter.cost_per_hour for g in groups}
         self.free = all(r == 0 for r in rates.values())
         self.rates = {g: (1.0 if self.free else rates[g]) for g in groups}
         self.cache: dict[tuple[int, int, tuple[Any, ...]], _Eval] = {}
@@ -294,7 +301,7 @@ class _Search:
     def policy(self, plan: Plan, name: str) -> Policy:
         from peakend.experiment import Policy
 
-        return Policy(name, _plan_changes(plan, self.blocks))
+        return Policy(name, plan_changes(self.scenario, plan, self.blocks))
 
     def evaluate(self, plans: Sequence[Plan], seed: int, *, names: Sequence[str] | None = None,
                  keep: bool = False) -> list[_Eval]:
@@ -362,24 +369,6 @@ class _Search:
         return "; ".join(parts)
 
 
-def _validate_groups(scenario: Scenario, groups: Iterable[str] | None) -> list[str]:
-    import difflib
-
-    if groups is None:
-        out = [g for g, c in scenario.counters.items() if c.max_tellers() > 0]
-    else:
-        out = [groups] if isinstance(groups, str) else list(groups)
-        for g in out:
-            if g not in scenario.counters:
-                close = difflib.get_close_matches(str(g), list(scenario.counters), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise ValueError(f"groups: unknown counter group {g!r}; valid: "
-                                 f"{', '.join(scenario.counters)}{hint}")
-        if not out:
-            raise ValueError("groups: name at least one counter group")
-    return out
-
-
 def _int_arg(value: Any, name: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not (
         low <= value <= high
@@ -421,7 +410,10 @@ def optimize_staffing(
         Each holds when the one-sided confidence bound of the metric's expected
         daily value is on the allowed side.
     groups : iterable of str, optional
-        Counter groups to plan; default every staffed group. Others keep their staffing.
+        Counter groups to plan; default every staffed group of every stage. Others
+        keep their staffing. First-stage groups by their own names, a further
+        stage's groups as ``"stage/group"`` (e.g. ``"advisor/rm"``, as a
+        simulated day's ``meta["counter_group"]`` names them).
     blocks : None, int or sequence of start times, optional
         Staffing blocks: default the planned groups' own shift blocks (one block
         when staffing is constant); an int k gives k equal blocks; a list gives
@@ -481,7 +473,7 @@ def optimize_staffing(
     if isinstance(scenario, (str, os.PathLike)):
         scenario = pe.load_scenario(scenario)
     parsed = parse_targets(targets, scenario)
-    group_list = _validate_groups(scenario, groups)
+    group_list = resolve_groups(scenario, groups)
     block_list = resolve_blocks(scenario, group_list, blocks)
     seed = _int_arg(seed, "seed", 0, 2**63 - 1)
     replications = _int_arg(replications, "replications", 3, 100000)
@@ -511,19 +503,18 @@ def optimize_staffing(
     search = _Search(scenario, parsed, group_list, block_list, replications=replications,
                      workers=workers, per_block=per_block, level=level, run_kwargs=run_kwargs)
 
-    # 1. queueing-theory start per block and group
+    # 1. queueing-theory start per block and group of every stage (each an M/M/c queue)
     flows = group_flows(scenario)
+    refs = staff_groups(scenario)
     start: Plan = {}
     for g in group_list:
-        share, service = flows[g]
-        served = {"all", *scenario.served_segments(g)}
+        flow = flows[g]
+        served = {"all", *scenario.stage_view(refs[g].stage).served_segments(refs[g].group)}
         waits = [t.value for t in parsed if t.metric == "wait_mean" and t.upper
                  and t.segment in served]
-        lag = service / 60.0
-        rates = block_demand(scenario, block_list, lag) * share / 60.0
-        start[g] = [min(max_tellers, max(min_tellers,
-                                         _erlang_start(r, service, min(waits) if waits else None)))
-                    for r in rates]
+        rates = block_demand(scenario, block_list, flow.lag / 60.0) * flow.share / 60.0
+        start[g] = [min(max_tellers, max(min_tellers, _erlang_start(
+            r, flow.service, min(waits) if waits else None))) for r in rates]
     plan = _copy(start)
     history: list[dict[str, Any]] = []
 
@@ -607,11 +598,12 @@ def optimize_staffing(
         optional=optional, verified=verified, results=results, history=history,
         simulated_days=search.simulated_days, confidence=float(confidence), level=level,
         start=start, demand=block_demand(scenario, block_list), per_block=per_block,
+        paths={g: refs[g].path for g in plan},
     )
     desc = "optimize_staffing: " + "; ".join(t.text for t in parsed)
     from peakend.experiment import Policy
 
-    out._policy = Policy("optimized", _plan_changes(plan, block_list), desc)
+    out._policy = Policy("optimized", plan_changes(scenario, plan, block_list), desc)
     return out
 
 
