@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     for r in range(repeats):
         for engine in ("simpy", "compiled"):
-            keep(f"run_day_{engine}", run_seconds_per_day(engine, reps))
+            keep(f"run_per_day_{engine}", run_seconds_per_day(engine, reps))
             keep(f"simulate_{engine}", simulate_seconds_per_customer(engine, n_days))
             keep(f"movement_{engine}", movement_seconds_per_customer(engine, n_days))
         keep("kw", kw_seconds_per_customer(n_days))
@@ -182,8 +182,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
               flush=True)
 
     rows = {
-        "run_ms_per_day": {e: best[f"run_day_{e}"] * 1e3 for e in ("simpy", "compiled")},
-        "run_speedup": best["run_day_simpy"] / best["run_day_compiled"],
+        "run_ms_per_day": {e: best[f"run_per_day_{e}"] * 1e3 for e in ("simpy", "compiled")},
+        "run_speedup": best["run_per_day_simpy"] / best["run_per_day_compiled"],
         "simulate_us_per_customer": {e: best[f"simulate_{e}"] * 1e6
                                      for e in ("simpy", "compiled")},
         "movement_us_per_customer": {e: best[f"movement_{e}"] * 1e6
