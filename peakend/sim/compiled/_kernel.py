@@ -30,82 +30,61 @@ _HALL, _NFREE, _EID, _NQ, _NDL, _NEV = 0, 1, 2, 3, 4, 5
 
 
 @njit(cache=True)
-def _ev_less(ev_t: Any, ev_e: Any, i: int, j: int) -> bool:  # pragma: no cover - compiled
-    # SimPy's heap entries (time, priority, eid, event); every event on this heap has
-    # NORMAL priority (the URGENT initialisations run before the loop starts)
-    if ev_t[i] < ev_t[j]:
-        return True
-    if ev_t[i] > ev_t[j]:
-        return False
-    return ev_e[i] < ev_e[j]
+def _schedule(ev: Any, sc: Any, time: float, slot: int) -> None:  # pragma: no cover - compiled
+    """``Environment.schedule``: push (time, next scheduling number, slot) on the heap.
 
-
-@njit(cache=True)
-def _ev_swap(
-    ev_t: Any, ev_e: Any, ev_k: Any, ev_w: Any, ev_v: Any, i: int, j: int
-) -> None:  # pragma: no cover - compiled
-    ev_t[i], ev_t[j] = ev_t[j], ev_t[i]
-    ev_e[i], ev_e[j] = ev_e[j], ev_e[i]
-    ev_k[i], ev_k[j] = ev_k[j], ev_k[i]
-    ev_w[i], ev_w[j] = ev_w[j], ev_w[i]
-    ev_v[i], ev_v[j] = ev_v[j], ev_v[i]
-
-
-@njit(cache=True)
-def _schedule(
-    ev_t: Any,
-    ev_e: Any,
-    ev_k: Any,
-    ev_w: Any,
-    ev_v: Any,
-    sc: Any,
-    time: float,
-    kind: int,
-    who: int,
-    value: int,
-) -> None:  # pragma: no cover - compiled
-    """``Environment.schedule``: push (time, next scheduling number) with its payload."""
+    The heap is one row per pending event (time, scheduling number, process slot), in
+    SimPy's (time, priority, number) order: every event on it has NORMAL priority (the
+    URGENT initialisations run before the loop starts). Each process has at most one
+    pending event, so its kind and value are kept per slot by the caller.
+    """
     i = sc[_NEV]
     sc[_NEV] = i + 1
-    ev_t[i] = time
-    ev_e[i] = sc[_EID]
+    eid = float(sc[_EID])  # exact: far below 2**53 events
     sc[_EID] += 1
-    ev_k[i] = kind
-    ev_w[i] = who
-    ev_v[i] = value
-    while i > 0:
+    while i > 0:  # sift up, moving the hole instead of swapping
         p = (i - 1) >> 1
-        if _ev_less(ev_t, ev_e, i, p):
-            _ev_swap(ev_t, ev_e, ev_k, ev_w, ev_v, i, p)
+        if time < ev[p, 0] or (time == ev[p, 0] and eid < ev[p, 1]):
+            ev[i, 0] = ev[p, 0]
+            ev[i, 1] = ev[p, 1]
+            ev[i, 2] = ev[p, 2]
             i = p
         else:
             break
+    ev[i, 0] = time
+    ev[i, 1] = eid
+    ev[i, 2] = slot
 
 
 @njit(cache=True)
-def _ev_pop(
-    ev_t: Any, ev_e: Any, ev_k: Any, ev_w: Any, ev_v: Any, sc: Any
-) -> None:  # pragma: no cover - compiled
-    """Remove the heap's top (the caller has read it from slot 0)."""
+def _ev_pop(ev: Any, sc: Any) -> None:  # pragma: no cover - compiled
+    """Remove the heap's top (the caller has read it from row 0)."""
     n = sc[_NEV] - 1
     sc[_NEV] = n
     if n == 0:
         return
-    _ev_swap(ev_t, ev_e, ev_k, ev_w, ev_v, 0, n)
+    t = ev[n, 0]
+    e = ev[n, 1]
+    w = ev[n, 2]
     i = 0
-    while True:
+    while True:  # sift the last row down from the root
         a = 2 * i + 1
         if a >= n:
             break
         b = a + 1
         m = a
-        if b < n and _ev_less(ev_t, ev_e, b, a):
+        if b < n and (ev[b, 0] < ev[a, 0] or (ev[b, 0] == ev[a, 0] and ev[b, 1] < ev[a, 1])):
             m = b
-        if _ev_less(ev_t, ev_e, m, i):
-            _ev_swap(ev_t, ev_e, ev_k, ev_w, ev_v, i, m)
+        if ev[m, 0] < t or (ev[m, 0] == t and ev[m, 1] < e):
+            ev[i, 0] = ev[m, 0]
+            ev[i, 1] = ev[m, 1]
+            ev[i, 2] = ev[m, 2]
             i = m
         else:
             break
+    ev[i, 0] = t
+    ev[i, 1] = e
+    ev[i, 2] = w
 
 
 @njit(cache=True)
@@ -303,12 +282,13 @@ def move_kernel(
 
     dl_t = np.zeros(max(n, 1))
     dl_c = np.zeros(max(n, 1), dtype=np.int64)
-    cap = n_tellers + 8
-    ev_t = np.zeros(cap)
-    ev_e = np.zeros(cap, dtype=np.int64)
-    ev_k = np.zeros(cap, dtype=np.int64)
-    ev_w = np.zeros(cap, dtype=np.int64)
-    ev_v = np.zeros(cap, dtype=np.int64)
+    # pending events: slots 0..T-1 the tellers, then the door, the shift plan, the closing
+    door_slot = n_tellers
+    shift_slot = n_tellers + 1
+    close_slot = n_tellers + 2
+    ev = np.zeros((n_tellers + 3, 3))
+    pk = np.zeros(n_tellers + 3, dtype=np.int64)  # kind of each slot's pending event
+    pv = np.zeros(n_tellers + 3, dtype=np.int64)  # its value (a customer, -1, or a flag)
 
     for i in range(n_changes):
         if ch_time[i] <= 0.0:
@@ -336,11 +316,11 @@ def move_kernel(
         else:
             if sc[_NEV] == 0:
                 break
-            now = ev_t[0]
-            kind = ev_k[0]
-            who = ev_w[0]
-            value = ev_v[0]
-            _ev_pop(ev_t, ev_e, ev_k, ev_w, ev_v, sc)
+            now = ev[0, 0]
+            who = int(ev[0, 2])
+            kind = pk[who]
+            value = pv[who]
+            _ev_pop(ev, sc)
 
         if kind == _WAKE or kind == _DONE:
             t = who
@@ -353,7 +333,8 @@ def move_kernel(
                 start[c] = join[c]
                 served_by[c] = t
                 cur[t] = c
-                _schedule(ev_t, ev_e, ev_k, ev_w, ev_v, sc, now + svc[c], _DONE, t, 0)
+                pk[t] = _DONE
+                _schedule(ev, sc, now + svc[c], t)
                 top = False
             if top:
                 gi = teller_gi[t]
@@ -401,7 +382,8 @@ def move_kernel(
                     start[c] = now
                     served_by[c] = t
                     cur[t] = c
-                    _schedule(ev_t, ev_e, ev_k, ev_w, ev_v, sc, now + svc[c], _DONE, t, 0)
+                    pk[t] = _DONE
+                    _schedule(ev, sc, now + svc[c], t)
 
         elif kind == _DOOR:
             check = value == 1  # a resumed door takes its customer without checking
@@ -410,7 +392,9 @@ def move_kernel(
                 if check:
                     delay = join[c] - now
                     if delay > 0:
-                        _schedule(ev_t, ev_e, ev_k, ev_w, ev_v, sc, now + delay, _DOOR, 0, 0)
+                        pk[door_slot] = _DOOR
+                        pv[door_slot] = 0
+                        _schedule(ev, sc, now + delay, door_slot)
                         break
                 check = True
                 door_c += 1
@@ -441,7 +425,9 @@ def move_kernel(
                             n_free_of[gi] -= 1
                             sc[_NFREE] -= 1
                             state[c] = _SERVING
-                            _schedule(ev_t, ev_e, ev_k, ev_w, ev_v, sc, now, _WAKE, t, c)
+                            pk[t] = _WAKE
+                            pv[t] = c
+                            _schedule(ev, sc, now, t)
                             handed = True
                             break
                 if error:
@@ -479,9 +465,9 @@ def move_kernel(
                         shift_i += 1
                         continue
                     if ch_time[i] > now:
-                        _schedule(
-                            ev_t, ev_e, ev_k, ev_w, ev_v, sc, now + (ch_time[i] - now), _SHIFT, 0, 0
-                        )
+                        pk[shift_slot] = _SHIFT
+                        pv[shift_slot] = 0
+                        _schedule(ev, sc, now + (ch_time[i] - now), shift_slot)
                         break
                 check = True
                 shift_i += 1
@@ -494,12 +480,16 @@ def move_kernel(
                 on_duty[t] = on
                 if on and idle[t]:
                     idle[t] = False
-                    _schedule(ev_t, ev_e, ev_k, ev_w, ev_v, sc, now, _WAKE, t, -1)
+                    pk[t] = _WAKE
+                    pv[t] = -1
+                    _schedule(ev, sc, now, t)
                 _tree_set(tree, size, pos_of[t], 1 if (idle[t] and on_duty[t]) else 0)
 
         else:  # _CLOSE
             if value == 1:
-                _schedule(ev_t, ev_e, ev_k, ev_w, ev_v, sc, now + horizon, _CLOSE, 0, 0)
+                pk[close_slot] = _CLOSE
+                pv[close_slot] = 0
+                _schedule(ev, sc, now + horizon, close_slot)
             else:
                 _expire(now, dl_t, dl_c, sc, state, leave, n_wait, keys, hall, q_time, q_len)
                 for j in range(present.size):
