@@ -88,8 +88,8 @@ def simulate(
         staffing change keeps them too.
     engine : {"simpy", "compiled", "auto"}, default "simpy"
         The movement engine: SimPy (the reference), the compiled numba kernel (the
-        ``fast`` extra; the same day bit for bit, about 0.3 s to load once per process,
-        about 6 s to compile on first use after installing), or ``"auto"`` (compiled
+        ``fast`` extra; the same day bit for bit, about 0.5 s to load once per process,
+        about 8 s to compile on first use after installing), or ``"auto"`` (compiled
         when numba imports, else SimPy).
 
     Returns

@@ -277,7 +277,7 @@ def _pack(s: Scenario, present_keys: tuple[int, ...]) -> _Packed:
 
 
 def warm_up() -> None:
-    """Load (or compile) the kernel now, with an empty day: about 0.3 s from numba's cache.
+    """Load (or compile) the kernel now, with an empty day: about 0.5 s from numba's cache.
 
     ``run`` calls it before starting worker processes, so that forked workers inherit
     the loaded kernel instead of each loading it again.
