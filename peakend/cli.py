@@ -118,6 +118,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="resumable checkpoint directory (rerun the same command to resume)")
     run.add_argument("--report", action="store_true",
                      help="also write report.html (a self-contained HTML report) to --out")
+    run.add_argument("--engine", choices=("auto", "simpy", "compiled"), default="auto",
+                     help="movement engine: compiled (numba, the fast extra), simpy, or auto "
+                     "(compiled when numba is installed; default); the results are identical")
     fmt(run, "the comparison table")
     run.add_argument(
         "--no-progress",
@@ -508,6 +511,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             checkpoint=args.checkpoint,
             rules=rules,
             survey=args.survey,
+            engine=args.engine,
         )
     elapsed = time.perf_counter() - t0
     seen: set[str] = set()

@@ -153,31 +153,41 @@ def queue_integral(times: np.ndarray, lengths: np.ndarray, start: float, end: fl
     return float(q @ widths)
 
 
-def simulate_days(scenario: Any, n_days: int, salt: int) -> list[Any]:
+def simulate_days(scenario: Any, n_days: int, salt: int, engine: str = "simpy") -> list[Any]:
     """Independent days: seeds spawned from one SeedSequence, one child per day."""
     children = np.random.SeedSequence([BASE_SEED, salt]).spawn(n_days)
-    return [pe.simulate(scenario, seed=child) for child in children]
+    return [pe.simulate(scenario, seed=child, engine=engine) for child in children]
+
+
+#: Every test below runs on both movement engines (the compiled one gives SimPy's bits,
+#: tests/test_engine.py; here each is held to the theory on its own).
+ENGINES = ("simpy", "compiled")
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 # ------------------------------------------------------------------------ experiments
 
 
 @functools.cache
-def fifo_days() -> list[Any]:
-    return simulate_days(FIFO.scenario(), FIFO_REPLICATIONS, salt=1)
+def fifo_days(engine: str = "simpy") -> list[Any]:
+    return simulate_days(FIFO.scenario(), FIFO_REPLICATIONS, salt=1, engine=engine)
 
 
 @functools.cache
-def priority_days() -> list[Any]:
-    return simulate_days(PRIORITY.scenario(), PRIORITY_REPLICATIONS, salt=2)
+def priority_days(engine: str = "simpy") -> list[Any]:
+    return simulate_days(PRIORITY.scenario(), PRIORITY_REPLICATIONS, salt=2, engine=engine)
 
 
 @functools.cache
-def short_days(hours: float) -> list[Any]:
+def short_days(hours: float, engine: str = "simpy") -> list[Any]:
     if hours == SHORT.hours:
-        return simulate_days(SHORT.scenario(), SHORT_REPLICATIONS, salt=3)
+        return simulate_days(SHORT.scenario(), SHORT_REPLICATIONS, salt=3, engine=engine)
     assert hours == DAY.hours
-    return simulate_days(DAY.scenario(), DAY_REPLICATIONS, salt=4)
+    return simulate_days(DAY.scenario(), DAY_REPLICATIONS, salt=4, engine=engine)
 
 
 def class_codes(day: Any) -> list[int]:
@@ -189,13 +199,13 @@ def class_codes(day: Any) -> list[int]:
 
 
 @functools.cache
-def fifo_comparisons() -> dict[str, Comparison]:
+def fifo_comparisons(engine: str = "simpy") -> dict[str, Comparison]:
     lam, mu, c = FIFO.arrival_rate, FIFO.service_rate, FIFO.servers
     horizon = 60.0 * FIFO.hours
     window = horizon - FIFO_WARMUP
     waits, p_wait, lq, little_gap = [], [], [], []
     customers = 0
-    for day in fifo_days():
+    for day in fifo_days(engine):
         arrival = day.customers["arrival"]
         wait = day.customers["wait"]
         keep = arrival >= FIFO_WARMUP
@@ -222,14 +232,14 @@ def fifo_comparisons() -> dict[str, Comparison]:
 
 
 @functools.cache
-def priority_comparisons() -> list[Comparison]:
+def priority_comparisons(engine: str = "simpy") -> list[Comparison]:
     rates = PRIORITY_RATES
     mu, c = PRIORITY.service_rate, PRIORITY.servers
     horizon = 60.0 * PRIORITY.hours
     cobham = theory.priority_waits(rates, mu, c)
     per_class: list[list[float]] = [[] for _ in rates]
     customers = [0 for _ in rates]
-    for day in priority_days():
+    for day in priority_days(engine):
         arrival = day.customers["arrival"]
         keep = (arrival >= PRIORITY_WARMUP) & (arrival <= horizon - PRIORITY_COOLDOWN)
         for k, code in enumerate(class_codes(day)):
@@ -253,10 +263,10 @@ def priority_comparisons() -> list[Comparison]:
 
 
 @functools.cache
-def short_comparison(hours: float) -> Comparison:
+def short_comparison(hours: float, engine: str = "simpy") -> Comparison:
     queue = SHORT if hours == SHORT.hours else DAY
     totals, counts = [], []
-    for day in short_days(hours):
+    for day in short_days(hours, engine):
         totals.append(day.customers["wait"].sum())
         counts.append(day.n_customers)
     exact = theory.mmc_transient_wait(
@@ -287,16 +297,16 @@ def all_comparisons() -> list[Comparison]:
 
 
 @pytest.mark.parametrize("key", ["wait", "p_wait", "lq", "little"])
-def test_long_fifo_run_matches_erlang_c(key: str) -> None:
-    comparison = fifo_comparisons()[key]
+def test_long_fifo_run_matches_erlang_c(key: str, engine: str) -> None:
+    comparison = fifo_comparisons(engine)[key]
     assert comparison.contains, comparison
 
 
-def test_long_fifo_intervals_are_sharp() -> None:
+def test_long_fifo_intervals_are_sharp(engine: str) -> None:
     """The intervals must be narrow enough to reject a nearby wrong answer: the Erlang C
     values for one server more or one server fewer."""
     lam, mu, c = FIFO.arrival_rate, FIFO.service_rate, FIFO.servers
-    found = fifo_comparisons()
+    found = fifo_comparisons(engine)
     for wrong_c in (c - 1, c + 1):
         if lam < wrong_c * mu:
             assert found["wait"].excludes(theory.erlang_c_wait(lam, mu, wrong_c))
@@ -307,29 +317,29 @@ def test_long_fifo_intervals_are_sharp() -> None:
 
 
 @pytest.mark.parametrize("k", range(len(PRIORITY_RATES)))
-def test_priority_classes_match_cobham(k: int) -> None:
-    comparison = priority_comparisons()[k]
+def test_priority_classes_match_cobham(k: int, engine: str) -> None:
+    comparison = priority_comparisons(engine)[k]
     assert comparison.contains, comparison
 
 
-def test_priority_intervals_reject_fifo() -> None:
+def test_priority_intervals_reject_fifo(engine: str) -> None:
     """Top and bottom classes must be distinguishable from the FIFO wait."""
     rates = PRIORITY_RATES
     fifo = theory.erlang_c_wait(sum(rates), PRIORITY.service_rate, PRIORITY.servers)
-    found = priority_comparisons()
+    found = priority_comparisons(engine)
     assert found[0].high < fifo < found[-1].low
 
 
-def test_short_day_matches_exact_transient_not_erlang_c() -> None:
-    comparison = short_comparison(SHORT.hours)
+def test_short_day_matches_exact_transient_not_erlang_c(engine: str) -> None:
+    comparison = short_comparison(SHORT.hours, engine)
     assert comparison.contains, comparison
     steady = theory.erlang_c_wait(SHORT.arrival_rate, SHORT.service_rate, SHORT.servers)
     assert comparison.excludes(steady), comparison
 
 
-def test_eight_hour_day_matches_exact_transient() -> None:
+def test_eight_hour_day_matches_exact_transient(engine: str) -> None:
     """Issue 3's reference day: the simulated mean wait contains the exact 8-hour value."""
-    comparison = short_comparison(DAY.hours)
+    comparison = short_comparison(DAY.hours, engine)
     assert comparison.contains, comparison
     assert comparison.theory == pytest.approx(3.47, abs=0.005)
 
@@ -376,15 +386,15 @@ def _check_day(day: Any, servers: int, hours: float, fifo: bool) -> None:
     assert area == pytest.approx(float(c["wait"].sum()), rel=1e-9, abs=1e-6)
 
 
-def test_every_arrival_served_exactly_once_fifo() -> None:
-    for day in fifo_days()[:5]:
+def test_every_arrival_served_exactly_once_fifo(engine: str) -> None:
+    for day in fifo_days(engine)[:5]:
         _check_day(day, FIFO.servers, FIFO.hours, fifo=True)
-    for day in short_days(SHORT.hours)[:50]:
+    for day in short_days(SHORT.hours, engine)[:50]:
         _check_day(day, SHORT.servers, SHORT.hours, fifo=True)
 
 
-def test_every_arrival_served_exactly_once_priority() -> None:
-    for day in priority_days()[:5]:
+def test_every_arrival_served_exactly_once_priority(engine: str) -> None:
+    for day in priority_days(engine)[:5]:
         _check_day(day, PRIORITY.servers, PRIORITY.hours, fifo=False)
         # within a class, service is FIFO
         for code in class_codes(day):
@@ -392,11 +402,11 @@ def test_every_arrival_served_exactly_once_priority() -> None:
             assert np.all(np.diff(day.customers["service_start"][on]) >= -1e-9)
 
 
-def test_arrival_and_service_rates() -> None:
+def test_arrival_and_service_rates(engine: str) -> None:
     """The inputs are right: Poisson arrival counts and exponential service means."""
     lam, mu = FIFO.arrival_rate, FIFO.service_rate
     horizon = 60.0 * FIFO.hours
-    days = fifo_days()
+    days = fifo_days(engine)
     counts = np.array([d.n_customers for d in days], dtype=float)
     # total count is Poisson(R lambda T): a 99.9 % normal interval
     expected = len(days) * lam * horizon

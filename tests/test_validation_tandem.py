@@ -49,16 +49,25 @@ def t_interval(x: np.ndarray) -> tuple[float, float]:
     return float(x.mean() - half), float(x.mean() + half)
 
 
-def quiet(s: Scenario, seed: int) -> pe.Journeys:
+def quiet(s: Scenario, seed: int, engine: str = "simpy") -> pe.Journeys:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", OverloadWarning)
-        return pe.simulate(s, seed=seed)
+        return pe.simulate(s, seed=seed, engine=engine)
+
+
+#: The theory tests run on both movement engines (each held to the theory on its own).
+ENGINES = ("simpy", "compiled")
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @functools.cache
-def tandem_days() -> list[pe.Journeys]:
+def tandem_days(engine: str = "simpy") -> list[pe.Journeys]:
     s = pe.scenarios.tandem(LAMBDA, list(STATIONS), HOURS)
-    return [quiet(s, BASE_SEED + r) for r in range(REPLICATIONS)]
+    return [quiet(s, BASE_SEED + r, engine) for r in range(REPLICATIONS)]
 
 
 def _window(day: pe.Journeys) -> np.ndarray:
@@ -73,18 +82,18 @@ def station_waits(day: pe.Journeys, k: int) -> float:
 
 
 @pytest.mark.parametrize("k", [0, 1])
-def test_each_station_waits_as_erlang_c(k):
+def test_each_station_waits_as_erlang_c(k, engine):
     mu, c = STATIONS[k]
     expected = theory.erlang_c_wait(LAMBDA, mu, c)
-    lo, hi = t_interval(np.array([station_waits(d, k) for d in tandem_days()]))
+    lo, hi = t_interval(np.array([station_waits(d, k) for d in tandem_days(engine)]))
     assert lo <= expected <= hi, (k, lo, expected, hi)
     assert not lo <= 0.9 * expected <= hi and not lo <= 1.1 * expected <= hi
 
 
-def test_time_in_system_is_the_sum_over_stations():
+def test_time_in_system_is_the_sum_over_stations(engine):
     expected = sum(theory.erlang_c_wait(LAMBDA, mu, c) + 1 / mu for mu, c in STATIONS)
     per_day = []
-    for d in tandem_days():
+    for d in tandem_days(engine):
         c = d.customers
         keep = _window(d)
         per_day.append(np.mean(c["service_end"][keep] - c["arrival"][keep]))
@@ -93,8 +102,8 @@ def test_time_in_system_is_the_sum_over_stations():
     assert not lo <= 0.95 * expected <= hi and not lo <= 1.05 * expected <= hi
 
 
-def test_every_arrival_is_served_once_at_every_station():
-    for d in tandem_days()[:3]:
+def test_every_arrival_is_served_once_at_every_station(engine):
+    for d in tandem_days(engine)[:3]:
         sv = d.stage_visits
         assert np.all(d.served) and not d.abandoned.any()
         counts = np.bincount(sv["customer"], minlength=len(d))
@@ -129,14 +138,14 @@ ROUTED: dict[str, Any] = {
 
 
 @functools.cache
-def routed_days() -> list[pe.Journeys]:
+def routed_days(engine: str = "simpy") -> list[pe.Journeys]:
     s = Scenario.model_validate(ROUTED)
-    return [quiet(s, BASE_SEED + 100 + r) for r in range(REPLICATIONS)]
+    return [quiet(s, BASE_SEED + 100 + r, engine) for r in range(REPLICATIONS)]
 
 
-def test_visit_counts_match_the_route_share():
+def test_visit_counts_match_the_route_share(engine):
     served1 = visits = 0
-    for d in routed_days():
+    for d in routed_days(engine):
         sv = d.stage_visits
         served1 += int(((sv["stage"] == 0) & ~np.isnan(sv["service_start"])).sum())
         visits += int((sv["stage"] == 1).sum())
@@ -146,17 +155,17 @@ def test_visit_counts_match_the_route_share():
     assert not lo2 <= visits <= hi2
 
 
-def test_a_routed_stage_waits_as_erlang_c_at_its_thinned_rate():
+def test_a_routed_stage_waits_as_erlang_c_at_its_thinned_rate(engine):
     # a Bernoulli-thinned Poisson departure stream is Poisson at SHARE * lambda
     expected = theory.erlang_c_wait(SHARE * LAMBDA, 0.25, 2)
-    lo, hi = t_interval(np.array([station_waits(d, 1) for d in routed_days()]))
+    lo, hi = t_interval(np.array([station_waits(d, 1) for d in routed_days(engine)]))
     assert lo <= expected <= hi, (lo, expected, hi)
 
 
 @pytest.mark.parametrize("k", [0, 1])
-def test_littles_law_holds_per_stage(k):
+def test_littles_law_holds_per_stage(k, engine):
     ratios = []
-    for d in routed_days():
+    for d in routed_days(engine):
         sv = d.stage_visits
         m = sv["stage"] == k
         t_in, t_out = sv["queue_join"][m], sv["service_end"][m]

@@ -72,6 +72,11 @@ class ResultsMetadata(_Strict):
     rules: list[StrictStr] = Field(min_length=1, description="memory rule labels, headline first")
     scenario: dict[str, Any] = Field(description="the base scenario as JSON")
     policy_specs: list[PolicySpec] = Field(description="one entry per policy")
+    engine: Literal["simpy", "compiled"] | None = Field(
+        None,
+        description="movement engine that simulated the run's days (optional: files written "
+        "before it was recorded have none; every engine gives the same values)",
+    )
 
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> ResultsMetadata:

@@ -50,6 +50,7 @@ def run(
     metric: str | None = None,
     half_width: float | None = None,
     relative: bool | None = None,
+    engine: str = "auto",
 ) -> Results:
     """Run policies over replicated branch days with common random numbers.
 
@@ -145,6 +146,12 @@ def run(
         in the metric's units (a fraction of ``|mean|`` if ``relative``).
     relative : bool, default False
         With ``replications="auto"``: the target is relative to the mean.
+    engine : {"auto", "simpy", "compiled"}, default "auto"
+        The movement engine of every simulated day (see :func:`peakend.simulate`):
+        ``"auto"`` takes the compiled engine when numba is installed (the ``fast``
+        extra), else SimPy. The results are identical whichever engine, bit for bit,
+        so a checkpoint made with one resumes with the other. The engine is resolved
+        once, here, and the workers use it; it is recorded as ``results.engine``.
 
     Returns
     -------
@@ -159,8 +166,11 @@ def run(
     ValueError
         For an argument out of range (naming it and the range), a policy that
         gives an invalid scenario (:class:`PolicyError`) or an unusable
-        checkpoint (:class:`CheckpointError`). All are raised before any day
-        is simulated.
+        checkpoint (:class:`CheckpointError`), or an unknown ``engine``. All are
+        raised before any day is simulated.
+    ImportError
+        If ``engine="compiled"`` and numba is not installed (``pip install "peakend[fast]"``),
+        before any day is simulated.
 
     Warns
     -----
@@ -177,13 +187,16 @@ def run(
     auto_options: dict[str, Any] = {k: v for k, v in
                     (("metric", metric), ("half_width", half_width), ("relative", relative))
                     if v is not None}
+    from peakend.sim.compiled import resolve_engine, warm_up  # imports SimPy: only when run
+
+    used = resolve_engine(engine)  # a bad value or a missing numba: before anything else
     if isinstance(replications, str) and replications == "auto":
         from peakend.experiment._auto import run_auto
 
         return run_auto(scenario, policies, seed=seed, workers=workers, executor=executor,
                         progress=progress, checkpoint=checkpoint, rules=rules,
                         keep_journeys=keep_journeys, survey=survey, max_tasks=max_tasks,
-                        **auto_options)
+                        engine=used, **auto_options)
     if auto_options:
         raise TypeError(f"run: {', '.join(auto_options)} apply only with replications='auto' "
                         f"(got replications={replications!r})")
@@ -227,7 +240,7 @@ def run(
             todo.append({
                 "policy": p, "replication": r, "seed": seed, "scenario": scenario_texts[p],
                 "rules": rules, "labels": labels, "keep_journeys": bool(keep_journeys),
-                "survey": bool(survey),
+                "survey": bool(survey), "engine": used,
             })
     if store is not None:
         store.warn_problems(stacklevel=2)
@@ -246,6 +259,9 @@ def run(
         results[(res["policy"], res["replication"])] = res
         bar.update(1)
 
+    if used == "compiled" and todo:
+        # load the cached kernel once here: forked workers inherit it
+        warm_up()
     try:
         execute(todo, workers=workers, executor=executor, on_result=on_result,
                 on_start=on_start)
@@ -253,9 +269,13 @@ def run(
         bar.close()
     _summarise_warnings(results, policy_list, replications)
 
-    return _assemble(
+    out = _assemble(
         results, policy_list, replications, seed, labels, scenario_data, keep_journeys, survey
     )
+    # the movement engine of this call (not part of the values: every engine gives the
+    # same bits; days loaded from a checkpoint may have been simulated by another)
+    out.engine = used  # type: ignore[attr-defined]
+    return out
 
 
 def _warning_class(module: str, name: str) -> type[Warning]:

@@ -95,7 +95,8 @@ def simulate_replication(task: Mapping[str, Any]) -> dict[str, Any]:
     task : Mapping
         ``policy`` (index), ``replication``, ``seed``, ``scenario`` (JSON
         text), ``rules`` (names or rule objects), ``labels`` (their labels),
-        ``keep_journeys`` and optionally ``survey``.
+        ``keep_journeys`` and optionally ``survey`` and ``engine`` (a resolved
+        movement engine, ``"simpy"`` or ``"compiled"``; default ``"simpy"``).
 
     Returns
     -------
@@ -127,6 +128,7 @@ def _simulate_days(
             journeys: Journeys = model.simulate_validated(
                 _scenario_from_json(task["scenario"]),
                 replication_seed(task["seed"], task["replication"]),
+                engine=task.get("engine", "simpy"),
             )
             out.append((journeys, caught[before:]))
     return out

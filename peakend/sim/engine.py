@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from peakend.config.models import Scenario
 from peakend.sim.disciplines import queue_keys
 from peakend.sim.draws import DayDraws
-from peakend.sim.movement import BALKED, NEW, RENEGED, SERVING, WAITING, move
+from peakend.sim.movement import BALKED, NEW, RENEGED, SERVING, WAITING, mover
 from peakend.sim.staff import greetings, managers_on_duty
 from peakend.sim.touchpoints import pre_queue_episodes
 
@@ -53,9 +53,12 @@ class DayRun:
 
 
 def run_day(
-    scenario: Scenario, draws: DayDraws, skip: NDArray[np.bool_] | None = None
+    scenario: Scenario,
+    draws: DayDraws,
+    skip: NDArray[np.bool_] | None = None,
+    engine: str = "simpy",
 ) -> DayRun:
-    """Move the day's customers through the branch with SimPy.
+    """Move the day's customers through the branch (SimPy, or the compiled engine).
 
     Parameters
     ----------
@@ -66,6 +69,9 @@ def run_day(
     skip : numpy.ndarray of bool, optional
         Per customer (arrival order), whose route leaves out this (the first) stage:
         they take a ticket and go on to their next stage (state ``SKIPPED``).
+    engine : {"simpy", "compiled"}, default "simpy"
+        The movement engine (:func:`~peakend.sim.movement.mover`); both give the same
+        record, bit for bit.
 
     Returns
     -------
@@ -102,8 +108,12 @@ def run_day(
     balk_arr = np.where(appt, math.inf, balk_by_seg[seg])
 
     if skip is not None and skip.any():
-        return _run_with_skips(s, draws, skip, order, join, greeted, lounge, key_arr, balk_arr)
-    q = move(s, join, key_arr, draws.service[order], draws.patience[order], balk_arr, ~lounge)
+        return _run_with_skips(
+            s, draws, skip, order, join, greeted, lounge, key_arr, balk_arr, engine
+        )
+    q = mover(engine)(
+        s, join, key_arr, draws.service[order], draws.patience[order], balk_arr, ~lounge
+    )
     return DayRun(
         order=order,
         join=join,
@@ -134,12 +144,13 @@ def _run_with_skips(
     lounge: NDArray[np.bool_],
     key_arr: NDArray[np.int64],
     balk_arr: NDArray[np.float64],
+    engine: str = "simpy",
 ) -> DayRun:
     """Run the first stage for the customers who visit it; the others are ``SKIPPED``."""
     n = join.size
     lounge = lounge & ~skip[order]
     rows = np.flatnonzero(~skip[order])  # join-order positions of the visitors
-    q = move(
+    q = mover(engine)(
         s,
         join[rows],
         key_arr[rows],

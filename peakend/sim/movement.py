@@ -27,7 +27,7 @@ from peakend.config.models import Scenario
 from peakend.sim.disciplines import queue_plan
 from peakend.sim.staff import shift_events
 
-__all__ = ["BALKED", "NEW", "RENEGED", "SERVING", "WAITING", "QueueRun", "move"]
+__all__ = ["BALKED", "NEW", "RENEGED", "SERVING", "WAITING", "QueueRun", "move", "mover"]
 
 #: Customer states during the run (``DayRun.state``).
 NEW, WAITING, SERVING, BALKED, RENEGED = 0, 1, 2, 3, 4
@@ -350,3 +350,19 @@ def move(
         teller_group=teller_group,
         no_slips=len(queues) == 1 and not can_leave,
     )
+
+
+def mover(engine: str = "simpy") -> Any:
+    """Return the movement function of a resolved engine: :func:`move` or the compiled one.
+
+    ``"compiled"`` gives :func:`peakend.sim.compiled.move_compiled`: the same inputs and
+    the same :class:`QueueRun`, bit for bit. ``engine`` is a resolved name (see
+    :func:`peakend.sim.compiled.resolve_engine`), not ``"auto"``.
+    """
+    if engine == "simpy":
+        return move
+    if engine == "compiled":
+        from peakend.sim.compiled import move_compiled
+
+        return move_compiled
+    raise ValueError(f"engine: must be 'simpy' or 'compiled' here, got {engine!r}")

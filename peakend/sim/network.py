@@ -29,7 +29,7 @@ from peakend.config.models import Scenario
 from peakend.sim.disciplines import queue_keys
 from peakend.sim.draws import DayDraws
 from peakend.sim.engine import SKIPPED, DayRun
-from peakend.sim.movement import BALKED, RENEGED, SERVING, move
+from peakend.sim.movement import BALKED, RENEGED, SERVING, mover
 from peakend.sim.sampling import as_seed_sequence, name_key, ppf, stream
 from peakend.sim.slips import count_slips
 from peakend.sim.touchpoints import between_stage_episodes
@@ -168,7 +168,11 @@ def draw_stages(
 
 
 def run_stages(
-    scenario: Scenario, draws: DayDraws, run: DayRun, stage_draws: list[StageDraws]
+    scenario: Scenario,
+    draws: DayDraws,
+    run: DayRun,
+    stage_draws: list[StageDraws],
+    engine: str = "simpy",
 ) -> list[StageRun]:
     """Move the customers served at the first stage on through their routes' further stages.
 
@@ -182,12 +186,15 @@ def run_stages(
         The first stage's run (join order).
     stage_draws : list of StageDraws
         From :func:`draw_stages`.
+    engine : {"simpy", "compiled"}, default "simpy"
+        The movement engine (:func:`~peakend.sim.movement.mover`); the same bits.
 
     Returns
     -------
     list of StageRun
         One per further stage, in arrival order.
     """
+    move = mover(engine)
     s = scenario
     n = draws.arrival.size
     n_bus = len(s.business_types)

@@ -1,0 +1,294 @@
+"""The compiled movement engine: :func:`move_compiled`, bit for bit the SimPy engine.
+
+:func:`move_compiled` takes the same inputs as the SimPy engine's
+:func:`peakend.sim.movement.move` and returns the same :class:`~peakend.sim.movement.QueueRun`,
+bit for bit; its event loop is one numba kernel over arrays
+(:mod:`peakend.sim.compiled._kernel`, in the ``fast`` extra: ``pip install "peakend[fast]"``).
+The Python side builds the shift changes (:func:`peakend.sim.staff.shift_events`) and the
+queue plan (:func:`peakend.sim.disciplines.queue_plan`) exactly as the SimPy engine does and
+packs them into flat integer arrays, so the kernel takes them as data.
+
+The tie rule (SimPy's, reproduced)
+----------------------------------
+Every event has a time, a priority and a scheduling number (a counter increased each time
+an event is scheduled), and events are processed in (time, priority, number) order:
+
+* At time 0 the processes start (SimPy's Initialize events, URGENT priority) in the order
+  they are created: the tellers by number, the door, the shift plan, the closing; each
+  runs until it first waits, before any other event at time 0.
+* Every other event has NORMAL priority: a timeout (a customer's arrival at the door, a
+  service end, the next shift change, the closing) is scheduled when it is created, at
+  ``now + delay``; a hand-over (the door gives a customer to an idle teller) and a shift
+  waking a teller are scheduled at ``now`` when they happen. Simultaneous events are
+  therefore processed in the order they were scheduled.
+* The clock is the event's ``now + delay``: the door waits ``join - now`` minutes, so its
+  clock can differ from the join time by a rounding error; the shift plan waits
+  ``change - now``. The kernel does the same arithmetic in float64 (no fast-math).
+* Reneging deadlines are handled lazily, before anything reads the queues, in
+  (deadline, customer) order, each at its own deadline.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from peakend.config.models import Scenario
+from peakend.sim.disciplines import queue_plan
+from peakend.sim.staff import shift_events
+
+__all__ = ["ENGINES", "FAST_EXTRA", "check_engine", "move_compiled", "resolve_engine", "warm_up"]
+
+#: Valid values of the ``engine`` argument of ``simulate`` and ``run``.
+ENGINES = ("simpy", "compiled", "auto")
+
+#: How to install the compiled engine's dependency (numba).
+FAST_EXTRA = 'pip install "peakend[fast]"'
+
+
+def check_engine(engine: Any) -> str:
+    """Return ``engine`` if it is one of :data:`ENGINES`, else raise a ValueError naming it."""
+    if not isinstance(engine, str) or engine not in ENGINES:
+        raise ValueError(
+            f"engine: must be one of {', '.join(repr(e) for e in ENGINES)}, got {engine!r}"
+        )
+    return engine
+
+
+def _numba_error() -> ImportError | None:
+    try:
+        import numba  # noqa: F401
+    except ImportError as exc:
+        return exc
+    return None
+
+
+def resolve_engine(engine: Any) -> Literal["simpy", "compiled"]:
+    """Resolve ``engine`` to the movement engine to use (``"auto"``: compiled if numba imports).
+
+    Parameters
+    ----------
+    engine : {"simpy", "compiled", "auto"}
+        The requested engine.
+
+    Returns
+    -------
+    {"simpy", "compiled"}
+        The engine that will move the customers.
+
+    Raises
+    ------
+    ValueError
+        If ``engine`` is not one of :data:`ENGINES`.
+    ImportError
+        If ``engine`` is ``"compiled"`` and numba cannot be imported (the ``fast`` extra).
+    """
+    check_engine(engine)
+    if engine == "simpy":
+        return "simpy"
+    error = _numba_error()
+    if error is None:
+        return "compiled"
+    if engine == "compiled":
+        raise ImportError(
+            f"engine='compiled' needs the optional dependency numba ({error}); "
+            f"install it with: {FAST_EXTRA}"
+        ) from error
+    return "simpy"
+
+
+def _csr(lists: list[list[int]]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    ptr = np.zeros(len(lists) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(x) for x in lists])
+    flat = np.array([v for x in lists for v in x], dtype=np.int64)
+    return ptr, flat
+
+
+def move_compiled(
+    s: Scenario,
+    join: NDArray[np.float64],
+    key_arr: NDArray[np.int64],
+    service: NDArray[np.float64],
+    patience: NDArray[np.float64],
+    balk_arr: NDArray[np.float64],
+    hall: NDArray[np.bool_],
+) -> Any:
+    """Move customers through one stage's queues and counters with the compiled kernel.
+
+    The same inputs and output as :func:`peakend.sim.movement.move`, bit for bit (the
+    tie rule is in this module's docstring).
+
+    Parameters
+    ----------
+    s : Scenario
+        The branch, with the stage's counter groups as its ``counters``.
+    join : numpy.ndarray
+        Queue-join times, minutes from opening, non-decreasing (join order).
+    key_arr : numpy.ndarray of int64
+        Queue keys (:func:`~peakend.sim.disciplines.queue_keys`).
+    service, patience : numpy.ndarray
+        Service minutes and patience minutes (inf: never reneges).
+    balk_arr : numpy.ndarray
+        Balking thresholds (queue ahead), inf: never balks.
+    hall : numpy.ndarray of bool
+        Who is counted in the hall-queue series.
+
+    Returns
+    -------
+    QueueRun
+        Per-customer outcomes in join order and the hall-queue series.
+    """
+    from peakend.sim.compiled._kernel import move_kernel
+    from peakend.sim.movement import NEW, WAITING, QueueRun
+
+    present_keys = tuple(np.unique(key_arr).tolist())
+    packed = _packed(s, present_keys)
+    teller_names, teller_group = packed.teller_names, packed.teller_group
+    f8 = np.float64
+    patience = np.ascontiguousarray(patience, dtype=f8)
+    balk_arr = np.ascontiguousarray(balk_arr, dtype=f8)
+    can_leave = bool(np.any(patience < math.inf))
+    out = move_kernel(
+        np.ascontiguousarray(join, dtype=f8),
+        np.ascontiguousarray(key_arr, dtype=np.int64),
+        np.ascontiguousarray(service, dtype=f8),
+        patience,
+        balk_arr,
+        np.ascontiguousarray(hall, dtype=np.bool_),
+        float(s.open_minutes),
+        s.after_closing == "dismiss",
+        can_leave,
+        bool(np.any(balk_arr < math.inf)),
+        *packed.arrays,
+    )
+    error, state, start, end, leave, teller, seen, ahead, q_time, q_len = out
+    if error:
+        raise RuntimeError("simulate: a counter group counted a free teller it has not (model bug)")
+    if np.any((state == WAITING) | (state == NEW)):
+        raise RuntimeError("simulate: customers left waiting at the end of the day (model bug)")
+    return QueueRun(
+        state=state,
+        start=start,
+        end=end,
+        leave=leave,
+        teller=teller,
+        queue_seen=seen,
+        queue_ahead=ahead,
+        queue_time=q_time,
+        queue_length=q_len,
+        teller_names=list(teller_names),
+        teller_group=list(teller_group),
+        no_slips=len(present_keys) == 1 and not can_leave,
+    )
+
+
+@dataclass(frozen=True)
+class _Packed:
+    """A stage's shift changes and queue plan as the kernel's flat arrays."""
+
+    scenario: Scenario  # kept alive, so that its id() is not reused while cached
+    teller_names: list[str]
+    teller_group: list[str]
+    arrays: tuple[Any, ...]
+
+
+#: Packed plans of recent (scenario object, present keys): ``run`` simulates many days
+#: of the same scenario object, so the plan is built once, not per day (a few hundred
+#: microseconds of Python per stage and day). Keyed on the object's identity: scenarios
+#: are frozen, and a changed copy is a new object.
+_CACHE: OrderedDict[tuple[int, tuple[int, ...]], _Packed] = OrderedDict()
+_CACHE_SIZE = 64
+_CACHE_LOCK = threading.Lock()
+
+
+def _packed(s: Scenario, present: tuple[int, ...]) -> _Packed:
+    key = (id(s), present)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None and hit.scenario is s:
+            _CACHE.move_to_end(key)
+            return hit
+    packed = _pack(s, present)
+    with _CACHE_LOCK:
+        _CACHE[key] = packed
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return packed
+
+
+def _pack(s: Scenario, present_keys: tuple[int, ...]) -> _Packed:
+    """Build the shift changes and the queue plan as SimPy's engine does, as flat arrays."""
+    teller_names, teller_group, changes = shift_events(s)
+    n_tellers = len(teller_names)
+    plan = queue_plan(s, list(present_keys))
+    present = plan.keys
+    n_keys = max(present, default=0) + 1
+    group_names = list(s.counters)
+    group_index = {g: i for i, g in enumerate(group_names)}
+    teller_gi = np.array([group_index[g] for g in teller_group], dtype=np.int64)
+
+    cand_ptr, cand_idx = _csr([plan.candidates.get(k, []) for k in range(n_keys)])
+    ahead_ptr, ahead_idx = _csr([plan.ahead.get(k, []) for k in range(n_keys)])
+    levels: list[list[int]] = []
+    per_group: list[int] = []
+    for g in group_names:
+        lv = plan.levels.get(g, [])
+        levels += lv
+        per_group.append(len(lv))
+    glev_ptr = np.zeros(len(group_names) + 1, dtype=np.int64)
+    glev_ptr[1:] = np.cumsum(per_group)
+    lev_ptr, lev_keys = _csr(levels)
+    tellers_of: list[list[int]] = [[] for _ in group_names]
+    for t in range(n_tellers):
+        tellers_of[int(teller_gi[t])].append(t)
+    gt_ptr, gt_list = _csr(tellers_of)  # each group's tellers ascending
+    pos_of = np.empty(n_tellers, dtype=np.int64)
+    pos_of[gt_list] = np.arange(n_tellers, dtype=np.int64)
+    ch_time = np.array([c[0] for c in changes], dtype=np.float64)
+    ch_teller = np.array([c[1] for c in changes], dtype=np.int64)
+    ch_on = np.array([bool(c[2]) for c in changes], dtype=np.bool_)
+    arrays = (
+        n_keys,
+        np.array(present, dtype=np.int64),
+        cand_ptr,
+        cand_idx,
+        ahead_ptr,
+        ahead_idx,
+        glev_ptr,
+        lev_ptr,
+        lev_keys,
+        teller_gi,
+        gt_ptr,
+        gt_list,
+        pos_of,
+        ch_time,
+        ch_teller,
+        ch_on,
+    )
+    # shared by every day that uses this plan: the kernel only reads them (they stay
+    # writeable: a read-only array would be another type to numba, another compilation)
+    return _Packed(s, teller_names, teller_group, arrays)
+
+
+def warm_up() -> None:
+    """Load (or compile) the kernel now, with an empty day: about 0.5 s from numba's cache.
+
+    ``run`` calls it before starting worker processes, so that forked workers inherit
+    the loaded kernel instead of each loading it again.
+    """
+    from peakend.sim.compiled._kernel import move_kernel
+
+    i8 = np.zeros(0, dtype=np.int64)
+    f8 = np.zeros(0)
+    one = np.zeros(1, dtype=np.int64)
+    move_kernel(
+        f8, i8, f8, f8, f8, np.zeros(0, dtype=np.bool_), 1.0, False, False, False, 1, i8,
+        np.zeros(2, dtype=np.int64), i8, np.zeros(2, dtype=np.int64), i8, one, one, i8, i8,
+        one, i8, i8, f8, i8, np.zeros(0, dtype=np.bool_),
+    )

@@ -1,0 +1,528 @@
+"""The compiled event loop of :func:`peakend.sim.compiled.move_compiled` (numba).
+
+Imported only when a day is moved with the compiled engine, never by ``import peakend``.
+One kernel, compiled once and cached on disk (``cache=True``); every input is cast to a
+fixed dtype by the caller, so the kernel has a single signature.
+
+The kernel is :func:`peakend.sim.movement.move` written as a state machine: the SimPy
+processes (one per teller, the door, the shift plan, the closing) become resume points,
+SimPy's event heap becomes an array heap ordered by (time, scheduling number), and the
+Python lists of scalars become arrays. See the tie rule in :mod:`peakend.sim.compiled`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+__all__ = ["move_kernel"]
+
+# customer states, as in peakend.sim.movement
+_NEW, _WAITING, _SERVING, _BALKED, _RENEGED = 0, 1, 2, 3, 4
+
+# event kinds on the heap
+_DOOR, _WAKE, _DONE, _SHIFT, _CLOSE = 0, 1, 2, 3, 4
+
+# slots of the scalar state array
+_HALL, _NFREE, _EID, _NQ, _NDL, _NEV = 0, 1, 2, 3, 4, 5
+
+
+@njit(cache=True)
+def _schedule(ev: Any, sc: Any, time: float, slot: int) -> None:  # pragma: no cover - compiled
+    """``Environment.schedule``: push (time, next scheduling number, slot) on the heap.
+
+    The heap is one row per pending event (time, scheduling number, process slot), in
+    SimPy's (time, priority, number) order: every event on it has NORMAL priority (the
+    URGENT initialisations run before the loop starts). Each process has at most one
+    pending event, so its kind and value are kept per slot by the caller.
+    """
+    i = sc[_NEV]
+    sc[_NEV] = i + 1
+    eid = float(sc[_EID])  # exact: far below 2**53 events
+    sc[_EID] += 1
+    while i > 0:  # sift up, moving the hole instead of swapping
+        p = (i - 1) >> 1
+        if time < ev[p, 0] or (time == ev[p, 0] and eid < ev[p, 1]):
+            ev[i, 0] = ev[p, 0]
+            ev[i, 1] = ev[p, 1]
+            ev[i, 2] = ev[p, 2]
+            i = p
+        else:
+            break
+    ev[i, 0] = time
+    ev[i, 1] = eid
+    ev[i, 2] = slot
+
+
+@njit(cache=True)
+def _ev_pop(ev: Any, sc: Any) -> None:  # pragma: no cover - compiled
+    """Remove the heap's top (the caller has read it from row 0)."""
+    n = sc[_NEV] - 1
+    sc[_NEV] = n
+    if n == 0:
+        return
+    t = ev[n, 0]
+    e = ev[n, 1]
+    w = ev[n, 2]
+    i = 0
+    while True:  # sift the last row down from the root
+        a = 2 * i + 1
+        if a >= n:
+            break
+        b = a + 1
+        m = a
+        if b < n and (ev[b, 0] < ev[a, 0] or (ev[b, 0] == ev[a, 0] and ev[b, 1] < ev[a, 1])):
+            m = b
+        if ev[m, 0] < t or (ev[m, 0] == t and ev[m, 1] < e):
+            ev[i, 0] = ev[m, 0]
+            ev[i, 1] = ev[m, 1]
+            ev[i, 2] = ev[m, 2]
+            i = m
+        else:
+            break
+    ev[i, 0] = t
+    ev[i, 1] = e
+    ev[i, 2] = w
+
+
+@njit(cache=True)
+def _dl_less(dl_t: Any, dl_c: Any, i: int, j: int) -> bool:  # pragma: no cover - compiled
+    # heapq's order of (deadline, customer) tuples
+    if dl_t[i] < dl_t[j]:
+        return True
+    if dl_t[i] > dl_t[j]:
+        return False
+    return dl_c[i] < dl_c[j]
+
+
+@njit(cache=True)
+def _dl_push(
+    dl_t: Any, dl_c: Any, sc: Any, at: float, c: int
+) -> None:  # pragma: no cover - compiled
+    i = sc[_NDL]
+    sc[_NDL] = i + 1
+    dl_t[i] = at
+    dl_c[i] = c
+    while i > 0:
+        p = (i - 1) >> 1
+        if _dl_less(dl_t, dl_c, i, p):
+            dl_t[i], dl_t[p] = dl_t[p], dl_t[i]
+            dl_c[i], dl_c[p] = dl_c[p], dl_c[i]
+            i = p
+        else:
+            break
+
+
+@njit(cache=True)
+def _dl_pop(dl_t: Any, dl_c: Any, sc: Any) -> None:  # pragma: no cover - compiled
+    n = sc[_NDL] - 1
+    sc[_NDL] = n
+    if n == 0:
+        return
+    dl_t[0], dl_t[n] = dl_t[n], dl_t[0]
+    dl_c[0], dl_c[n] = dl_c[n], dl_c[0]
+    i = 0
+    while True:
+        a = 2 * i + 1
+        if a >= n:
+            break
+        b = a + 1
+        m = a
+        if b < n and _dl_less(dl_t, dl_c, b, a):
+            m = b
+        if _dl_less(dl_t, dl_c, m, i):
+            dl_t[i], dl_t[m] = dl_t[m], dl_t[i]
+            dl_c[i], dl_c[m] = dl_c[m], dl_c[i]
+            i = m
+        else:
+            break
+
+
+@njit(cache=True)
+def _expire(
+    now: float,
+    dl_t: Any,
+    dl_c: Any,
+    sc: Any,
+    state: Any,
+    leave: Any,
+    n_wait: Any,
+    keys: Any,
+    hall: Any,
+    q_time: Any,
+    q_len: Any,
+) -> None:  # pragma: no cover - compiled
+    """Reneging deadlines up to ``now``, in (deadline, customer) order, at their own time."""
+    while sc[_NDL] > 0 and dl_t[0] <= now:
+        at = dl_t[0]
+        c = dl_c[0]
+        _dl_pop(dl_t, dl_c, sc)
+        if state[c] == _WAITING:
+            state[c] = _RENEGED
+            leave[c] = at
+            n_wait[keys[c]] -= 1
+            if hall[c]:
+                sc[_HALL] -= 1
+                q_time[sc[_NQ]] = at
+                q_len[sc[_NQ]] = sc[_HALL]
+                sc[_NQ] += 1
+
+
+@njit(cache=True)
+def _tree_set(tree: Any, size: int, pos: int, value: int) -> None:  # pragma: no cover - compiled
+    i = pos + size
+    if tree[i] == value:
+        return
+    tree[i] = value
+    i >>= 1
+    while i >= 1:
+        tree[i] = tree[2 * i] + tree[2 * i + 1]
+        i >>= 1
+
+
+@njit(cache=True)
+def _tree_descend(tree: Any, size: int, v: int) -> int:  # pragma: no cover - compiled
+    while v < size:
+        v = 2 * v if tree[2 * v] > 0 else 2 * v + 1
+    return v - size
+
+
+@njit(cache=True)
+def _tree_first(
+    tree: Any, size: int, lo: int, hi: int, stack: Any
+) -> int:  # pragma: no cover - compiled
+    """Return the first position in [lo, hi) whose leaf is set, or -1."""
+    left = lo + size
+    right = hi + size
+    nr = 0
+    while left < right:
+        if left & 1:
+            if tree[left] > 0:
+                return _tree_descend(tree, size, left)
+            left += 1
+        if right & 1:
+            right -= 1
+            stack[nr] = right
+            nr += 1
+        left >>= 1
+        right >>= 1
+    for j in range(nr - 1, -1, -1):
+        v = stack[j]
+        if tree[v] > 0:
+            return _tree_descend(tree, size, v)
+    return -1
+
+
+@njit(cache=True)
+def move_kernel(
+    join: Any,  # float64[n], join order
+    keys: Any,  # int64[n]
+    svc: Any,  # float64[n]
+    pat: Any,  # float64[n]
+    balk: Any,  # float64[n]
+    hall: Any,  # bool[n]
+    horizon: float,
+    dismiss: bool,
+    can_leave: bool,
+    can_balk: bool,
+    n_keys: int,  # max present key + 1
+    present: Any,  # int64[], the present keys
+    cand_ptr: Any,
+    cand_idx: Any,  # key -> candidate groups, best first
+    ahead_ptr: Any,
+    ahead_idx: Any,  # key -> keys whose waiting customers are ahead
+    glev_ptr: Any,  # group -> range of its levels
+    lev_ptr: Any,
+    lev_keys: Any,  # level -> its keys
+    teller_gi: Any,  # int64[T], group of each teller
+    gt_ptr: Any,
+    gt_list: Any,  # group -> its tellers, ascending (tree positions)
+    pos_of: Any,  # int64[T], teller -> tree position
+    ch_time: Any,
+    ch_teller: Any,
+    ch_on: Any,  # shift changes in time order
+) -> Any:  # pragma: no cover - compiled
+    n = join.size
+    n_tellers = teller_gi.size
+    n_groups = gt_ptr.size - 1
+    n_changes = ch_time.size
+    inf = np.inf
+
+    state = np.zeros(n, dtype=np.int8)
+    start = np.full(n, np.nan)
+    end = np.full(n, np.nan)
+    leave = np.full(n, np.nan)
+    served_by = np.full(n, -1, dtype=np.int32)
+    seen = np.zeros(n, dtype=np.int32)
+    ahead_seen = np.zeros(n, dtype=np.int32)
+    n_wait = np.zeros(n_keys, dtype=np.int64)
+    q_time = np.zeros(2 * n + 2)
+    q_len = np.zeros(2 * n + 2, dtype=np.int32)
+    sc = np.zeros(8, dtype=np.int64)
+    sc[_NQ] = 1  # the series starts at (0, 0)
+
+    # one first-come queue per key: a linked list through the customers
+    q_head = np.full(n_keys, -1, dtype=np.int64)
+    q_tail = np.full(n_keys, -1, dtype=np.int64)
+    nxt = np.full(n, -1, dtype=np.int64)
+
+    on_duty = np.zeros(n_tellers, dtype=np.bool_)
+    idle = np.zeros(n_tellers, dtype=np.bool_)
+    cur = np.full(n_tellers, -1, dtype=np.int64)
+    n_free_of = np.zeros(n_groups, dtype=np.int64)
+    # the free (idle and on duty) tellers, per group a range of leaves in one tree of
+    # counts: the door finds a group's lowest-numbered free teller in O(log tellers)
+    size = 1
+    while size < max(n_tellers, 1):
+        size *= 2
+    tree = np.zeros(2 * size, dtype=np.int64)
+    stack = np.zeros(128, dtype=np.int64)
+
+    dl_t = np.zeros(max(n, 1))
+    dl_c = np.zeros(max(n, 1), dtype=np.int64)
+    # pending events: slots 0..T-1 the tellers, then the door, the shift plan, the closing
+    door_slot = n_tellers
+    shift_slot = n_tellers + 1
+    close_slot = n_tellers + 2
+    ev = np.zeros((n_tellers + 3, 3))
+    pk = np.zeros(n_tellers + 3, dtype=np.int64)  # kind of each slot's pending event
+    pv = np.zeros(n_tellers + 3, dtype=np.int64)  # its value (a customer, -1, or a flag)
+
+    for i in range(n_changes):
+        if ch_time[i] <= 0.0:
+            on_duty[ch_teller[i]] = ch_on[i]
+
+    door_c = 0
+    shift_i = 0
+    error = 0
+    # Initialize events (URGENT, time 0) in env.process order: tellers, door, shifts,
+    # closing; then the heap of NORMAL events
+    n_init = n_tellers + 1 + (1 if n_changes > 0 else 0) + (1 if dismiss else 0)
+    step = 0
+    now = 0.0
+    while True:
+        if step < n_init:
+            if step < n_tellers:
+                kind, who, value = _WAKE, step, -1  # a teller's first pass = a wake with -1
+            elif step == n_tellers:
+                kind, who, value = _DOOR, 0, 1  # value 1: the door checks the first delay
+            elif step == n_tellers + 1 and n_changes > 0:
+                kind, who, value = _SHIFT, 0, 1  # value 1: fresh start, check the times
+            else:
+                kind, who, value = _CLOSE, 0, 1  # value 1: the closing's first pass
+            step += 1
+        else:
+            if sc[_NEV] == 0:
+                break
+            now = ev[0, 0]
+            who = int(ev[0, 2])
+            kind = pk[who]
+            value = pv[who]
+            _ev_pop(ev, sc)
+
+        if kind == _WAKE or kind == _DONE:
+            t = who
+            top = True
+            if kind == _DONE:
+                end[cur[t]] = now
+            elif value >= 0:
+                # handed over by the door as they took their ticket: no wait at all
+                c = value
+                start[c] = join[c]
+                served_by[c] = t
+                cur[t] = c
+                pk[t] = _DONE
+                _schedule(ev, sc, now + svc[c], t)
+                top = False
+            if top:
+                gi = teller_gi[t]
+                c = -1
+                if on_duty[t]:
+                    if sc[_NDL] > 0 and dl_t[0] <= now:
+                        _expire(
+                            now, dl_t, dl_c, sc, state, leave, n_wait, keys, hall, q_time, q_len
+                        )
+                    # pick: the earliest ticket of the first level with anyone waiting
+                    for lv in range(glev_ptr[gi], glev_ptr[gi + 1]):
+                        best = -1
+                        best_k = -1
+                        for j in range(lev_ptr[lv], lev_ptr[lv + 1]):
+                            k = lev_keys[j]
+                            h = q_head[k]
+                            while h >= 0 and state[h] != _WAITING:
+                                h = nxt[h]
+                            q_head[k] = h
+                            if h < 0:
+                                q_tail[k] = -1
+                            elif best < 0 or h < best:
+                                best = h
+                                best_k = k
+                        if best_k >= 0:
+                            q_head[best_k] = nxt[best]
+                            if q_head[best_k] < 0:
+                                q_tail[best_k] = -1
+                            c = best
+                            break
+                if c < 0:
+                    idle[t] = True
+                    if on_duty[t]:
+                        _tree_set(tree, size, pos_of[t], 1)
+                        n_free_of[gi] += 1
+                        sc[_NFREE] += 1
+                else:
+                    state[c] = _SERVING
+                    n_wait[keys[c]] -= 1
+                    if hall[c]:
+                        sc[_HALL] -= 1
+                        q_time[sc[_NQ]] = now
+                        q_len[sc[_NQ]] = sc[_HALL]
+                        sc[_NQ] += 1
+                    start[c] = now
+                    served_by[c] = t
+                    cur[t] = c
+                    pk[t] = _DONE
+                    _schedule(ev, sc, now + svc[c], t)
+
+        elif kind == _DOOR:
+            check = value == 1  # a resumed door takes its customer without checking
+            while door_c < n:
+                c = door_c
+                if check:
+                    delay = join[c] - now
+                    if delay > 0:
+                        pk[door_slot] = _DOOR
+                        pv[door_slot] = 0
+                        _schedule(ev, sc, now + delay, door_slot)
+                        break
+                check = True
+                door_c += 1
+                if sc[_NDL] > 0 and dl_t[0] <= now:
+                    _expire(now, dl_t, dl_c, sc, state, leave, n_wait, keys, hall, q_time, q_len)
+                seen[c] = sc[_HALL]
+                if dismiss and now >= horizon:
+                    state[c] = _RENEGED
+                    leave[c] = now
+                    continue
+                k = keys[c]
+                ahead_c = 0
+                for j in range(ahead_ptr[k], ahead_ptr[k + 1]):
+                    ahead_c += n_wait[ahead_idx[j]]
+                ahead_seen[c] = ahead_c
+                handed = False
+                if sc[_NFREE] != 0:
+                    for j in range(cand_ptr[k], cand_ptr[k + 1]):
+                        gi = cand_idx[j]
+                        if n_free_of[gi] != 0:
+                            p = _tree_first(tree, size, gt_ptr[gi], gt_ptr[gi + 1], stack)
+                            if p < 0:
+                                error = 1  # SimPy: popping an empty heap (model bug)
+                                break
+                            t = gt_list[p]
+                            idle[t] = False
+                            _tree_set(tree, size, p, 0)
+                            n_free_of[gi] -= 1
+                            sc[_NFREE] -= 1
+                            state[c] = _SERVING
+                            pk[t] = _WAKE
+                            pv[t] = c
+                            _schedule(ev, sc, now, t)
+                            handed = True
+                            break
+                if error:
+                    break
+                if not handed:
+                    if can_balk and balk[c] <= ahead_c:
+                        state[c] = _BALKED
+                        continue
+                    state[c] = _WAITING
+                    n_wait[k] += 1
+                    nxt[c] = -1
+                    if q_tail[k] < 0:
+                        q_head[k] = c
+                    else:
+                        nxt[q_tail[k]] = c
+                    q_tail[k] = c
+                    if hall[c]:
+                        sc[_HALL] += 1
+                        q_time[sc[_NQ]] = now
+                        q_len[sc[_NQ]] = sc[_HALL]
+                        sc[_NQ] += 1
+                    if can_leave:
+                        pc = pat[c]
+                        if pc < inf:
+                            _dl_push(dl_t, dl_c, sc, now + pc, c)
+            if error:
+                break
+
+        elif kind == _SHIFT:
+            check = value == 1
+            while shift_i < n_changes:
+                i = shift_i
+                if check:
+                    if ch_time[i] <= 0.0:
+                        shift_i += 1
+                        continue
+                    if ch_time[i] > now:
+                        pk[shift_slot] = _SHIFT
+                        pv[shift_slot] = 0
+                        _schedule(ev, sc, now + (ch_time[i] - now), shift_slot)
+                        break
+                check = True
+                shift_i += 1
+                t = ch_teller[i]
+                on = ch_on[i]
+                gi = teller_gi[t]
+                if idle[t] and on_duty[t] and not on:  # an idle teller goes off duty
+                    n_free_of[gi] -= 1
+                    sc[_NFREE] -= 1
+                on_duty[t] = on
+                if on and idle[t]:
+                    idle[t] = False
+                    pk[t] = _WAKE
+                    pv[t] = -1
+                    _schedule(ev, sc, now, t)
+                _tree_set(tree, size, pos_of[t], 1 if (idle[t] and on_duty[t]) else 0)
+
+        else:  # _CLOSE
+            if value == 1:
+                pk[close_slot] = _CLOSE
+                pv[close_slot] = 0
+                _schedule(ev, sc, now + horizon, close_slot)
+            else:
+                _expire(now, dl_t, dl_c, sc, state, leave, n_wait, keys, hall, q_time, q_len)
+                for j in range(present.size):
+                    k = present[j]
+                    h = q_head[k]
+                    while h >= 0:
+                        if state[h] == _WAITING:
+                            state[h] = _RENEGED
+                            leave[h] = now
+                        h = nxt[h]
+                    q_head[k] = -1
+                    q_tail[k] = -1
+                for k in range(n_keys):
+                    n_wait[k] = 0
+                if sc[_HALL] != 0:
+                    sc[_HALL] = 0
+                    q_time[sc[_NQ]] = now
+                    q_len[sc[_NQ]] = 0
+                    sc[_NQ] += 1
+
+    if error == 0:
+        # deadlines after the last event (nobody left to serve them)
+        _expire(inf, dl_t, dl_c, sc, state, leave, n_wait, keys, hall, q_time, q_len)
+    nq = sc[_NQ]
+    return (
+        error,
+        state,
+        start,
+        end,
+        leave,
+        served_by,
+        seen,
+        ahead_seen,
+        q_time[:nq].copy(),
+        q_len[:nq].copy(),
+    )
