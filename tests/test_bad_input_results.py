@@ -338,3 +338,14 @@ def test_saving_results_that_break_the_schema_names_the_key(tmp_path):
                                          "Input should be greater than or equal to 0"):
         res.save(tmp_path / "r.npz")
     assert not list(tmp_path.iterdir())  # nothing written, not even a temporary file
+
+
+def test_an_archive_entry_name_with_a_line_break_keeps_the_error_on_one_line(tmp_path):
+    import zipfile
+
+    path = tmp_path / "odd.npz"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("val\nues.npy", b"x")
+    with pytest.raises(ResultsFileError) as info:
+        pe.load_results(path)
+    assert "\n" not in str(info.value) and "val\\nues" in str(info.value)

@@ -125,3 +125,17 @@ def test_the_cli_takes_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert capsys.readouterr().out == compiled_out
     assert cli.main(["run", "clinic", "--engine", "numba"]) == 2
     assert "invalid choice: 'numba'" in capsys.readouterr().err
+
+
+def test_the_engine_is_saved_with_the_results_and_not_part_of_equality(tmp_path: Path) -> None:
+    a, b = _run("simpy"), _run("compiled")
+    assert a.metadata()["engine"] == "simpy" and b.metadata()["engine"] == "compiled"
+    loaded = pe.load_results(b.save(tmp_path / "r.npz"))
+    assert loaded.engine == "compiled" and loaded == a == b
+    # results made without an engine (the constructor's default) save without the key
+    plain = pe.Results(
+        a.values, policies=a.policies, segments=a.segments, metrics=a.metrics, seed=a.seed,
+        rules=a.rules, scenario=a.scenario, policy_specs=a.policy_specs, version=a.version,
+    )
+    assert "engine" not in plain.metadata() and plain == a
+    assert pe.load_results(plain.save(tmp_path / "p.npz")).engine is None

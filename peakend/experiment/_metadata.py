@@ -168,6 +168,11 @@ def _what_is_it(head: bytes, path: Path) -> str:
     return "a text file, not an .npz archive"
 
 
+def _one_line(text: str) -> str:
+    """``text`` with its line breaks escaped (an error message stays one line)."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def read_results_file(path: str | os.PathLike[str]) -> tuple[np.ndarray, ResultsMetadata]:
     """Read and check a results file; return its values and validated metadata.
 
@@ -203,7 +208,8 @@ def read_results_file(path: str | os.PathLike[str]) -> tuple[np.ndarray, Results
     try:
         with zipfile.ZipFile(p) as zf:
             infos = {i.filename: i for i in zf.infolist()}
-            found = sorted(n.removesuffix(".npy") for n in infos)
+            # entry names of a damaged archive may hold any character: one line each
+            found = sorted(_one_line(n.removesuffix(".npy")) for n in infos)
             absent = [e for e in _ENTRIES if f"{e}.npy" not in infos]
             if absent:
                 raise ResultsFileError(
@@ -224,10 +230,11 @@ def read_results_file(path: str | os.PathLike[str]) -> tuple[np.ndarray, Results
     except ResultsFileError:
         raise
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError) as exc:
-        raise ResultsFileError(f"{name} is a damaged results file: {exc}") from exc
+        raise ResultsFileError(f"{name} is a damaged results file: {_one_line(str(exc))}"
+                               ) from exc
     except Exception as exc:  # zlib.error, struct.error and the like from a corrupted archive
         raise ResultsFileError(f"{name} is a damaged results file: "
-                               f"{type(exc).__name__}: {exc}") from exc
+                               f"{type(exc).__name__}: {_one_line(str(exc))}") from exc
     if values.dtype.kind not in "fiu" or values.shape != meta.shape:
         raise ResultsFileError(
             f"{name}: entry 'values' must be a float64 array of shape {meta.shape} "

@@ -89,6 +89,10 @@ class Results(ResultsTables):
         peakend version that produced the results.
     journeys : Mapping of str to Journeys, optional
         Full simulated days per policy, if the run kept them (not saved).
+    engine : {"simpy", "compiled"}, optional
+        The movement engine that simulated the days (``run`` records it; saved in the
+        metadata). Every engine gives the same values, so results that differ only in
+        their engine are equal.
     """
 
     def __init__(
@@ -104,6 +108,7 @@ class Results(ResultsTables):
         policy_specs: Sequence[Mapping[str, Any]],
         version: str,
         journeys: Mapping[str, Journeys] | None = None,
+        engine: str | None = None,
     ) -> None:
         arr = np.array(values, dtype=np.float64)
         shape = (len(policies), arr.shape[1] if arr.ndim == 4 else -1, len(segments), len(metrics))
@@ -120,6 +125,7 @@ class Results(ResultsTables):
         self.policy_specs: list[dict[str, Any]] = [dict(p) for p in policy_specs]
         self.version = str(version)
         self.journeys = dict(journeys) if journeys is not None else None
+        self.engine = engine
 
     # ------------------------------------------------------------------ access
     @property
@@ -248,6 +254,7 @@ class Results(ResultsTables):
             "rules": list(self.rules),
             "scenario": self.scenario,
             "policy_specs": self.policy_specs,
+            **({"engine": self.engine} if self.engine is not None else {}),
         }
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -283,6 +290,7 @@ class Results(ResultsTables):
             scenario=meta.scenario,
             policy_specs=[p.model_dump() for p in meta.policy_specs],
             version=meta.version,
+            engine=meta.engine,
         )
 
     # ------------------------------------------------------- plots and report
@@ -342,7 +350,10 @@ class Results(ResultsTables):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Results):
             return NotImplemented
-        return (self.metadata() == other.metadata()
+        def meta(r: Results) -> dict[str, Any]:
+            return {k: v for k, v in r.metadata().items() if k != "engine"}
+
+        return (meta(self) == meta(other)
                 and np.array_equal(self._values, other._values, equal_nan=True))
 
     __hash__ = None  # type: ignore[assignment]

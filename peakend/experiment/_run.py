@@ -193,10 +193,12 @@ def run(
     if isinstance(replications, str) and replications == "auto":
         from peakend.experiment._auto import run_auto
 
-        return run_auto(scenario, policies, seed=seed, workers=workers, executor=executor,
+        auto = run_auto(scenario, policies, seed=seed, workers=workers, executor=executor,
                         progress=progress, checkpoint=checkpoint, rules=rules,
                         keep_journeys=keep_journeys, survey=survey, max_tasks=max_tasks,
                         engine=used, **auto_options)
+        auto.engine = used
+        return auto
     if auto_options:
         raise TypeError(f"run: {', '.join(auto_options)} apply only with replications='auto' "
                         f"(got replications={replications!r})")
@@ -274,7 +276,7 @@ def run(
     )
     # the movement engine of this call (not part of the values: every engine gives the
     # same bits; days loaded from a checkpoint may have been simulated by another)
-    out.engine = used  # type: ignore[attr-defined]
+    out.engine = used
     return out
 
 
