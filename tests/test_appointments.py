@@ -79,7 +79,8 @@ def test_none_serves_appointments_as_walk_ins_by_ticket():
 def test_the_default_dumps_and_simulates_as_before():
     s = Scenario.model_validate(BASE)
     assert "appointments" not in s.model_dump()["counters"]["desk"]
-    first = Scenario.model_validate(deep_merge(BASE, {"counters": {"desk": {"appointments": "first"}}}))
+    explicit = {"counters": {"desk": {"appointments": "first"}}}
+    first = Scenario.model_validate(deep_merge(BASE, explicit))
     a, _ = visits(None)
     b, _ = visits("first")
     for k in a:

@@ -15,7 +15,8 @@ def _scenario(multiplier: float | None = None):
     if multiplier is None:
         return s
     adv = s.stages["advisor"].model_copy(update={"wait_multiplier": multiplier})
-    return pe.Scenario.model_validate(s.model_copy(update={"stages": {"advisor": adv}}).model_dump())
+    changed = s.model_copy(update={"stages": {"advisor": adv}})
+    return pe.Scenario.model_validate(changed.model_dump())
 
 
 def _visits(day):

@@ -1504,7 +1504,7 @@ class Scenario(Model):
         return (self.closing - self.opening) * 60.0
 
     def counter_group(self, group: str) -> CounterGroup:
-        """The counter group named ``group``: a first-stage name, or ``"<stage>/<group>"``.
+        """Return the counter group named ``group`` (a first-stage name or ``"<stage>/<group>"``).
 
         Raises
         ------
