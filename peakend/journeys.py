@@ -685,7 +685,10 @@ class Journeys:
             ``counter`` as categorical names. ``episodes``: one row an episode
             with its ``row`` (customer row), ``day``, ``customer``, ``segment``,
             ``duration`` and touchpoint name. ``queue``: the hall-queue series.
-            ``stage_visits``: one row a stage visit, ``stage`` and ``counter`` as names.
+            ``stage_visits``: one row a stage visit, ``stage`` and ``counter`` as names,
+            with the visitor's ``segment`` and ``business`` and the ``wait`` at that stage
+            (minutes from joining its queue to the service start or to leaving; 0 for a
+            balk).
             ``stage_queue``: the further stages' queue series, ``stage`` as names.
             Default ``"customers"``.
 
@@ -737,6 +740,21 @@ class Journeys:
             data = dict(self._stage_visits)
             data["stage"] = pd.Categorical.from_codes(data["stage"], pd.Index(self.stages))
             data["counter"] = pd.Categorical.from_codes(data["counter"], pd.Index(self.counters))
+            # the visitor's segment and business (from the customers table), and the wait
+            # at this stage: until the service start, or until leaving the queue
+            c = self._customers
+            keys = c["day"].astype(np.int64) << 32 | c["customer"].astype(np.int64)
+            order = np.argsort(keys, kind="stable")
+            sv = self._stage_visits
+            vk = sv["day"].astype(np.int64) << 32 | sv["customer"].astype(np.int64)
+            rows = order[np.searchsorted(keys[order], vk)] if vk.size else vk
+            data["segment"] = pd.Categorical.from_codes(c["segment"][rows], pd.Index(self.segments))
+            data["business"] = pd.Categorical.from_codes(
+                c["business"][rows], pd.Index(self.business_types)
+            )
+            until = np.where(np.isnan(sv["service_start"]), sv["left"], sv["service_start"])
+            balked = sv["abandoned"] & np.isnan(until)  # left at once, at queue_join
+            data["wait"] = np.where(balked, 0.0, until - sv["queue_join"])
             return pd.DataFrame(data)
         if table == "stage_queue":
             data = dict(self._stage_queue)

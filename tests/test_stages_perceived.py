@@ -75,3 +75,17 @@ def test_the_in_process_multiplier_applies_only_after_an_earlier_service():
         assert np.all(np.sign(pw[after] - pw_plain[after]) == np.sign(m - 1.0))
         changed += after.size
     assert changed >= 3
+
+
+def test_the_stage_visits_frame_has_segment_business_and_the_wait_per_stage():
+    day = pe.simulate(_scenario(), seed=3)
+    frame = day.to_pandas("stage_visits")
+    customers = day.to_pandas("customers").set_index("customer")
+    rows = customers.loc[frame["customer"]]
+    assert (frame["segment"].to_numpy() == rows["segment"].to_numpy()).all()
+    assert (frame["business"].to_numpy() == rows["business"].to_numpy()).all()
+    assert (frame["wait"] >= 0).all() and frame["wait"].notna().all()
+    # per customer, the waits over their stages add up to the journey's wait
+    total = frame.groupby("customer")["wait"].sum()
+    np.testing.assert_allclose(total.to_numpy(), customers.loc[total.index, "wait"], atol=1e-9)
+    assert (frame.groupby("customer").size() > 1).any()
