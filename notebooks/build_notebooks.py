@@ -935,7 +935,9 @@ customer always starts at the teller and is referred on with the advisor's chanc
 `day.stage_visits` has one row per stage visit, in each customer's route order:
 `queue_join`, `service_start`, `service_end` (minutes from opening; NaN when not served
 there), `left` (when an abandoning customer left that queue), the serving `counter` and
-`abandoned`. `to_pandas("stage_visits")` decodes the stage and counter names.
+`abandoned`. `to_pandas("stage_visits")` decodes the stage and counter names and adds
+the visitor's `segment` and `business` and the `wait` at that stage (to the service start,
+or to leaving the queue; 0 for a balk).
 """),
     code("""
 day = pe.simulate(scenario, seed=1)
@@ -948,17 +950,14 @@ A customer referred on joins the RM queue the moment the teller is done: the sec
 row's `queue_join` is the first row's `service_end`. Counters of a later stage are named
 `<stage>/<group>/<k>`.
 
-To study the stages we add three things to this table, all from public columns: the
-wait at each stage (to the service start, or to leaving the queue; 0 for a balk), the
-customer's segment, business and remembered value, and the route actually walked.
+To study the stages we add two things to this table, from public columns: the
+customer's remembered value and the route actually walked.
 """),
     code("""
 def stage_frame(journeys):
-    \"\"\"Stage visits with wait (minutes), segment, business, remembered value and route.\"\"\"
+    \"\"\"Stage visits (with wait, segment, business) plus remembered value and route.\"\"\"
     visits = journeys.to_pandas("stage_visits")
     customers = journeys.to_pandas("customers")
-    until = visits["service_start"].fillna(visits["left"]).fillna(visits["queue_join"])
-    visits["wait"] = until - visits["queue_join"]
     # the route walked: routes follow the order of journeys.stages, so the set of stages
     # visited (one bit per stage, summed per customer) names it
     keys = ["day", "customer"]
@@ -967,8 +966,7 @@ def stage_frame(journeys):
     names = {b: " -> ".join(s for k, s in enumerate(journeys.stages) if b >> k & 1)
              for b in np.unique(code)}
     visits["route"] = code.map(names)
-    return visits.join(customers.set_index(keys)[["segment", "business", "remembered"]],
-                       on=keys)
+    return visits.join(customers.set_index(keys)[["remembered"]], on=keys)
 
 
 def customer_frame(journeys, visits=None):
@@ -1339,18 +1337,17 @@ print(f"{REPLICATIONS} days per policy; the baseline's days hold {base.n_custome
     md("""
 ## Who goes where
 
-`journeys.stage_visits` has one row per stage visit, in each patient's route order. We
-add the wait at each stage (to the service start, or to leaving the queue), the
-patient's segment, kind of visit and remembered value, and the route walked (a patient
-who left a queue walked only the stages up to it).
+`journeys.stage_visits` has one row per stage visit, in each patient's route order;
+`to_pandas("stage_visits")` adds the patient's segment and kind of visit (`business`) and
+the wait at each stage (to the service start, or to leaving the queue). We add the
+remembered value and the route walked (a patient who left a queue walked only the stages
+up to it).
 """),
     code("""
 def stage_frame(journeys):
-    \"\"\"Stage visits with wait (minutes), segment, business, remembered value and route.\"\"\"
+    \"\"\"Stage visits (with wait, segment, business) plus remembered value and route.\"\"\"
     visits = journeys.to_pandas("stage_visits")
     customers = journeys.to_pandas("customers")
-    until = visits["service_start"].fillna(visits["left"]).fillna(visits["queue_join"])
-    visits["wait"] = until - visits["queue_join"]
     visits["service"] = (visits["service_end"] - visits["service_start"]).fillna(0.0)
     # the route walked: routes follow the order of journeys.stages, so the set of stages
     # visited (one bit per stage, summed per customer) names it
@@ -1360,8 +1357,7 @@ def stage_frame(journeys):
     names = {b: " -> ".join(s for k, s in enumerate(journeys.stages) if b >> k & 1)
              for b in np.unique(code)}
     visits["route"] = code.map(names)
-    return visits.join(customers.set_index(keys)[["segment", "business", "remembered"]],
-                       on=keys)
+    return visits.join(customers.set_index(keys)[["remembered"]], on=keys)
 
 
 visits = stage_frame(base)
