@@ -562,6 +562,11 @@ class MomentsOfTruth:
     intensity: float
     min_share: float
 
+    @property
+    def met(self) -> NDArray[np.bool_]:
+        """Per touchpoint, whether anybody met it (reach above 0 for all customers)."""
+        return np.asarray(self.reach[-1] > 0)
+
     def classification(self, segment: str = "all") -> dict[str, str]:
         """Return ``{touchpoint: kind}`` for one segment (or ``"all"``)."""
         names = (*self.segments, "all")
@@ -613,8 +618,7 @@ class MomentsOfTruth:
         )
         if unmet:
             return frame
-        met = np.tile(self.reach[-1] > 0, n_s)
-        return frame[met].reset_index(drop=True)
+        return frame[np.tile(self.met, n_s)].reset_index(drop=True)
 
 
 def _group_last(order: NDArray[np.int64], offsets: NDArray[np.int64]) -> NDArray[np.int64]:

@@ -1159,7 +1159,7 @@ def moments_of_truth(
         n_rows = len(shares.segments) + (1 if include_all else 0)
         # rows only for the touchpoints somebody met (a day without a lounge or advice
         # would otherwise show them as empty "neutral" rows)
-        met = np.asarray(shares.reach)[-1] > 0
+        met = shares.met
         touchpoints = [t for t, m_ in zip(shares.touchpoints, met, strict=True) if m_]
         segments = [*shares.segments, "all customers"][:n_rows]
         kinds = np.asarray(shares.kind)[:n_rows][:, met].T

@@ -270,41 +270,34 @@ def estimate_arrivals(
     return arrivals, dispersion
 
 
+def _share_table(
+    frame: pd.DataFrame, by: str, column: str, names: list[str], level: float
+) -> pd.DataFrame:
+    """Per group of ``by``: visits and share of each of ``names`` in ``column``, Wilson CIs."""
+    rows = []
+    for key, part in frame.groupby(by):
+        counts = part[column].value_counts().reindex(names, fill_value=0)
+        lo, hi = wilson_interval(counts.to_numpy(), np.full(len(names), counts.sum()), level)
+        for k, x in enumerate(names):
+            rows.append(
+                {
+                    by: key,
+                    column: x,
+                    "visits": int(counts[x]),
+                    "share": counts[x] / counts.sum(),
+                    "low": lo[k],
+                    "high": hi[k],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
 def estimate_mix(
     frame: pd.DataFrame, segments: list[str], businesses: list[str], level: float
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Segment shares per day type, business mix per segment, segment mix by interval."""
-    seg_rows, mix_rows = [], []
-    for dt, part in frame.groupby("day_type"):
-        counts = part["segment"].value_counts().reindex(segments, fill_value=0)
-        lo, hi = wilson_interval(counts.to_numpy(), np.full(len(segments), counts.sum()), level)
-        for k, s in enumerate(segments):
-            seg_rows.append(
-                {
-                    "day_type": dt,
-                    "segment": s,
-                    "visits": int(counts[s]),
-                    "share": counts[s] / counts.sum(),
-                    "low": lo[k],
-                    "high": hi[k],
-                }
-            )
-    for seg, part in frame.groupby("segment"):
-        counts = part["business_type"].value_counts().reindex(businesses, fill_value=0)
-        lo, hi = wilson_interval(counts.to_numpy(), np.full(len(businesses), counts.sum()), level)
-        for k, b in enumerate(businesses):
-            mix_rows.append(
-                {
-                    "segment": seg,
-                    "business_type": b,
-                    "visits": int(counts[b]),
-                    "share": counts[b] / counts.sum(),
-                    "low": lo[k],
-                    "high": hi[k],
-                }
-            )
-    segments_table = pd.DataFrame(seg_rows)
-    mix_table = pd.DataFrame(mix_rows)
+    segments_table = _share_table(frame, "day_type", "segment", segments, level)
+    mix_table = _share_table(frame, "segment", "business_type", businesses, level)
     # does the segment mix change by time of day? (chi-square test of homogeneity)
     tod_rows = []
     for dt, part in frame.groupby("day_type"):

@@ -1699,6 +1699,22 @@ def _round_up(x: float) -> int:
     return -(-n // step) * step
 
 
+def _comes(s: Scenario, segment: str) -> bool:
+    """Whether a segment comes: its day share, or its share in a segment_mix block, is > 0."""
+    blocks = s.arrivals.segment_mix or []
+    return s.segments[segment].share > 0 or any(b.shares.get(segment, 0.0) > 0 for b in blocks)
+
+
+def _served(view: Scenario, segment: str, business: str) -> bool:
+    """Whether a staffed counter group of ``view`` (a stage's view) serves the pair."""
+    return any(
+        c.max_tellers() > 0
+        and segment in view.served_segments(g)
+        and (not c.business or business in c.business)
+        for g, c in view.counters.items()
+    )
+
+
 def _check_scenario(s: Scenario) -> None:
     """Cross-field checks; every message names the field and the allowed values."""
     if s.stages or s.routes or any(tp.position == "before_stage" for tp in s.touchpoints.values()):
@@ -1786,17 +1802,12 @@ def _check_scenario(s: Scenario) -> None:
     _check_plan_hours(s.lobby.managers, "lobby.managers", s.opening, s.closing)
     # every (segment, business) with positive mix must be served by a staffed group
     for sname, seg in s.segments.items():
-        if seg.share <= 0 and not any(b.shares.get(sname, 0.0) > 0 for b in mix_blocks):
+        if not _comes(s, sname):
             continue
         for bname, share in seg.business_mix.items():
             if share <= 0:
                 continue
-            if not any(
-                c.max_tellers() > 0
-                and sname in s.served_segments(g)
-                and (not c.business or bname in c.business)
-                for g, c in s.counters.items()
-            ):
+            if not _served(s, sname, bname):
                 raise ValueError(
                     f"counters: no staffed counter group serves segment {sname!r} with business "
                     f"{bname!r}; every segment and business type must be served (check "
@@ -1919,10 +1930,8 @@ def _check_stages(s: Scenario) -> None:
             _refuse_touchpoint_stage(s, tname, str(tp.stage))
     # every routed (segment, business) must be served, and have a service time, at each
     # later stage it may visit
-    mix_blocks = s.arrivals.segment_mix or []
     for sname, segm in s.segments.items():
-        # a segment comes if its day share, or its share in some segment_mix block, is > 0
-        if segm.share <= 0 and not any(b.shares.get(sname, 0.0) > 0 for b in mix_blocks):
+        if not _comes(s, sname):
             continue
         for bname, share in segm.business_mix.items():
             if share <= 0:
@@ -1937,13 +1946,7 @@ def _check_stages(s: Scenario) -> None:
                         f"stages.{x}.service: no service time for business {bname!r}, which "
                         f"is routed to stage {x!r}; add stages.{x}.service.{bname}"
                     )
-                view = s.stage_view(x)
-                if not any(
-                    c.max_tellers() > 0
-                    and sname in view.served_segments(g)
-                    and (not c.business or bname in c.business)
-                    for g, c in st.counters.items()
-                ):
+                if not _served(s.stage_view(x), sname, bname):
                     raise ValueError(
                         f"stages.{x}.counters: no staffed counter group serves segment "
                         f"{sname!r} with business {bname!r}, routed to stage {x!r} (check "

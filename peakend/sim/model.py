@@ -197,13 +197,15 @@ def simulate_validated(
         "counter_group": groups,
     }
     day = build_journeys(scenario, draws, run, meta, rule, stages=stages)
-    message = overload_message(scenario, day)
+    message = overload_message(scenario, day, load=load)
     if message is not None:
         warnings.warn(message, OverloadWarning, stacklevel=_stacklevel)
     return day
 
 
-def overload_message(scenario: Scenario, day: Journeys) -> str | None:
+def overload_message(
+    scenario: Scenario, day: Journeys, *, load: float | None = None
+) -> str | None:
     """Say why a simulated day is overloaded, or return None if it is not.
 
     Parameters
@@ -212,6 +214,9 @@ def overload_message(scenario: Scenario, day: Journeys) -> str | None:
         The simulated branch.
     day : Journeys
         Its day.
+    load : float, optional
+        ``scenario.offered_load()``, if the caller has it already (it is computed
+        otherwise).
 
     Returns
     -------
@@ -222,7 +227,8 @@ def overload_message(scenario: Scenario, day: Journeys) -> str | None:
         departure more than :data:`~peakend.warnings.OVERLOAD_OVERRUN_MINUTES` after
         closing) with its number and threshold; None if none did.
     """
-    load = scenario.offered_load()
+    if load is None:
+        load = scenario.offered_load()
     n = len(day)
     reasons = []
     if load > OVERLOAD_LOAD:
