@@ -199,6 +199,10 @@ def _trusted_columns(
     return _columns(out, spec, None, what)  # fills the missing ones (and checks them all)
 
 
+def _day_customer_keys(table: Mapping[str, np.ndarray]) -> np.ndarray:
+    """One int64 key per row of a table with ``day`` and ``customer`` columns."""
+    return table["day"].astype(np.int64) << 32 | table["customer"].astype(np.int64)
+
 class Journeys:
     """Columnar record of simulated customer journeys (one or many days).
 
@@ -369,8 +373,8 @@ class Journeys:
         if not sv["customer"].size:
             return np.zeros(0, dtype=np.int64)
         c = self._customers
-        chosen = c["day"][idx].astype(np.int64) << 32 | c["customer"][idx].astype(np.int64)
-        keys = sv["day"].astype(np.int64) << 32 | sv["customer"].astype(np.int64)
+        chosen = _day_customer_keys(c)[idx]
+        keys = _day_customer_keys(sv)
         return np.flatnonzero(np.isin(keys, chosen))
 
     @property
@@ -743,10 +747,10 @@ class Journeys:
             # the visitor's segment and business (from the customers table), and the wait
             # at this stage: until the service start, or until leaving the queue
             c = self._customers
-            keys = c["day"].astype(np.int64) << 32 | c["customer"].astype(np.int64)
+            keys = _day_customer_keys(c)
             order = np.argsort(keys, kind="stable")
             sv = self._stage_visits
-            vk = sv["day"].astype(np.int64) << 32 | sv["customer"].astype(np.int64)
+            vk = _day_customer_keys(sv)
             rows = order[np.searchsorted(keys[order], vk)] if vk.size else vk
             data["segment"] = pd.Categorical.from_codes(c["segment"][rows], pd.Index(self.segments))
             data["business"] = pd.Categorical.from_codes(
