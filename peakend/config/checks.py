@@ -217,6 +217,13 @@ def _check_stages(s: Scenario) -> None:
             raise ValueError(f"stages: stage name {x!r} must not contain '@' or '/'")
     for st_name, st in s.stages.items():
         field = f"stages.{st_name}"
+        for g in st.counters:
+            if f"{st_name}/{g}" in s.counters:
+                raise ValueError(
+                    f"counters.{st_name}/{g}: the first-stage counter group {st_name + '/' + g!r} "
+                    f"has the name of group {g!r} of stage {st_name!r} ('<stage>/<group>'); "
+                    "rename one of them"
+                )
         _check_group_names(s, f"{field}.counters", st.counters)
         for key, what, valid in (
             ("service", "business types", s.business_types),

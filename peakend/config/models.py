@@ -71,6 +71,7 @@ from peakend.config.experience import (
 )
 from peakend.config.experience import RuleName as RuleName
 from peakend.config.scenario import Scenario
+from peakend.config.scenario import StaffGroup as StaffGroup
 from peakend.config.stages import Route, RouteSpec, Stage, StaticTouchpoint
 
 __all__ = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
@@ -32,6 +33,44 @@ from peakend.config.experience import (
     ValueFunction,
 )
 from peakend.config.stages import Route, RouteSpec, Stage, StaticTouchpoint
+
+
+@dataclass(frozen=True)
+class StaffGroup:
+    """One counter group of one stage, as :meth:`Scenario.group_table` lists it.
+
+    Attributes
+    ----------
+    name : str
+        Its name in a plan: the group's own name on the first stage, ``"stage/group"``
+        on a further stage.
+    stage : str
+        The stage's name.
+    group : str
+        The group's name within its stage.
+    first : bool
+        It belongs to the first stage (the scenario's ``counters``).
+    counter : CounterGroup
+        Its configuration.
+    """
+
+    name: str
+    stage: str
+    group: str
+    first: bool
+    counter: CounterGroup
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Keys of the group's table in a policy's changes."""
+        if self.first:
+            return ("counters", self.group)
+        return ("stages", self.stage, "counters", self.group)
+
+    @property
+    def path(self) -> str:
+        """Policy path of the group's tellers, e.g. ``"stages.advisor.counters.rm.tellers"``."""
+        return ".".join((*self.keys, "tellers"))
 
 
 class Scenario(Model):
@@ -136,25 +175,69 @@ class Scenario(Model):
         """Length of the opening hours, minutes."""
         return (self.closing - self.opening) * 60.0
 
+    def group_table(self) -> dict[str, StaffGroup]:
+        """Every counter group of every stage, by its plan name, in stage order.
+
+        The one table of counter-group names: a first-stage group under its own name
+        (``"general"``), a further stage's group as ``"<stage>/<group>"``
+        (``"advisor/rm"``), as a simulated day's ``meta["counter_group"]`` names them.
+
+        Returns
+        -------
+        dict of str to StaffGroup
+            First-stage groups, then each further stage's groups. A first-stage group
+            named like a further stage's ``"<stage>/<group>"`` is refused when the
+            scenario is validated, so no name is taken twice.
+        """
+        out = {g: StaffGroup(g, self.first_stage, g, True, c) for g, c in self.counters.items()}
+        for x, st in self.stages.items():  # no name is taken twice (refused when validated)
+            for g, c in st.counters.items():
+                out[f"{x}/{g}"] = StaffGroup(f"{x}/{g}", x, g, False, c)
+        return out
+
+    def find_group(self, name: str, field: str = "group") -> StaffGroup:
+        """Return the counter group ``name`` names, from :meth:`group_table`.
+
+        Parameters
+        ----------
+        name : str
+            A plan name (``"general"``, ``"advisor/rm"``); a first-stage group may also
+            be written ``"<first_stage>/<group>"``.
+        field : str, optional
+            The argument or field named in the error message.
+
+        Raises
+        ------
+        ValueError
+            If no group has that name; the message lists the valid names and a close match.
+        """
+        table = self.group_table()
+        ref = table.get(name)
+        prefix = f"{self.first_stage}/"
+        if ref is None and name.startswith(prefix) and name[len(prefix) :] in self.counters:
+            ref = table[name[len(prefix) :]]
+        if ref is None:
+            hint = _did_you_mean(name, table)
+            if not hint:  # a further stage's group by its bare name, or a stage's name
+                close = [k for k, r in table.items() if not r.first and name in (r.group, r.stage)]
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+            how = "; a further stage's groups are named '<stage>/<group>'" if self.stages else ""
+            raise ValueError(
+                f"{field}: unknown counter group {name!r}{hint} (valid: {', '.join(table)}{how})"
+            )
+        return ref
+
     def counter_group(self, group: str) -> CounterGroup:
         """Return the counter group named ``group`` (a first-stage name or ``"<stage>/<group>"``).
+
+        See :meth:`find_group` for the names.
 
         Raises
         ------
         ValueError
             If there is no such group; the message lists the valid names.
         """
-        if group in self.counters:
-            return self.counters[group]
-        stage, _, name = group.partition("/")
-        if stage in self.stages and name in self.stages[stage].counters:
-            return self.stages[stage].counters[name]
-        valid = [*self.counters]
-        valid += [f"{x}/{g}" for x, st in self.stages.items() for g in st.counters]
-        raise ValueError(
-            f"group: no counter group {group!r}{_did_you_mean(group, valid)} (valid: "
-            f"{', '.join(valid)}; a later stage's groups are named '<stage>/<group>')"
-        )
+        return self.find_group(group).counter
 
     def tellers_at(self, group: str, clock: float) -> int:
         """Tellers of counter group ``group`` on duty at clock time ``clock`` (hours).

@@ -10,7 +10,6 @@ are ``advisor/rm/1``, ...). The policy path of a group's tellers is
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import math
 import re
@@ -20,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from peakend.config.scenario import StaffGroup
+
 if TYPE_CHECKING:  # pragma: no cover
     from peakend.config import Scenario
-    from peakend.config.models import CounterGroup
     from peakend.decide.targets import Target
     from peakend.journeys import Journeys
 
@@ -118,46 +118,10 @@ def resolve_blocks(
 
 
 # --------------------------------------------------------------------------- groups
-@dataclass(frozen=True)
-class StaffGroup:
-    """One counter group of one stage.
-
-    Attributes
-    ----------
-    name : str
-        Its name in a plan: the group's own name on the first stage, ``"stage/group"``
-        on a further stage.
-    stage : str
-        The stage's name.
-    group : str
-        The group's name within its stage.
-    first : bool
-        It belongs to the first stage (the scenario's ``counters``).
-    counter : CounterGroup
-        Its configuration.
-    """
-
-    name: str
-    stage: str
-    group: str
-    first: bool
-    counter: CounterGroup
-
-    @property
-    def keys(self) -> tuple[str, ...]:
-        """Keys of the group's table in a policy's changes."""
-        if self.first:
-            return ("counters", self.group)
-        return ("stages", self.stage, "counters", self.group)
-
-    @property
-    def path(self) -> str:
-        """Policy path of the group's tellers, e.g. ``"stages.advisor.counters.rm.tellers"``."""
-        return ".".join((*self.keys, "tellers"))
-
-
 def staff_groups(scenario: Scenario) -> dict[str, StaffGroup]:
     """Every counter group of every stage, by its plan name, in stage order.
+
+    The scenario's one table of group names, :meth:`~peakend.config.Scenario.group_table`.
 
     Parameters
     ----------
@@ -169,30 +133,8 @@ def staff_groups(scenario: Scenario) -> dict[str, StaffGroup]:
     dict of str to StaffGroup
         First-stage groups under their own names, then each further stage's
         groups as ``"stage/group"``.
-
-    Raises
-    ------
-    ValueError
-        If a first-stage group's name equals a further stage's qualified name.
     """
-    out = {g: StaffGroup(g, scenario.first_stage, g, True, c)
-           for g, c in scenario.counters.items()}
-    for x, st in scenario.stages.items():
-        for g, c in st.counters.items():
-            name = f"{x}/{g}"
-            if name in out:
-                raise ValueError(
-                    f"counters.{name}: the first-stage counter group {name!r} has the name of "
-                    f"group {g!r} of stage {x!r} in a staffing plan; rename one of them")
-            out[name] = StaffGroup(name, x, g, False, c)
-    return out
-
-
-def _hint(name: str, every: dict[str, StaffGroup]) -> str:
-    close = difflib.get_close_matches(name, list(every), n=1)
-    if not close:  # a further stage's group by its bare name, or a stage's name
-        close = [k for k, r in every.items() if not r.first and name in (r.group, r.stage)][:1]
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return scenario.group_table()
 
 
 def resolve_groups(scenario: Scenario, groups: str | Iterable[str] | None) -> list[str]:
@@ -227,19 +169,11 @@ def resolve_groups(scenario: Scenario, groups: str | Iterable[str] | None) -> li
     items = [groups] if isinstance(groups, str) else list(groups)
     if not items:
         raise ValueError("groups: name at least one counter group")
-    prefix = f"{scenario.first_stage}/"
     out = []
     for g in items:
         if not isinstance(g, str):
             raise ValueError(f"groups: each group must be a string, got {g!r}")
-        name = g
-        if name not in every and name.startswith(prefix) and name[len(prefix):] in \
-                scenario.counters:
-            name = name[len(prefix):]
-        if name not in every:
-            how = " (a further stage's group as 'stage/group')" if scenario.stages else ""
-            raise ValueError(f"groups: unknown counter group {g!r}; valid: "
-                             f"{', '.join(every)}{how}{_hint(g, every)}")
+        name = scenario.find_group(g, field="groups").name
         if name in out:
             raise ValueError(f"groups: counter group {g!r} is named twice")
         out.append(name)
