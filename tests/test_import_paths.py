@@ -59,3 +59,26 @@ def test_config_models_names_are_the_config_packages_objects():
             assert getattr(config, name) is getattr(models, name), name
     scenario = models.Scenario
     assert importlib.import_module(scenario.__module__).Scenario is scenario
+
+
+PLOTS = [
+    "AFFECT_LABEL", "JourneysPlot", "OKABE_ITO", "ResultsPlot", "cost_value_pareto",
+    "hall_queue", "is_significant", "journey_map", "moments_of_truth", "pareto_frontier",
+    "policy_comparison", "remembered_distribution", "rule_rankings",
+]
+
+
+@pytest.mark.parametrize("name", PLOTS)
+def test_every_name_of_plots_is_still_importable(name):
+    plots = importlib.import_module("peakend.plots")
+    assert hasattr(plots, name), f"peakend.plots lost {name!r}"
+    exec(f"from peakend.plots import {name}", {})
+    assert name in plots.__all__
+
+
+def test_the_plot_accessors_are_the_packages_classes():
+    import peakend as pe
+    from peakend import plots
+
+    day = pe.simulate(pe.scenarios.mmc(0.5, 0.2, 4, 1.0), seed=1)
+    assert type(day.plot) is plots.JourneysPlot
