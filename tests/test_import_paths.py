@@ -82,3 +82,20 @@ def test_the_plot_accessors_are_the_packages_classes():
 
     day = pe.simulate(pe.scenarios.mmc(0.5, 0.2, 4, 1.0), seed=1)
     assert type(day.plot) is plots.JourneysPlot
+
+
+METRICS = [
+    "ALL", "ChurnModel", "ComplaintModel", "FloatArray", "IntArray", "SEED_COMPLAINT_RANGE",
+    "SURVEY_METRICS", "Survey", "SurveyMapping", "churn_probability", "complaint_iceberg",
+    "complaints", "csat", "customer_effort", "early_warning", "likelihood_to_recommend",
+    "missed_promise_gap", "net_promoter_score", "segment_survey_metrics", "survey",
+    "with_marketing_uplift",
+    "_perceived_wait_of", "_remembered_of",  # private, but peakend.loyalty imports them
+]
+
+
+@pytest.mark.parametrize("name", METRICS)
+def test_every_name_of_metrics_is_still_importable(name):
+    metrics = importlib.import_module("peakend.metrics")
+    assert hasattr(metrics, name), f"peakend.metrics lost {name!r}"
+    exec(f"from peakend.metrics import {name}", {})
