@@ -22,6 +22,10 @@ from peakend.plots._style import (
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
 
+
+# ---------------------------------------------------------------- distributions
+
+
 def _groups_from_data(
     data: Any, *, value: str | None, segment: str, policy: str, metric: str | None,
 ) -> dict[tuple[str, str], np.ndarray]:
@@ -160,6 +164,9 @@ def remembered_distribution(
     return ax
 
 
+# ---------------------------------------------------------------------- hall queue
+
+
 def hall_queue(
     time: Sequence[float] | np.ndarray,
     length: Sequence[float] | np.ndarray,
@@ -274,6 +281,9 @@ def hall_queue(
     ax.grid(alpha=0.3)
     ax.set_title("Hall queue over the day" if where is None else f"Queue at {where} over the day")
     return ax
+
+
+# ----------------------------------------------------------------- moments of truth
 
 
 def moments_of_truth(

@@ -30,6 +30,10 @@ from peakend.plots.journey import _place_label
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
 
+
+# ------------------------------------------------------------------ forest plot
+
+
 def policy_comparison(
     table: Any,
     *,
@@ -193,6 +197,9 @@ def policy_comparison(
     return ax
 
 
+# ------------------------------------------------------------------ cost vs value
+
+
 def pareto_frontier(cost: Sequence[float] | np.ndarray,
                     value: Sequence[float] | np.ndarray) -> np.ndarray:
     """Return the indices of the policies no other policy beats on both cost and value.
@@ -332,6 +339,9 @@ def cost_value_pareto(
                          "black" if on_front[i] else "0.35", near + far,
                          bold=bool(on_front[i]), fontsize=9, leader_from=len(near))
     return ax
+
+
+# ------------------------------------------------------------------- rule rankings
 
 
 def rule_rankings(
