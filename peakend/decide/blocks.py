@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from peakend.config.scenario import StaffGroup
+from peakend.config import StaffGroup
 
 if TYPE_CHECKING:  # pragma: no cover
     from peakend.config import Scenario
