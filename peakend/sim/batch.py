@@ -170,7 +170,7 @@ def _ordered(meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def _concat_draws(parts: list[DayDraws]) -> DayDraws:
-    """The days' draws end to end; per-teller levels one row per day."""
+    """Join the days' draws end to end; per-teller levels one row per day."""
     advice_noise = (
         None if parts[0].advice_noise is None
         else np.concatenate([p.advice_noise for p in parts if p.advice_noise is not None])
@@ -191,7 +191,7 @@ def _concat_draws(parts: list[DayDraws]) -> DayDraws:
 
 
 def _concat_runs(parts: list[DayRun], bounds: np.ndarray) -> DayRun:
-    """The days' movement records end to end (each day's join order offset by its first row)."""
+    """Join the days' movement records end to end (each day's join order offset by its start)."""
 
     def cat(name: str) -> Any:
         return np.concatenate([getattr(p, name) for p in parts])

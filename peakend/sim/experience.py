@@ -240,7 +240,7 @@ def build_journeys(
 def episode_arrays(
     f: Facts, table: tuple[Touchpoint, ...], names: list[str], rule: Any = None
 ) -> tuple[dict[str, Any], dict[str, Any], NDArray[np.int64], list[str]]:
-    """The customers' columns, the episode columns and the CSR offsets of the facts' customers.
+    """Return the customer columns, episode columns and CSR offsets of the facts' customers.
 
     The one implementation of the experience logic: :func:`build_journeys` calls it for a
     day, :func:`peakend.sim.batch.simulate_days` for a chunk of days (``f.days``; every

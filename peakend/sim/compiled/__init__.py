@@ -232,7 +232,7 @@ def _servable_keys(s: Scenario) -> tuple[int, ...]:
 
 
 def _packed_for(s: Scenario, key_arr: NDArray[np.int64]) -> _Packed:
-    """The packed plan of a day: the one over every servable key, cached per scenario.
+    """Return the packed plan of a day: the one over every servable key, cached per scenario.
 
     A plan over more keys than the day's moves the day exactly as the plan over its own
     keys: a key nobody has is an empty queue, which the pick skips, which adds nothing to
