@@ -6,7 +6,8 @@ few hundred customers, so a day at a time pays numpy's and Python's fixed cost p
 :func:`simulate_days` pays the per-scenario part once per call and builds the
 experience of all its days at once:
 
-1. **draws**, day by day, each from its own streams (:func:`~peakend.sim.draws.draw_day`):
+1. **draws** (:func:`~peakend.sim.draws.draw_days`): each day's random numbers from its
+   own streams, everything that follows from them elementwise for all the days at once:
    the same customers as a day alone;
 2. **movement**, day by day (:func:`~peakend.sim.engine.run_day`; the compiled engine's
    packed plan is built once per scenario);
@@ -34,7 +35,7 @@ import numpy as np
 from peakend import __version__, memory
 from peakend.config.models import TOUCHPOINTS, Scenario
 from peakend.journeys import Journeys
-from peakend.sim.draws import DayDraws, draw_day
+from peakend.sim.draws import day_draws, draw_days
 from peakend.sim.engine import DayRun, run_day
 from peakend.sim.experience import TABLE, episode_arrays
 from peakend.sim.facts import Days, Facts
@@ -91,12 +92,10 @@ def simulate_days(
     s = scenario
     rule = memory.get_rule(s.memory.rule, **s.memory.params)  # checks the params
     load = s.offered_load()
-    days: list[tuple[DayDraws, DayRun]] = []
-    for seed in seeds:
-        draws = draw_day(s, seed)
-        days.append((draws, run_day(s, draws, engine=engine)))
-    if not days:
+    if not seeds:
         return []
+    draws, bounds = draw_days(s, seeds)
+    runs = [run_day(s, day_draws(draws, bounds, d), engine=engine) for d in range(len(seeds))]
     base = {
         "scenario": s.name,
         "peakend_version": __version__,
@@ -111,21 +110,18 @@ def simulate_days(
         "fixed_cost": s.fixed_cost(),
         "segment_value": {k: v.value for k, v in s.segments.items()},
     }
-    sizes = [d.arrival.size for d, _ in days]
-    bounds = np.zeros(len(days) + 1, dtype=np.int64)
-    np.cumsum(sizes, out=bounds[1:])
-    draws, run = _concat_draws([d for d, _ in days]), _concat_runs([r for _, r in days], bounds)
+    run = _concat_runs(runs, bounds)
     chunk = Days(
         bounds=bounds,
-        no_slips=tuple(r.no_slips for _, r in days),
-        day=np.repeat(np.arange(len(days), dtype=np.intp), sizes),
+        no_slips=tuple(r.no_slips for r in runs),
+        day=np.repeat(np.arange(len(runs), dtype=np.intp), np.diff(bounds)),
     )
     f = Facts(s, draws, run, days=chunk)
     customers, episodes, offsets, names = episode_arrays(f, TABLE, list(TOUCHPOINTS), rule)
     visits = f.stage_visits()
     segments, business, stage_names = list(s.segments), list(s.business_types), s.stage_names
     results: list[tuple[Journeys, str | None]] = []
-    for d, (seed, (_, day_run)) in enumerate(zip(seeds, days, strict=True)):
+    for d, (seed, day_run) in enumerate(zip(seeds, runs, strict=True)):
         lo, hi = int(bounds[d]), int(bounds[d + 1])
         e0, e1 = int(offsets[lo]), int(offsets[hi])
         n = hi - lo
@@ -167,27 +163,6 @@ _META_ORDER = (
 
 def _ordered(meta: dict[str, Any]) -> dict[str, Any]:
     return {k: meta[k] for k in _META_ORDER}
-
-
-def _concat_draws(parts: list[DayDraws]) -> DayDraws:
-    """Join the days' draws end to end; per-teller levels one row per day."""
-    advice_noise = (
-        None if parts[0].advice_noise is None
-        else np.concatenate([p.advice_noise for p in parts if p.advice_noise is not None])
-    )
-    return DayDraws(
-        arrival=np.concatenate([p.arrival for p in parts]),
-        potential=np.concatenate([p.potential for p in parts]),
-        segment=np.concatenate([p.segment for p in parts]),
-        business=np.concatenate([p.business for p in parts]),
-        appointment=np.concatenate([p.appointment for p in parts]),
-        service=np.concatenate([p.service for p in parts]),
-        patience=np.concatenate([p.patience for p in parts]),
-        noise=np.concatenate([p.noise for p in parts]),
-        quality={g: np.stack([p.quality[g] for p in parts]) for g in parts[0].quality},
-        advice_noise=advice_noise,
-        advice={g: np.stack([p.advice[g] for p in parts]) for g in parts[0].advice},
-    )
 
 
 def _concat_runs(parts: list[DayRun], bounds: np.ndarray) -> DayRun:
