@@ -18,7 +18,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from peakend.config.models import Scenario
-from peakend.sim.sampling import arrival_times, as_seed_sequence, name_key, ppf, stream
+from peakend.sim.sampling import (
+    arrival_times,
+    as_seed_sequence,
+    name_key,
+    ppf,
+    stream,
+    stream_states,
+)
 from peakend.sim.touchpoints import NOISE_TOUCHPOINTS
 
 __all__ = ["DayDraws", "day_draws", "draw_day", "draw_days"]
@@ -101,27 +108,25 @@ def draw_days(
     quality: dict[str, list[NDArray[np.float64]]] = {g: [] for g in scenario.counters}
     advice: dict[str, list[NDArray[np.float64]]] = {g: [] for g in scenario.counters}
     sizes = []
-    for seed in seeds:
-        root = as_seed_sequence(seed)
-        times = arrival_times(scenario, stream(root, "arrivals"))
+    streams = _Streams([as_seed_sequence(seed) for seed in seeds], plan.names)
+    for _ in seeds:
+        times = arrival_times(scenario, streams.next())  # "arrivals"
         n = times.size
         sizes.append(n)
         times_l.append(times)
-        u_l.append(stream(root, "mix").random((n, 4)))
-        us_l.append(stream(root, "service").random(n))
+        u_l.append(streams.next().random((n, 4)))  # "mix"
+        us_l.append(streams.next().random(n))  # "service"
         if plan.renege:
             # the stream is only needed (and only set up) when someone can renege
-            up_l.append(stream(root, "patience").random(n))
-        noise_l.append(stream(root, "experience").standard_normal((n, n_noise)))
+            up_l.append(streams.next().random(n))  # "patience"
+        noise_l.append(streams.next().standard_normal((n, n_noise)))  # "experience"
         if plan.advice:
-            adv_l.append(stream(root, "advice").standard_normal(n))
-            for g, c in scenario.counters.items():
-                rng = stream(root, "advice_tellers", name_key(g))
-                q = rng.normal(c.advice.mean, c.advice.sd, size=c.max_tellers())
+            adv_l.append(streams.next().standard_normal(n))  # "advice"
+            for g, c in scenario.counters.items():  # "advice_tellers", per group
+                q = streams.next().normal(c.advice.mean, c.advice.sd, size=c.max_tellers())
                 advice[g].append(np.clip(q, 0.0, 10.0))
-        for g, c in scenario.counters.items():
-            rng = stream(root, "tellers", name_key(g))
-            q = rng.normal(c.quality.mean, c.quality.sd, size=c.max_tellers())
+        for g, c in scenario.counters.items():  # "tellers", per group
+            q = streams.next().normal(c.quality.mean, c.quality.sd, size=c.max_tellers())
             quality[g].append(np.clip(q, 0.0, 10.0))
 
     def cat(parts: list[Any]) -> Any:
@@ -222,6 +227,56 @@ def day_draws(draws: DayDraws, bounds: NDArray[np.int64], d: int) -> DayDraws:
     )
 
 
+class _Streams:
+    """The named streams of several days, handed out in order (:meth:`next`).
+
+    Every day uses the streams ``names`` (name and extra key, in the order the draws
+    take them). Their generators' states are computed for all the days at once
+    (:func:`~peakend.sim.sampling.stream_states`); one PCG64 is set to each state in
+    turn, so each stream draws exactly what :func:`~peakend.sim.sampling.stream` would.
+    A stream must be used up before the next is taken.
+    """
+
+    def __init__(
+        self, roots: list[np.random.SeedSequence], names: list[tuple[str, tuple[int, ...]]]
+    ) -> None:
+        requests = [(root, name, extra) for root in roots for name, extra in names]
+        self._roots, self._names, self._i = roots, names, 0
+        # one day: numpy's own seeding is as quick (the vectorized hashing pays off on many)
+        fast = len(roots) > 1 and _fast_streams()
+        self._states = stream_states(requests) if fast else None
+        if fast:
+            self._bits = np.random.PCG64(0)
+            self._rng = np.random.Generator(self._bits)
+
+    def next(self) -> np.random.Generator:
+        """Return the generator of the next stream."""
+        i = self._i
+        self._i += 1
+        if self._states is None:
+            day, k = divmod(i, len(self._names))
+            name, extra = self._names[k]
+            return stream(self._roots[day], name, *extra)
+        self._bits.state = self._states[i]  # type: ignore[assignment]
+        return self._rng
+
+
+_FAST: list[bool] = []
+
+
+def _fast_streams() -> bool:
+    """Whether :func:`stream_states` seeds as numpy does here (checked once per process)."""
+    if not _FAST:
+        root = np.random.SeedSequence(20261202, spawn_key=(3, 1 << 33))
+        probe = [(root, "tellers", (name_key("general"),)), (root, "mix", ())]
+        ok = all(
+            st == stream(r, name, *extra).bit_generator.state
+            for (r, name, extra), st in zip(probe, stream_states(probe), strict=True)
+        )
+        _FAST.append(ok)
+    return _FAST[0]
+
+
 @dataclass(frozen=True)
 class _Plan:
     """What the draws need of a scenario: its share tables and distributions."""
@@ -236,6 +291,7 @@ class _Plan:
     sd: NDArray[np.float64]  # per segment, experience noise sd
     renege: list[tuple[int, Any]]  # (segment, patience distribution) of those who renege
     advice: bool  # some business type includes advice
+    names: list[tuple[str, tuple[int, ...]]]  # the streams of a day, in the order drawn
 
 
 _PLANS: OrderedDict[int, _Plan] = OrderedDict()
@@ -261,6 +317,15 @@ def _plan(scenario: Scenario) -> _Plan:
     cmix = np.cumsum(mix, axis=1)
     cmix /= cmix[:, -1:]
     renege = [(i, s.segments[x].renege) for i, x in enumerate(seg_names)]
+    advice = any(b.advice_share > 0 for b in s.business_types.values())
+    names: list[tuple[str, tuple[int, ...]]] = [("arrivals", ()), ("mix", ()), ("service", ())]
+    if any(dist is not None for _, dist in renege):
+        names.append(("patience", ()))
+    names.append(("experience", ()))
+    if advice:
+        names.append(("advice", ()))
+        names += [("advice_tellers", (name_key(g),)) for g in s.counters]
+    names += [("tellers", (name_key(g),)) for g in s.counters]
     plan = _Plan(
         scenario=s,
         seg_names=seg_names,
@@ -271,7 +336,8 @@ def _plan(scenario: Scenario) -> _Plan:
         e_share=np.array([s.business_types[b].e_channel_share for b in bus_names]),
         sd=np.array([s.segments[x].noise_sd for x in seg_names]),
         renege=[(i, dist) for i, dist in renege if dist is not None],
-        advice=any(b.advice_share > 0 for b in s.business_types.values()),
+        advice=advice,
+        names=names,
     )
     with _PLANS_LOCK:
         _PLANS[id(s)] = plan
