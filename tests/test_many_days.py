@@ -257,3 +257,27 @@ def test_vectorized_stream_seeding_is_numpys(
     requests = [(root, name, tuple(extra)), (others, "mix", ()), (root, "experience", ())]
     for (r, n, e), state in zip(requests, stream_states(requests), strict=True):
         assert state == stream(r, n, *e).bit_generator.state
+
+
+# --------------------------------------------------------------------------- greetings
+@pytest.mark.skipif(not HAS_NUMBA, reason="numba missing")
+@settings(max_examples=80, deadline=None)
+@given(
+    times=st.lists(st.integers(0, 40), max_size=40),
+    duty=st.one_of(st.integers(0, 3), st.lists(st.integers(0, 3), min_size=40, max_size=40)),
+    minutes=st.sampled_from([0.5, 1.0, 2.0, 2.7]),
+)
+def test_compiled_greetings_are_the_loss_system_of_staff(
+    times: list[int], duty: Any, minutes: float
+) -> None:
+    """Ties on a half-minute grid, managers coming and going: the same greeted flags."""
+    from peakend.sim.compiled._greetings import greet_kernel
+    from peakend.sim.staff import greetings
+
+    arrive = np.sort(np.array(times, dtype=np.float64)) * 0.5
+    on_duty = (np.full(arrive.size, duty) if isinstance(duty, int)
+               else np.array(duty[: arrive.size])).astype(np.int64)
+    expected = greetings(arrive, on_duty, minutes)
+    got = greet_kernel(arrive, on_duty, minutes)
+    assert got.dtype == expected.dtype
+    assert np.array_equal(got, expected)

@@ -327,8 +327,10 @@ def warm_up() -> None:
     ``run`` calls it before starting worker processes, so that forked workers inherit
     the loaded kernel instead of each loading it again.
     """
+    from peakend.sim.compiled._greetings import greet_kernel
     from peakend.sim.compiled._kernel import move_kernel
 
+    greet_kernel(np.zeros(0), np.zeros(0, dtype=np.int64), 1.0)
     i8 = np.zeros(0, dtype=np.int64)
     f8 = np.zeros(0)
     one = np.zeros(1, dtype=np.int64)
