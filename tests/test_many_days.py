@@ -281,3 +281,36 @@ def test_compiled_greetings_are_the_loss_system_of_staff(
     got = greet_kernel(arrive, on_duty, minutes)
     assert got.dtype == expected.dtype
     assert np.array_equal(got, expected)
+
+
+# --------------------------------------------------------------------------- slips
+@pytest.mark.skipif(not HAS_NUMBA, reason="numba missing")
+@settings(max_examples=60, deadline=None)
+@given(days=st.lists(
+    st.lists(st.tuples(st.integers(0, 30), st.integers(0, 12), st.integers(-1, 12),
+                       st.booleans()), max_size=25),
+    min_size=1, max_size=4,
+))
+def test_compiled_slips_are_count_slips_day_by_day(days: list[Any]) -> None:
+    """Ties on a half-minute grid, unserved (NaN start) and non-hall customers: same counts."""
+    from peakend.sim.compiled._slips import slips_kernel
+    from peakend.sim.slips import count_slips
+
+    parts, expected = [], []
+    for rows in days:
+        rows = sorted(rows)
+        join = np.array([r[0] for r in rows], dtype=np.float64) * 0.5
+        wait = np.array([r[1] for r in rows], dtype=np.float64) * 0.5
+        start = np.where(np.array([r[2] for r in rows]) < 0, np.nan, join + wait)
+        until = np.where(np.isnan(start), join + wait, start)
+        until[::5] = np.nan  # balked: no end of waiting
+        hall = np.array([r[3] for r in rows], dtype=bool)
+        parts.append((join, start, until, hall))
+        expected.append(count_slips(join, start, until, hall))
+    bounds = np.zeros(len(days) + 1, dtype=np.int64)
+    np.cumsum([p[0].size for p in parts], out=bounds[1:])
+    got = slips_kernel(*(np.concatenate([p[k] for p in parts]) for k in range(4)), bounds,
+                       np.zeros(len(days), dtype=np.bool_))
+    want = np.concatenate(expected)
+    assert got.dtype == want.dtype == np.int32
+    assert np.array_equal(got, want)

@@ -115,6 +115,7 @@ def simulate_days(
         bounds=bounds,
         no_slips=tuple(r.no_slips for r in runs),
         day=np.repeat(np.arange(len(runs), dtype=np.intp), np.diff(bounds)),
+        compiled=engine == "compiled",
     )
     f = Facts(s, draws, run, days=chunk)
     customers, episodes, offsets, names = episode_arrays(f, TABLE, list(TOUCHPOINTS), rule)

@@ -53,6 +53,7 @@ class Days:
     bounds: NDArray[np.int64]  # n_days + 1 customer offsets
     no_slips: tuple[bool, ...]  # DayRun.no_slips of each day
     day: NDArray[np.intp]  # the day of each customer
+    compiled: bool = False  # count the slips with the compiled kernel (the same counts)
 
 
 class Facts:
@@ -101,7 +102,18 @@ class Facts:
         self.wait = wait = np.where(balked, 0.0, np.maximum(until - join, 0.0))
         if skipped.any():
             self.wait = wait = np.where(skipped, 0.0, wait)
-        if days is not None:  # Larson's slips compare customers of one day: day by day
+        if days is not None and days.compiled:  # every day in one compiled call
+            from peakend.sim.compiled._slips import slips_kernel
+
+            self.slips = arrival_order(slips_kernel(
+                np.ascontiguousarray(run.join, dtype=np.float64),
+                np.ascontiguousarray(run.start, dtype=np.float64),
+                np.ascontiguousarray(until[o], dtype=np.float64),
+                np.ascontiguousarray(~run.lounge),
+                days.bounds,
+                np.array(days.no_slips, dtype=np.bool_),
+            ))
+        elif days is not None:  # Larson's slips compare customers of one day: day by day
             by_join = np.zeros(n, dtype=np.int32)
             until_o = until[o]
             b = days.bounds

@@ -331,6 +331,11 @@ def warm_up() -> None:
     from peakend.sim.compiled._kernel import move_kernel
 
     greet_kernel(np.zeros(0), np.zeros(0, dtype=np.int64), 1.0)
+    from peakend.sim.compiled._slips import slips_kernel
+
+    z = np.zeros(0)
+    slips_kernel(z, z, z, np.zeros(0, dtype=np.bool_), np.zeros(1, dtype=np.int64),
+                 np.zeros(0, dtype=np.bool_))
     i8 = np.zeros(0, dtype=np.int64)
     f8 = np.zeros(0)
     one = np.zeros(1, dtype=np.int64)
