@@ -19,12 +19,13 @@ from numpy.typing import NDArray
 
 from peakend.config.models import Scenario
 from peakend.sim.sampling import (
-    arrival_times,
+    arrival_profile,
     as_seed_sequence,
     name_key,
     ppf,
     stream,
     stream_states,
+    thin,
 )
 from peakend.sim.touchpoints import NOISE_TOUCHPOINTS
 
@@ -110,7 +111,7 @@ def draw_days(
     sizes = []
     streams = _Streams([as_seed_sequence(seed) for seed in seeds], plan.names)
     for _ in seeds:
-        times = arrival_times(scenario, streams.next())  # "arrivals"
+        times = thin(streams.next(), *plan.profile)  # "arrivals" (arrival_times)
         n = times.size
         sizes.append(n)
         times_l.append(times)
@@ -292,6 +293,7 @@ class _Plan:
     renege: list[tuple[int, Any]]  # (segment, patience distribution) of those who renege
     advice: bool  # some business type includes advice
     names: list[tuple[str, tuple[int, ...]]]  # the streams of a day, in the order drawn
+    profile: tuple[Any, Any, float, float]  # sampling.arrival_profile
 
 
 _PLANS: OrderedDict[int, _Plan] = OrderedDict()
@@ -338,6 +340,7 @@ def _plan(scenario: Scenario) -> _Plan:
         renege=[(i, dist) for i, dist in renege if dist is not None],
         advice=advice,
         names=names,
+        profile=arrival_profile(s),
     )
     with _PLANS_LOCK:
         _PLANS[id(s)] = plan

@@ -28,7 +28,16 @@ from peakend.config.models import (
     Weibull,
 )
 
-__all__ = ["STREAMS", "arrival_times", "as_seed_sequence", "ppf", "stream", "stream_states"]
+__all__ = [
+    "STREAMS",
+    "arrival_profile",
+    "arrival_times",
+    "as_seed_sequence",
+    "ppf",
+    "stream",
+    "stream_states",
+    "thin",
+]
 
 #: Named random streams: index into the day's SeedSequence spawn key.
 STREAMS: dict[str, int] = {
@@ -257,6 +266,22 @@ def arrival_times(scenario: Scenario, rng: np.random.Generator) -> NDArray[np.fl
     numpy.ndarray of float64
         Sorted arrival times, minutes from opening, in ``[0, open_minutes)``.
     """
+    return thin(rng, *arrival_profile(scenario))
+
+
+def arrival_profile(scenario: Scenario) -> tuple[Any, Any, float, float]:
+    """Return the rate profile as :func:`thin` takes it: starts, rates, maximum rate, horizon.
+
+    Returns
+    -------
+    starts, rates : numpy.ndarray
+        Block starts (minutes from opening, a leading ``-inf`` block of rate 0) and rates
+        per minute.
+    lam_max : float
+        The largest rate of a block overlapping the opening hours, per minute (0: none).
+    horizon : float
+        The opening hours, minutes.
+    """
     horizon = scenario.open_minutes
     opening = scenario.opening
     blocks = scenario.arrivals.profile
@@ -267,13 +292,21 @@ def arrival_times(scenario: Scenario, rng: np.random.Generator) -> NDArray[np.fl
     ends = np.append(starts[1:], horizon)
     live = ends > 0
     lam_max = float(rates[live].max()) if live.any() else 0.0
+    return starts, rates, lam_max, horizon
+
+
+def thin(
+    rng: np.random.Generator, starts: Any, rates: Any, lam_max: float, horizon: float
+) -> NDArray[np.float64]:
+    """Return arrival times by thinning (:func:`arrival_times`) from :func:`arrival_profile`."""
     if lam_max <= 0:
         return np.empty(0)
     n = int(rng.poisson(lam_max * horizon))
     times = np.sort(rng.uniform(0.0, horizon, n))
     u = rng.random(n)
     rate_at = rates[np.searchsorted(starts, times, side="right") - 1]
-    return times[u * lam_max < rate_at]
+    out: NDArray[np.float64] = times[u * lam_max < rate_at]
+    return out
 
 
 def ppf(dist: Any, u: NDArray[np.float64]) -> NDArray[np.float64]:
