@@ -6,9 +6,11 @@ Four measurements, in one run, each a ratio of figures measured in that run:
    process, no progress bar), CPU seconds per simulated day (everything ``run`` does
    per day: draws, movement, journeys, scoring, aggregation), the SimPy engine against
    the compiled one, interleaved, best of ``--repeats``. Target (issue 16): >= 10x.
-2. **simulate vs Kiefer-Wolfowitz**: full ``peakend.simulate`` of 8-hour M/M/4 days
+2. **simulate vs Kiefer-Wolfowitz**: full simulation of 8-hour M/M/4 days
    (lambda 1.8/min, mu 0.5/min; about 865 customers a day) with each engine, per
-   customer, against a Kiefer-Wolfowitz recursion for the waits of the same M/M/4 queue
+   customer, one day per call (``peakend.simulate``) and 25 days per call
+   (``peakend.sim.batch.simulate_days``, what ``run``'s workers use: the same days),
+   against a Kiefer-Wolfowitz recursion for the waits of the same M/M/4 queue
    compiled with numba here (pre-drawn exponential gaps and services, the workload
    vector of the c servers kept sorted): the least any compiled M/M/c simulation can
    cost. Target (issue 16, many days per call): within 10x.
@@ -123,6 +125,27 @@ def simulate_seconds_per_customer(engine: str, n_days: int) -> float:
     return (time.process_time() - t0) / customers
 
 
+def simulate_many_seconds_per_customer(engine: str, n_days: int, per_call: int = 25) -> float:
+    """CPU seconds per customer of whole M/M/4 days simulated ``per_call`` at a time.
+
+    ``peakend.sim.batch.simulate_days``, what ``run``'s workers call for the days of a
+    policy (draws, movement, journeys, remembered values, overload checks: everything
+    ``simulate`` does, the same days bit for bit), on a scenario fresh from validation.
+    """
+    from peakend.config import Scenario
+    from peakend.experiment._tasks import replication_seed
+    from peakend.sim.batch import simulate_days
+
+    s = Scenario.model_validate_json(pe.scenarios.mmc(LAMBDA, MU, SERVERS, HOURS).model_dump_json())
+    seeds = [replication_seed(0, r) for r in range(n_days)]
+    used = "compiled" if engine == "compiled" else "simpy"
+    customers = 0
+    t0 = time.process_time()
+    for a in range(0, n_days, per_call):
+        customers += sum(len(day) for day, _ in simulate_days(s, seeds[a : a + per_call], used))
+    return (time.process_time() - t0) / customers
+
+
 def movement_seconds_per_customer(engine: str, n_days: int) -> float:
     """CPU seconds per customer of the movement stage alone (run_day) of the mmc day."""
     from peakend.sim.draws import draw_day
@@ -176,6 +199,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for engine in ("simpy", "compiled"):
             keep(f"run_per_day_{engine}", run_seconds_per_day(engine, reps))
             keep(f"simulate_{engine}", simulate_seconds_per_customer(engine, n_days))
+            keep(f"many_{engine}", simulate_many_seconds_per_customer(engine, n_days))
             keep(f"movement_{engine}", movement_seconds_per_customer(engine, n_days))
         keep("kw", kw_seconds_per_customer(n_days))
         print(f"pass {r + 1}: " + ", ".join(f"{k} {v * 1e6:.2f} us" for k, v in best.items()),
@@ -190,6 +214,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                      for e in ("simpy", "compiled")},
         "kw_us_per_customer": best["kw"] * 1e6,
         "simulate_over_kw": {e: best[f"simulate_{e}"] / best["kw"] for e in ("simpy", "compiled")},
+        "many_days_us_per_customer": {e: best[f"many_{e}"] * 1e6 for e in ("simpy", "compiled")},
+        "many_days_over_kw": {e: best[f"many_{e}"] / best["kw"] for e in ("simpy", "compiled")},
         "movement_speedup": best["movement_simpy"] / best["movement_compiled"],
     }
     rows["cli_seconds_2_workers"] = {e: cli_seconds(e) for e in ("simpy", "compiled")}
@@ -211,6 +237,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
           f" | {r['simulate_us_per_customer']['compiled']:.2f} | "
           f"{r['simulate_over_kw']['compiled']:.1f}x the KW floor "
           f"({r['kw_us_per_customer']:.3f} us) |")
+    print(f"| simulate_days (25 per call), M/M/4 8 h, us per customer | "
+          f"{r['many_days_us_per_customer']['simpy']:.2f} | "
+          f"{r['many_days_us_per_customer']['compiled']:.2f} | "
+          f"{r['many_days_over_kw']['compiled']:.1f}x the KW floor |")
     print(f"| run_day (movement), M/M/4, us per customer | "
           f"{r['movement_us_per_customer']['simpy']:.2f} | "
           f"{r['movement_us_per_customer']['compiled']:.2f} | "

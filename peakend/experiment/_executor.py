@@ -136,7 +136,8 @@ def _start_method() -> str:
 
 #: Modules a fork server imports before forking workers, so that they start warm.
 _PRELOAD = (
-    "peakend.config", "peakend.memory", "peakend.sim.model", "peakend.experiment._tasks",
+    "peakend.config", "peakend.memory", "peakend.sim.model", "peakend.sim.batch",
+    "peakend.experiment._tasks",
     "peakend.experiment._lifeline", "scipy.special",
 )
 

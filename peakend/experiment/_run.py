@@ -187,10 +187,11 @@ def run(
     auto_options: dict[str, Any] = {k: v for k, v in
                     (("metric", metric), ("half_width", half_width), ("relative", relative))
                     if v is not None}
-    from peakend.sim.compiled import resolve_engine, warm_up  # imports SimPy: only when run
+    from peakend.sim.compiled import check_engine, resolve_engine, warm_up  # imports SimPy
 
-    used = resolve_engine(engine)  # a bad value or a missing numba: before anything else
+    check_engine(engine)  # a bad value: before anything else
     if isinstance(replications, str) and replications == "auto":
+        used = resolve_engine(engine)  # a missing numba: before anything is simulated
         from peakend.experiment._auto import run_auto
 
         auto = run_auto(scenario, policies, seed=seed, workers=workers, executor=executor,
@@ -215,6 +216,9 @@ def run(
     policy_list = policies_from(policies)
     check_tasks(replications, len(policy_list), max_tasks)
     applied = [p.apply(scenario) for p in policy_list]
+    # numba is imported (about 0.5 s) only once the arguments have passed their checks;
+    # a missing numba for engine="compiled" is still an error before anything is simulated
+    used = resolve_engine(engine)
     scenario_texts = [s.model_dump_json() for s in applied]
 
     scenario_data = json.loads(scenario.model_dump_json())

@@ -87,8 +87,8 @@ def simulate_replication(task: Mapping[str, Any]) -> dict[str, Any]:
     """Simulate and aggregate one (policy, replication); runs in a worker.
 
     The task and the result are plain data (str, int, numpy arrays), so any
-    executor can ship them; ``peakend.sim.model.simulate_validated`` is looked
-    up at call time.
+    executor can ship them; ``peakend.sim.batch.simulate_days`` is looked up at
+    call time.
 
     Parameters
     ----------
@@ -110,28 +110,71 @@ def simulate_replication(task: Mapping[str, Any]) -> dict[str, Any]:
 
 def _simulate_days(
     tasks: Sequence[Mapping[str, Any]],
-) -> list[tuple[Journeys, list[warnings.WarningMessage]]]:
-    """Simulate the tasks' days one by one; each with the warnings it issued."""
-    from peakend.sim import model  # SimPy is imported only once a day is simulated
+) -> list[tuple[Journeys, list[tuple[str, str, str]]]]:
+    """Simulate the tasks' days; each with the warnings it issued.
 
-    out = []
+    The tasks of one scenario and engine go to ``peakend.sim.batch.simulate_days``
+    together (the days of one policy: the same days, bit for bit, as one at a time).
+    """
+    from peakend.sim import batch, model  # SimPy is imported only once a day is simulated
+
+    if model.simulate_validated is not model.SIMULATE_VALIDATED:
+        return _simulate_one_by_one(tasks, model.simulate_validated)
+    out: list[tuple[Journeys, list[tuple[str, str, str]]] | None] = [None] * len(tasks)
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, task in enumerate(tasks):
+        groups.setdefault((task["scenario"], task.get("engine", "simpy")), []).append(i)
     # warnings (e.g. an overloaded day) are returned as data and summarised once per
     # run by run(), instead of being printed by every worker for every day.
     # catch_warnings swaps process-wide state, so threads (a threaded Dask worker)
     # take turns; SimPy holds the GIL anyway.
     with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        for task in tasks:
-            before = len(caught)
+        for (text, engine), members in groups.items():
             # the scenario was validated when parsed from JSON (cached per text) and is
             # not changed here, so simulate's per-call re-validation is skipped: same bits
-            journeys: Journeys = model.simulate_validated(
+            before = len(caught)
+            days = batch.simulate_days(
+                _scenario_from_json(text),
+                [replication_seed(tasks[i]["seed"], tasks[i]["replication"]) for i in members],
+                engine=engine,
+            )
+            # simulate_days warns nothing of its own days: any warning caught here came
+            # from elsewhere in the batch, so it goes with its first day
+            extra = [_warning_record(w) for w in caught[before:]]
+            for k, (i, (journeys, message)) in enumerate(zip(members, days, strict=True)):
+                records = list(extra) if k == 0 else []
+                if message is not None:
+                    records.append(("peakend.warnings", "OverloadWarning", message))
+                out[i] = (journeys, records)
+    return [x for x in out if x is not None]
+
+
+def _simulate_one_by_one(
+    tasks: Sequence[Mapping[str, Any]], simulate: Any
+) -> list[tuple[Journeys, list[tuple[str, str, str]]]]:
+    """Simulate the tasks' days one at a time with ``simulate`` (``simulate_validated``).
+
+    The path taken when ``peakend.sim.model.simulate_validated`` has been replaced (a
+    test or a debugging session wraps it to count, slow down or fail days): every day
+    then goes through the replacement. The days are the same as the batch's, bit for bit.
+    """
+    out = []
+    with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for task in tasks:
+            before = len(caught)
+            journeys: Journeys = simulate(
                 _scenario_from_json(task["scenario"]),
                 replication_seed(task["seed"], task["replication"]),
                 engine=task.get("engine", "simpy"),
             )
-            out.append((journeys, caught[before:]))
+            out.append((journeys, [_warning_record(w) for w in caught[before:]]))
     return out
+
+
+def _warning_record(w: warnings.WarningMessage) -> tuple[str, str, str]:
+    return (w.category.__module__, w.category.__qualname__, str(w.message))
 
 
 def _remembered(
@@ -173,7 +216,8 @@ def _remembered(
 def simulate_chunk(tasks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Run several tasks (one round trip to a worker): simulate, then score and aggregate.
 
-    The days are simulated one by one, then scored and reduced to per-segment
+    The days of each scenario are simulated together
+    (``peakend.sim.batch.simulate_days``), then scored and reduced to per-segment
     aggregates together (a few array passes for the whole chunk instead of per
     day); the values are the same as for each task alone.
 
@@ -213,9 +257,6 @@ def simulate_chunk(tasks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "metrics": list(metrics),
                 "values": values,
                 "journeys": journeys if task["keep_journeys"] else None,
-                "warnings": [
-                    (w.category.__module__, w.category.__qualname__, str(w.message))
-                    for w in caught
-                ],
+                "warnings": caught,
             }
     return [r for r in results if r is not None]

@@ -30,7 +30,7 @@ from peakend.sim.engine import DayRun
 from peakend.sim.facts import Facts
 from peakend.sim.touchpoints import NOISE_COLUMN, PRE_QUEUE
 
-__all__ = ["TABLE", "Touchpoint", "build_journeys"]
+__all__ = ["TABLE", "Touchpoint", "build_journeys", "episode_arrays"]
 
 Array = NDArray[np.float64]
 
@@ -193,13 +193,84 @@ def build_journeys(
     """
     s = scenario
     f = Facts(s, draws, run)
-    n = f.n
     table: tuple[Touchpoint, ...] = TABLE
     names: list[str] = list(TOUCHPOINTS)
     if stages is not None:
         from peakend.sim.stage_experience import with_stages
 
         table, names = with_stages(f, *stages)
+    customers, episodes, offsets, names = episode_arrays(f, table, names, rule)
+    customers["day"] = np.zeros(f.n, dtype=np.int32)
+    customers["customer"] = np.arange(f.n, dtype=np.int32)
+    queue = {
+        "day": np.zeros(run.queue_time.size, dtype=np.int32),
+        "time": run.queue_time,
+        "length": run.queue_length,
+    }
+    stage_queue = None
+    if stages is not None and stages[1]:
+        runs = stages[1]
+        stage_queue = {
+            "stage": np.concatenate(
+                [np.full(r.queue_time.size, k, dtype=np.int16) for k, r in enumerate(runs, 1)]
+            ),
+            "time": np.concatenate([r.queue_time for r in runs]),
+            "length": np.concatenate([r.queue_length for r in runs]),
+        }
+        stage_queue["day"] = np.zeros(stage_queue["time"].size, dtype=np.int32)
+    return Journeys(
+        customers,
+        episodes,
+        offsets,
+        segments=list(s.segments),
+        business_types=list(s.business_types),
+        touchpoints=names,
+        counters=f.teller_names,
+        queue=queue,
+        meta=meta,
+        # built from the model's own arrays: its invariants (codes in range, offsets,
+        # end > start, finite affect) are pinned by tests/test_sim.py
+        validate=False,
+        stage_visits=f.stage_visits(),
+        stages=s.stage_names,
+        stage_queue=stage_queue,
+    )
+
+
+def episode_arrays(
+    f: Facts, table: tuple[Touchpoint, ...], names: list[str], rule: Any = None
+) -> tuple[dict[str, Any], dict[str, Any], NDArray[np.int64], list[str]]:
+    """Return the customer columns, episode columns and CSR offsets of the facts' customers.
+
+    The one implementation of the experience logic: :func:`build_journeys` calls it for a
+    day, :func:`peakend.sim.batch.simulate_days` for a chunk of days (``f.days``; every
+    computation here is elementwise or per journey, so each day's rows are those of the
+    day alone, bit for bit). ``customers`` has no ``day`` or ``customer`` column (the
+    caller numbers the customers of each day).
+
+    Parameters
+    ----------
+    f : Facts
+        The customers' times and outcomes.
+    table : tuple of Touchpoint
+        The touchpoint table (:data:`TABLE`, or with further stages).
+    names : list of str
+        The touchpoint names the codes index.
+    rule : memory rule, optional
+        The rule for the ``remembered`` column; default: the scenario's.
+
+    Returns
+    -------
+    customers, episodes : dict of str to numpy.ndarray
+        Per-customer and per-episode columns.
+    offsets : numpy.ndarray of int64
+        CSR offsets, ``f.n + 1``.
+    names : list of str
+        The touchpoint names, with the scenario's own touchpoints.
+    """
+    s = f.s
+    draws = f.draws
+    n = f.n
     if s.touchpoints:
         from peakend.sim.static_touchpoints import with_static
 
@@ -289,8 +360,6 @@ def build_journeys(
     else:
         gift_cost = np.zeros(n)
     customers = {
-        "day": np.zeros(n, dtype=np.int32),
-        "customer": np.arange(n, dtype=np.int32),
         "segment": draws.segment,
         "business": draws.business,
         "appointment": draws.appointment,
@@ -318,36 +387,4 @@ def build_journeys(
         "expectation": expectation,
         "affect": aff,
     }
-    queue = {
-        "day": np.zeros(run.queue_time.size, dtype=np.int32),
-        "time": run.queue_time,
-        "length": run.queue_length,
-    }
-    stage_queue = None
-    if stages is not None and stages[1]:
-        runs = stages[1]
-        stage_queue = {
-            "stage": np.concatenate(
-                [np.full(r.queue_time.size, k, dtype=np.int16) for k, r in enumerate(runs, 1)]
-            ),
-            "time": np.concatenate([r.queue_time for r in runs]),
-            "length": np.concatenate([r.queue_length for r in runs]),
-        }
-        stage_queue["day"] = np.zeros(stage_queue["time"].size, dtype=np.int32)
-    return Journeys(
-        customers,
-        episodes,
-        offsets,
-        segments=list(s.segments),
-        business_types=list(s.business_types),
-        touchpoints=names,
-        counters=f.teller_names,
-        queue=queue,
-        meta=meta,
-        # built from the model's own arrays: its invariants (codes in range, offsets,
-        # end > start, finite affect) are pinned by tests/test_sim.py
-        validate=False,
-        stage_visits=f.stage_visits(),
-        stages=s.stage_names,
-        stage_queue=stage_queue,
-    )
+    return customers, episodes, offsets, names

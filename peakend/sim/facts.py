@@ -8,6 +8,7 @@ and the counter starts and ends so that a journey is a partition of [arrival, de
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ from peakend.sim.engine import BALKED, RENEGED, SERVING, SKIPPED, DayRun
 from peakend.sim.slips import count_slips
 from peakend.sim.touchpoints import LEVEL_COLUMN, MOMENT, pre_queue_episodes
 
-__all__ = ["Facts"]
+__all__ = ["Days", "Facts"]
 
 _VISIT_KEYS = (
     "customer",
@@ -41,15 +42,35 @@ def _expectation(levels: Any, touchpoint: str) -> float:
     return float(levels.get(touchpoint, 5.0))
 
 
+@dataclass(frozen=True)
+class Days:
+    """Where each day of a chunk lies in the chunk's concatenated arrays (:mod:`peakend.sim.batch`).
+
+    Day ``d`` has the customers ``bounds[d]:bounds[d + 1]``, the same rows in arrival
+    order and in join order (each day's join order is offset by ``bounds[d]``).
+    """
+
+    bounds: NDArray[np.int64]  # n_days + 1 customer offsets
+    no_slips: tuple[bool, ...]  # DayRun.no_slips of each day
+    day: NDArray[np.intp]  # the day of each customer
+    compiled: bool = False  # count the slips with the compiled kernel (the same counts)
+
+
 class Facts:
     """The day's times and outcomes in arrival order, as the touchpoint table reads them.
 
     Attributes are per-customer arrays (minutes from opening, or flags) unless noted.
+    With ``days`` (:class:`Days`), ``draws`` and ``run`` hold several days of one
+    scenario concatenated (the teller levels of ``draws.quality`` and ``draws.advice``
+    one row per day): every array is elementwise, so each day's values are those of the
+    day alone; only the slips (counted day by day) and the teller levels (indexed by day)
+    need the days.
     """
 
-    def __init__(self, s: Scenario, draws: DayDraws, run: DayRun) -> None:
+    def __init__(self, s: Scenario, draws: DayDraws, run: DayRun, days: Days | None = None) -> None:
         self.s = s
         self.draws = draws
+        self.days = days
         self.n = n = draws.arrival.size
         self.journey = set(s.journey)
         seg_names = list(s.segments)
@@ -81,7 +102,29 @@ class Facts:
         self.wait = wait = np.where(balked, 0.0, np.maximum(until - join, 0.0))
         if skipped.any():
             self.wait = wait = np.where(skipped, 0.0, wait)
-        if run.no_slips:
+        if days is not None and days.compiled:  # every day in one compiled call
+            from peakend.sim.compiled._slips import slips_kernel
+
+            self.slips = arrival_order(slips_kernel(
+                np.ascontiguousarray(run.join, dtype=np.float64),
+                np.ascontiguousarray(run.start, dtype=np.float64),
+                np.ascontiguousarray(until[o], dtype=np.float64),
+                np.ascontiguousarray(~run.lounge),
+                days.bounds,
+                np.array(days.no_slips, dtype=np.bool_),
+            ))
+        elif days is not None:  # Larson's slips compare customers of one day: day by day
+            by_join = np.zeros(n, dtype=np.int32)
+            until_o = until[o]
+            b = days.bounds
+            for d, none in enumerate(days.no_slips):
+                lo, hi = int(b[d]), int(b[d + 1])
+                if not none and hi > lo:
+                    by_join[lo:hi] = count_slips(
+                        run.join[lo:hi], run.start[lo:hi], until_o[lo:hi], ~run.lounge[lo:hi]
+                    )
+            self.slips = arrival_order(by_join)
+        elif run.no_slips:
             self.slips = np.zeros(n, dtype=np.int32)
         else:
             self.slips = arrival_order(count_slips(run.join, run.start, until[o], ~run.lounge))
@@ -229,7 +272,17 @@ class Facts:
         return np.where(self.farewell_on, level, plain) + utility
 
     def teller_level(self, by_group: dict[str, Array]) -> Array:
-        """Return the serving teller's level (quality or advice), 0 when not served."""
+        """Return the serving teller's level (quality or advice), 0 when not served.
+
+        With several days (``self.days``), ``by_group`` holds one row of levels per day.
+        """
+        if self.days is not None:
+            rows = np.concatenate(
+                [np.zeros((len(self.days.no_slips), 1)),
+                 *(by_group[g] for g in self.s.counters)], axis=1,
+            )
+            by_day: Array = rows[self.days.day, self.teller + 1]
+            return by_day
         levels = np.concatenate([np.zeros(1), *(by_group[g] for g in self.s.counters)])
         out: Array = levels[self.teller + 1]  # teller -1 (not served) reads the leading 0
         return out

@@ -147,8 +147,10 @@ def move_compiled(
     from peakend.sim.compiled._kernel import move_kernel
     from peakend.sim.movement import NEW, WAITING, QueueRun
 
-    present_keys = tuple(np.unique(key_arr).tolist())
-    packed = _packed(s, present_keys)
+    key_arr = np.ascontiguousarray(key_arr, dtype=np.int64)
+    packed = _packed_for(s, key_arr)
+    n = key_arr.size
+    one_key = n > 0 and bool(np.all(key_arr == key_arr[0]))
     teller_names, teller_group = packed.teller_names, packed.teller_group
     f8 = np.float64
     patience = np.ascontiguousarray(patience, dtype=f8)
@@ -156,7 +158,7 @@ def move_compiled(
     can_leave = bool(np.any(patience < math.inf))
     out = move_kernel(
         np.ascontiguousarray(join, dtype=f8),
-        np.ascontiguousarray(key_arr, dtype=np.int64),
+        key_arr,
         np.ascontiguousarray(service, dtype=f8),
         patience,
         balk_arr,
@@ -184,7 +186,7 @@ def move_compiled(
         queue_length=q_len,
         teller_names=list(teller_names),
         teller_group=list(teller_group),
-        no_slips=len(present_keys) == 1 and not can_leave,
+        no_slips=one_key and not can_leave,
     )
 
 
@@ -196,25 +198,66 @@ class _Packed:
     teller_names: list[str]
     teller_group: list[str]
     arrays: tuple[Any, ...]
+    allowed: NDArray[np.bool_]  # per key (index), whether the plan covers it
 
 
-#: Packed plans of recent (scenario object, present keys): ``run`` simulates many days
+#: Packed plans of recent (scenario object, keys; None: every servable key, see
+#: :func:`_packed_for`): ``run`` simulates many days
 #: of the same scenario object, so the plan is built once, not per day (a few hundred
 #: microseconds of Python per stage and day). Keyed on the object's identity: scenarios
 #: are frozen, and a changed copy is a new object.
-_CACHE: OrderedDict[tuple[int, tuple[int, ...]], _Packed] = OrderedDict()
+_CACHE: OrderedDict[tuple[int, tuple[int, ...] | None], _Packed] = OrderedDict()
 _CACHE_SIZE = 64
 _CACHE_LOCK = threading.Lock()
 
 
-def _packed(s: Scenario, present: tuple[int, ...]) -> _Packed:
+def _servable_keys(s: Scenario) -> tuple[int, ...]:
+    """Every queue key some counter group serves: the customers the scenario can produce.
+
+    The same test as :func:`~peakend.sim.disciplines.queue_plan` makes for a present key
+    (its segment among the group's served segments, its business among the group's).
+    """
+    seg_names = list(s.segments)
+    bus_names = list(s.business_types)
+    n_bus = len(bus_names)
+    keys = []
+    for si, x in enumerate(seg_names):
+        for bi, b in enumerate(bus_names):
+            if any(
+                x in s.served_segments(g) and (not c.business or b in c.business)
+                for g, c in s.counters.items()
+            ):
+                keys += [(si * n_bus + bi) * 2, (si * n_bus + bi) * 2 + 1]
+    return tuple(keys)
+
+
+def _packed_for(s: Scenario, key_arr: NDArray[np.int64]) -> _Packed:
+    """Return the packed plan of a day: the one over every servable key, cached per scenario.
+
+    A plan over more keys than the day's moves the day exactly as the plan over its own
+    keys: a key nobody has is an empty queue, which the pick skips, which adds nothing to
+    the queue ahead and which nobody is dismissed from at closing; the keys keep their
+    order within each level. So one plan serves every day of a scenario (the set of keys
+    present changes from day to day). A day with a key outside it (a customer no group
+    serves) gets its own plan, as before.
+    """
+    full = _packed(s, None)
+    allowed = full.allowed
+    if key_arr.size and (
+        int(key_arr.max()) >= allowed.size or int(key_arr.min()) < 0 or not allowed[key_arr].all()
+    ):
+        return _packed(s, tuple(np.unique(key_arr).tolist()))
+    return full
+
+
+def _packed(s: Scenario, present: tuple[int, ...] | None) -> _Packed:
     key = (id(s), present)
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
         if hit is not None and hit.scenario is s:
             _CACHE.move_to_end(key)
             return hit
-    packed = _pack(s, present)
+    packed = _pack(s, _servable_keys(s) if present is None else present)
     with _CACHE_LOCK:
         _CACHE[key] = packed
         while len(_CACHE) > _CACHE_SIZE:
@@ -273,7 +316,9 @@ def _pack(s: Scenario, present_keys: tuple[int, ...]) -> _Packed:
     )
     # shared by every day that uses this plan: the kernel only reads them (they stay
     # writeable: a read-only array would be another type to numba, another compilation)
-    return _Packed(s, teller_names, teller_group, arrays)
+    allowed = np.zeros(n_keys, dtype=np.bool_)
+    allowed[list(present)] = True
+    return _Packed(s, teller_names, teller_group, arrays, allowed)
 
 
 def warm_up() -> None:
@@ -282,8 +327,15 @@ def warm_up() -> None:
     ``run`` calls it before starting worker processes, so that forked workers inherit
     the loaded kernel instead of each loading it again.
     """
+    from peakend.sim.compiled._greetings import greet_kernel
     from peakend.sim.compiled._kernel import move_kernel
 
+    greet_kernel(np.zeros(0), np.zeros(0, dtype=np.int64), 1.0)
+    from peakend.sim.compiled._slips import slips_kernel
+
+    z = np.zeros(0)
+    slips_kernel(z, z, z, np.zeros(0, dtype=np.bool_), np.zeros(1, dtype=np.int64),
+                 np.zeros(0, dtype=np.bool_))
     i8 = np.zeros(0, dtype=np.int64)
     f8 = np.zeros(0)
     one = np.zeros(1, dtype=np.int64)
