@@ -26,11 +26,14 @@ def scenario():
 
 @pytest.fixture(autouse=True)
 def no_simulation(monkeypatch):
+    import peakend.sim.batch
     import peakend.sim.model
 
     def refuse(*args, **kwargs):
         raise AssertionError("run simulated a day before refusing a bad argument")
 
+    # run's workers simulate through simulate_days; simulate_validated is its per-day path
+    monkeypatch.setattr(peakend.sim.batch, "simulate_days", refuse)
     monkeypatch.setattr(peakend.sim.model, "simulate_validated", refuse)
 
 

@@ -48,16 +48,16 @@ def fresh_journeys(scenario, policies):
 
 def count_simulations(monkeypatch):
     """Record the (seed sequence) of every day run simulates in this process."""
-    import peakend.sim.model
+    import peakend.sim.batch
 
     calls = []
-    real = peakend.sim.model.simulate_validated
+    real = peakend.sim.batch.simulate_days  # what run's workers call for a policy's days
 
-    def counting(scenario, seed=0, **kwargs):
-        calls.append(seed.spawn_key)
-        return real(scenario, seed, **kwargs)
+    def counting(scenario, seeds, engine="simpy"):
+        calls.extend(seed.spawn_key for seed in seeds)
+        return real(scenario, seeds, engine)
 
-    monkeypatch.setattr(peakend.sim.model, "simulate_validated", counting)
+    monkeypatch.setattr(peakend.sim.batch, "simulate_days", counting)
     return calls
 
 

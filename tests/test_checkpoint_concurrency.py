@@ -20,15 +20,15 @@ LINUX = sys.platform.startswith("linux")
 
 RUN_SCRIPT = r"""
 import hashlib, os, sys, time, warnings
-import peakend as pe, peakend.sim.model
+import peakend as pe, peakend.sim.batch
 from peakend.experiment import CheckpointWarning, Policy
 warnings.simplefilter("error", CheckpointWarning)  # a half-written file would be a bug
 ck, replications, workers, barrier = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-real = peakend.sim.model.simulate_validated
-def slow(scenario, seed=0, **kwargs):  # longer days: the two runs overlap for sure
-    time.sleep(0.004)
-    return real(scenario, seed, **kwargs)
-peakend.sim.model.simulate_validated = slow
+real = peakend.sim.batch.simulate_days  # what run's workers call for a policy's days
+def slow(scenario, seeds, engine="simpy"):  # longer days: the two runs overlap for sure
+    time.sleep(0.004 * len(seeds))
+    return real(scenario, seeds, engine)
+peakend.sim.batch.simulate_days = slow
 scenario = pe.scenarios.mmc(1.8, 0.5, 4, 2)
 policies = [Policy("baseline"), Policy("five", {"counters": {"servers": {"tellers": 5}}})]
 open(os.path.join(barrier, str(os.getpid())), "w").close()
@@ -87,15 +87,15 @@ def test_two_runs_on_one_checkpoint_at_once_never_disturb_each_other(tmp_path):
 # --------------------------------------------------------------------------- lifeline
 WORKER_SCRIPT = r"""
 import sys, time
-import peakend as pe, peakend.sim.model
+import peakend as pe, peakend.sim.batch
 import peakend.experiment._executor as executor
 method = sys.argv[1]
 executor._start_method = lambda: method
-real = peakend.sim.model.simulate_validated
-def slow(scenario, seed=0, **kwargs):  # forked workers inherit this; others run plain days
-    time.sleep(0.01)
-    return real(scenario, seed, **kwargs)
-peakend.sim.model.simulate_validated = slow
+real = peakend.sim.batch.simulate_days  # what run's workers call for a policy's days
+def slow(scenario, seeds, engine="simpy"):  # forked workers inherit this; others run plain days
+    time.sleep(0.01 * len(seeds))
+    return real(scenario, seeds, engine)
+peakend.sim.batch.simulate_days = slow
 if __name__ == "__main__":  # a fork server or a spawned worker imports this file
     pe.run(pe.scenarios.mmc(1.8, 0.5, 4, 2), replications=20000, seed=1, workers=3,
            progress=False)

@@ -388,13 +388,13 @@ def test_workers_bit_identical_to_serial_with_either_start_method(
 @pytest.mark.parametrize("n", [0, 1, 7, 40, 200, 2201])
 @pytest.mark.parametrize("workers", [1, 2, 4])
 def test_chunks_cover_every_task_in_order_and_shrink_where_processes_meet(n, workers):
-    from peakend.experiment._executor import _chunks
+    from peakend.experiment._executor import CHUNK_DAYS, _chunks
 
     tasks = [{"i": i} for i in range(n)]
     for shared in (False, True):
         chunks = _chunks(tasks, workers, shared=shared)
         assert [t for c in chunks for t in c] == tasks
-        assert all(1 <= len(c) <= 8 for c in chunks)
+        assert all(1 <= len(c) <= CHUNK_DAYS for c in chunks)
         assert n == 0 or len(chunks) >= min(n, 4 * workers)  # enough to share out
     sizes = [len(c) for c in _chunks(tasks, workers, shared=True)]
     if workers > 1 and n >= 16 * workers:  # the pool and this process meet at one-day chunks
@@ -402,7 +402,7 @@ def test_chunks_cover_every_task_in_order_and_shrink_where_processes_meet(n, wor
         ends = list(itertools.accumulate(sizes))
         k = ends.index(meet)
         assert sizes[k] == 1 and sizes[k + 1] == 1
-        assert sizes[0] == sizes[-1] == max(sizes) == min(8, -(-n // (8 * workers)))
+        assert sizes[0] == sizes[-1] == max(sizes) == min(CHUNK_DAYS, -(-n // (8 * workers)))
 
 
 def test_start_method_forks_only_without_other_threads():
@@ -723,41 +723,41 @@ def test_run_argument_errors(scenario):
 # --------------------------------------------------------------------------- checkpoints
 def count_simulations(monkeypatch):
     """Count the days run simulates (in this process: workers=None)."""
-    import peakend.sim.model
+    import peakend.sim.batch
 
     calls = []
-    real = peakend.sim.model.simulate_validated
+    real = peakend.sim.batch.simulate_days  # what run's workers call for a policy's days
 
-    def counting(scenario, seed=0, **kwargs):
-        calls.append(seed)
-        return real(scenario, seed, **kwargs)
+    def counting(scenario, seeds, engine="simpy"):
+        calls.extend(seeds)
+        return real(scenario, seeds, engine)
 
-    monkeypatch.setattr(peakend.sim.model, "simulate_validated", counting)
+    monkeypatch.setattr(peakend.sim.batch, "simulate_days", counting)
     return calls
 
 
 def test_checkpoint_resume_after_exception_and_extension(scenario, tmp_path, monkeypatch):
-    import peakend.sim.model
+    import peakend.sim.batch
 
     ck = tmp_path / "ck"
-    real = peakend.sim.model.simulate_validated
+    real = peakend.sim.batch.simulate_days
     calls = []
 
-    def failing(sc, seed=0, **kwargs):
-        calls.append(seed)
-        if len(calls) == 7:
+    def failing(sc, seeds, engine="simpy"):
+        calls.extend(seeds)
+        if len(calls) >= 7:  # the chunk holding the 7th day
             raise RuntimeError("simulated crash")
-        return real(sc, seed, **kwargs)
+        return real(sc, seeds, engine)
 
-    monkeypatch.setattr(peakend.sim.model, "simulate_validated", failing)
+    monkeypatch.setattr(peakend.sim.batch, "simulate_days", failing)
     with pytest.raises(RuntimeError, match="simulated crash"):
         pe.run(scenario, POLICIES, replications=4, seed=5, checkpoint=ck, progress=False)
     assert len(list((ck / "done").glob("p*.npz"))) == 6
-    monkeypatch.setattr(peakend.sim.model, "simulate_validated", real)
+    monkeypatch.setattr(peakend.sim.batch, "simulate_days", real)
     resumed_calls = count_simulations(monkeypatch)
     res = pe.run(scenario, POLICIES, replications=4, seed=5, checkpoint=ck, progress=False)
     assert len(resumed_calls) == 12 - 6
-    monkeypatch.setattr(peakend.sim.model, "simulate_validated", real)
+    monkeypatch.setattr(peakend.sim.batch, "simulate_days", real)
     fresh = pe.run(scenario, POLICIES, replications=4, seed=5, progress=False)
     assert res == fresh
     # more replications reuse the finished ones
@@ -801,15 +801,15 @@ def test_checkpoint_with_other_arguments_is_refused(scenario, tmp_path):
 
 KILL_SCRIPT = """
 import sys, time
-import peakend as pe, peakend.sim.model
+import peakend as pe, peakend.sim.batch
 from peakend.experiment import Policy
 sys.path.insert(0, {tests!r})
 from test_experiment import POLICIES, short_branch
-real = peakend.sim.model.simulate_validated  # what run calls for each day
-def slow(scenario, seed=0, **kwargs):
-    time.sleep(0.03)
-    return real(scenario, seed, **kwargs)
-peakend.sim.model.simulate_validated = slow
+real = peakend.sim.batch.simulate_days  # what run's workers call for a policy's days
+def slow(scenario, seeds, engine="simpy"):
+    time.sleep(0.03 * len(seeds))
+    return real(scenario, seeds, engine)
+peakend.sim.batch.simulate_days = slow
 pe.run(short_branch(), POLICIES, replications=40, seed=5, checkpoint={ck!r}, progress=False)
 print("finished")
 """

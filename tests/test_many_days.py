@@ -169,13 +169,19 @@ def _assert_same_results(a: pe.Results, b: pe.Results) -> None:
 
 
 def _one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make run simulate day by day (its documented path when the hook is replaced)."""
-    import peakend.sim.model
+    """Make run's workers simulate day by day, each day by ``simulate_validated`` alone."""
+    import peakend.sim.batch
 
-    real = peakend.sim.model.simulate_validated
-    monkeypatch.setattr(
-        peakend.sim.model, "simulate_validated", lambda *a, **k: real(*a, **k)
-    )
+    def per_day(scenario: Any, seeds: Any, engine: str = "simpy") -> Any:
+        out = []
+        for seed in seeds:
+            with warnings.catch_warnings():  # the message is returned, as simulate_days does
+                warnings.simplefilter("ignore")
+                day = simulate_validated(scenario, seed, engine=engine)
+            out.append((day, overload_message(scenario, day)))
+        return out
+
+    monkeypatch.setattr(peakend.sim.batch, "simulate_days", per_day)
 
 
 def _chunked(monkeypatch: pytest.MonkeyPatch, size: int | None) -> None:

@@ -106,7 +106,7 @@ def run(
         Directory in which every finished (policy, replication) is written
         atomically. Calling again with the same arguments resumes: finished
         work is loaded, not re-simulated; a run killed at any moment loses only
-        the replications in flight. Replications go in chunks of up to 8 days
+        the replications in flight. Replications go in chunks of up to 32 days
         (one round trip to a worker; scored and aggregated together) and are
         written when their chunk is done: in flight are the chunk each process
         is computing, one chunk queued per worker process, and the workers'

@@ -116,10 +116,8 @@ def _simulate_days(
     The tasks of one scenario and engine go to ``peakend.sim.batch.simulate_days``
     together (the days of one policy: the same days, bit for bit, as one at a time).
     """
-    from peakend.sim import batch, model  # SimPy is imported only once a day is simulated
+    from peakend.sim import batch  # SimPy is imported only once a day is simulated
 
-    if model.simulate_validated is not model.SIMULATE_VALIDATED:
-        return _simulate_one_by_one(tasks, model.simulate_validated)
     out: list[tuple[Journeys, list[tuple[str, str, str]]] | None] = [None] * len(tasks)
     groups: dict[tuple[str, str], list[int]] = {}
     for i, task in enumerate(tasks):
@@ -148,29 +146,6 @@ def _simulate_days(
                     records.append(("peakend.warnings", "OverloadWarning", message))
                 out[i] = (journeys, records)
     return [x for x in out if x is not None]
-
-
-def _simulate_one_by_one(
-    tasks: Sequence[Mapping[str, Any]], simulate: Any
-) -> list[tuple[Journeys, list[tuple[str, str, str]]]]:
-    """Simulate the tasks' days one at a time with ``simulate`` (``simulate_validated``).
-
-    The path taken when ``peakend.sim.model.simulate_validated`` has been replaced (a
-    test or a debugging session wraps it to count, slow down or fail days): every day
-    then goes through the replacement. The days are the same as the batch's, bit for bit.
-    """
-    out = []
-    with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        for task in tasks:
-            before = len(caught)
-            journeys: Journeys = simulate(
-                _scenario_from_json(task["scenario"]),
-                replication_seed(task["seed"], task["replication"]),
-                engine=task.get("engine", "simpy"),
-            )
-            out.append((journeys, [_warning_record(w) for w in caught[before:]]))
-    return out
 
 
 def _warning_record(w: warnings.WarningMessage) -> tuple[str, str, str]:

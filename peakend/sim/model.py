@@ -203,13 +203,6 @@ def simulate_validated(
     return day
 
 
-#: The function itself: ``run``'s workers simulate the days of a policy together
-#: (:func:`peakend.sim.batch.simulate_days`, the same days) unless
-#: ``simulate_validated`` has been replaced (wrapped to count, slow down or fail days),
-#: in which case every day goes through the replacement.
-SIMULATE_VALIDATED = simulate_validated
-
-
 def overload_message(
     scenario: Scenario, day: Journeys, *, load: float | None = None
 ) -> str | None:
