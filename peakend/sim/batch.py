@@ -26,13 +26,12 @@ Scenarios with further stages (``scenario.stages``) are simulated one day at a t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from peakend import __version__, memory
+from peakend import memory
 from peakend.config.models import TOUCHPOINTS, Scenario
 from peakend.journeys import Journeys
 from peakend.sim.draws import day_draws, draw_days
@@ -70,7 +69,7 @@ def simulate_days(
         :class:`~peakend.warnings.OverloadWarning` (None if the day is not overloaded).
         Nothing is warned here: the caller decides.
     """
-    from peakend.sim.model import _seed_meta, overload_message, simulate_validated
+    from peakend.sim.model import day_meta, overload_message, simulate_validated
 
     if scenario.stages:  # the per-day path of the network of stages
         import warnings
@@ -96,20 +95,6 @@ def simulate_days(
         return []
     draws, bounds = draw_days(s, seeds)
     runs = [run_day(s, day_draws(draws, bounds, d), engine=engine) for d in range(len(seeds))]
-    base = {
-        "scenario": s.name,
-        "peakend_version": __version__,
-        "opening": 0.0,
-        "closing": s.open_minutes,
-        "opening_clock_hours": s.opening,
-        "rule": s.memory.rule,
-        "rule_params": dict(s.memory.params),
-        "currency": s.currency,
-        "offered_load": load if math.isfinite(load) else None,
-        "staff_cost": s.staff_cost(),
-        "fixed_cost": s.fixed_cost(),
-        "segment_value": {k: v.value for k, v in s.segments.items()},
-    }
     run = _concat_runs(runs, bounds)
     chunk = Days(
         bounds=bounds,
@@ -129,9 +114,6 @@ def simulate_days(
         numbers = {"day": np.zeros(n, dtype=np.int32), "customer": np.arange(n, dtype=np.int32)}
         cust = {k: v[lo:hi] for k, v in customers.items()} | numbers
         sv = {k: v[lo:hi] for k, v in visits.items()} | numbers
-        meta = dict(base)
-        meta["seed"] = _seed_meta(seed)
-        meta["counter_group"] = list(day_run.teller_group)
         day = Journeys(
             cust,
             {k: v[e0:e1] for k, v in episodes.items()},
@@ -145,25 +127,13 @@ def simulate_days(
                 "time": day_run.queue_time,
                 "length": day_run.queue_length,
             },
-            meta=_ordered(meta),
+            meta=day_meta(s, seed, load, list(day_run.teller_group)),
             validate=False,  # slices of the model's own arrays (see build_journeys)
             stage_visits=sv,
             stages=stage_names,
         )
         results.append((day, overload_message(s, day, load=load)))
     return results
-
-
-#: The order of the metadata keys of a simulated day (as ``simulate_validated`` writes them).
-_META_ORDER = (
-    "scenario", "peakend_version", "seed", "opening", "closing", "opening_clock_hours", "rule",
-    "rule_params", "currency", "offered_load", "staff_cost", "fixed_cost", "segment_value",
-    "counter_group",
-)
-
-
-def _ordered(meta: dict[str, Any]) -> dict[str, Any]:
-    return {k: meta[k] for k in _META_ORDER}
 
 
 def _concat_runs(parts: list[DayRun], bounds: np.ndarray) -> DayRun:

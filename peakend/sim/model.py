@@ -53,6 +53,7 @@ __all__ = [
     "PeakendWarning",
     "build_journeys",
     "count_slips",
+    "day_meta",
     "draw_day",
     "overload_message",
     "pre_queue_episodes",
@@ -66,6 +67,40 @@ def _seed_meta(seed: int | np.random.SeedSequence) -> Any:
     if isinstance(seed, np.random.SeedSequence):
         return {"entropy": str(seed.entropy), "spawn_key": [int(k) for k in seed.spawn_key]}
     return int(seed)
+
+
+def day_meta(
+    scenario: Scenario, seed: int | np.random.SeedSequence, load: float, groups: list[str]
+) -> dict[str, Any]:
+    """Return a simulated day's ``Journeys.meta``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The simulated branch.
+    seed : int or numpy.random.SeedSequence
+        The day's seed.
+    load : float
+        ``scenario.offered_load()`` (stored as None when infinite).
+    groups : list of str
+        The counter group of each teller (every stage's, as ``meta["counter_group"]``).
+    """
+    return {
+        "scenario": scenario.name,
+        "peakend_version": __version__,
+        "seed": _seed_meta(seed),
+        "opening": 0.0,
+        "closing": scenario.open_minutes,
+        "opening_clock_hours": scenario.opening,
+        "rule": scenario.memory.rule,
+        "rule_params": dict(scenario.memory.params),
+        "currency": scenario.currency,
+        "offered_load": load if math.isfinite(load) else None,
+        "staff_cost": scenario.staff_cost(),
+        "fixed_cost": scenario.fixed_cost(),
+        "segment_value": {k: v.value for k, v in scenario.segments.items()},
+        "counter_group": groups,
+    }
 
 
 def simulate(
@@ -180,22 +215,7 @@ def simulate_validated(
         stages = (stage_draws, stage_runs)
         for r in stage_runs:
             groups += r.teller_group
-    meta = {
-        "scenario": scenario.name,
-        "peakend_version": __version__,
-        "seed": _seed_meta(seed),
-        "opening": 0.0,
-        "closing": scenario.open_minutes,
-        "opening_clock_hours": scenario.opening,
-        "rule": scenario.memory.rule,
-        "rule_params": dict(scenario.memory.params),
-        "currency": scenario.currency,
-        "offered_load": load if math.isfinite(load) else None,
-        "staff_cost": scenario.staff_cost(),
-        "fixed_cost": scenario.fixed_cost(),
-        "segment_value": {k: v.value for k, v in scenario.segments.items()},
-        "counter_group": groups,
-    }
+    meta = day_meta(scenario, seed, load, groups)
     day = build_journeys(scenario, draws, run, meta, rule, stages=stages)
     message = overload_message(scenario, day, load=load)
     if message is not None:
