@@ -1,13 +1,13 @@
 """The queue-and-counter movement of one service stage (:func:`move`, SimPy).
 
-A SimPy environment with one door process (customers take a ticket at their
-pre-computed join times, are handed to an idle teller, balk, or join their class's
-queue), one process per teller (pulling the next customer by its counter group's pick
-order, :mod:`peakend.sim.disciplines`; going on and off duty by the shift plan, always
-finishing the customer in hand), one shift process, and reneging deadlines handled
-lazily before anything reads the queues. The processes only write scalars into Python
-lists; nothing per customer is an object. :func:`peakend.sim.engine.run_day` runs the
-first stage with it; :mod:`peakend.sim.network` runs every further stage the same way.
+A SimPy environment with a door (customers take a ticket at their pre-computed join
+times, are handed to an idle teller, balk, or join their class's queue), a process per
+teller (pulling the next customer by its group's pick order, :mod:`peakend.sim.disciplines`;
+going on and off duty by the shift plan, always finishing the customer in hand), the
+shift plan, and reneging deadlines handled lazily before anything reads the queues. The
+processes are event callbacks (:mod:`peakend.sim.callbacks`) writing scalars into Python
+lists. :func:`peakend.sim.engine.run_day` runs the first stage with it and
+:mod:`peakend.sim.network` every further stage.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import simpy
 from numpy.typing import NDArray
 
 from peakend.config.models import Scenario
+from peakend.sim.callbacks import StartUp, Then
 from peakend.sim.disciplines import queue_plan
 from peakend.sim.staff import shift_events
 
@@ -111,12 +112,16 @@ def move(
     q_time: list[float] = [0.0]
     q_len: list[int] = [0]
     hall_n = 0
+    # customers leave a queue without being picked only by reneging (the closing
+    # dismissal clears the queues): without it, queue heads are always waiting
+    can_leave = bool(np.any(patience < math.inf))
+    can_balk = bool(np.any(balk_arr < math.inf))
     join_l = join.tolist()
     svc = service.tolist()
-    pat = patience.tolist()
     keys = key_arr.tolist()
-    balk = balk_arr.tolist()
-    in_hall = hall.tolist()
+    pat = patience.tolist() if can_leave else []
+    balk = balk_arr.tolist() if can_balk else []
+    in_hall = [True] * n if bool(np.all(hall)) else hall.tolist()
     dismiss = s.after_closing == "dismiss"
 
     env = simpy.Environment()
@@ -130,10 +135,6 @@ def move(
     # idle on-duty tellers per group, and in all: the door skips the groups with none
     n_free_of = [0] * len(group_names)
     n_free = 0
-    # customers leave a queue without being picked only by reneging (the closing
-    # dismissal clears the queues): without it, queue heads are always waiting
-    can_leave = bool(np.any(patience < math.inf))
-    can_balk = bool(np.any(balk_arr < math.inf))
     levels_of = [group_levels[teller_group[t]] for t in range(n_tellers)]
     for t_, t, on in changes:
         if t_ <= 0.0:
@@ -160,63 +161,71 @@ def move(
                     q_time.append(at)
                     q_len.append(hall_n)
 
-    def door() -> Any:
+    # the processes as SimPy event callbacks (see peakend.sim.callbacks)
+    q_time_append, q_len_append, inf = q_time.append, q_len.append, math.inf
+    heappop, heappush = heapq.heappop, heapq.heappush
+
+    def door(ev: Any) -> None:
+        """Let customer ``ev._value`` take a ticket now, then those due now too."""
         nonlocal hall_n, n_free
-        timeout = env.timeout
-        q_time_append, q_len_append, inf = q_time.append, q_len.append, math.inf
-        heappop, heappush = heapq.heappop, heapq.heappush
-        for c in range(n):
-            delay = join_l[c] - env.now
-            if delay > 0:
-                yield timeout(delay)
-            if deadlines and deadlines[0][0] <= env.now:
-                expire(env.now)
+        c = ev._value
+        now = env.now
+        while True:
+            if deadlines and deadlines[0][0] <= now:
+                expire(now)
             seen[c] = hall_n
-            if dismiss and env.now >= horizon:
+            if dismiss and now >= horizon:
                 state[c] = RENEGED
-                leave[c] = env.now
-                continue
-            k = keys[c]
-            ahead_c = 0
-            for k2 in ahead_keys[k]:
-                ahead_c += n_wait[k2]
-            ahead_seen[c] = ahead_c
-            handed = False
-            if n_free:
-                for gi in cand[k]:
-                    if n_free_of[gi]:
-                        # the group's heap holds every idle on-duty teller (and stale
-                        # entries of tellers since handed over or gone off duty)
-                        h = idle_heaps[gi]
-                        t = heappop(h)
-                        while not (idle[t] and on_duty[t]):
+                leave[c] = now
+            else:
+                k = keys[c]
+                ahead_c = 0
+                for k2 in ahead_keys[k]:
+                    ahead_c += n_wait[k2]
+                ahead_seen[c] = ahead_c
+                handed = False
+                if n_free:
+                    for gi in cand[k]:
+                        if n_free_of[gi]:
+                            # the group's heap holds every idle on-duty teller (and stale
+                            # entries of tellers since handed over or gone off duty)
+                            h = idle_heaps[gi]
                             t = heappop(h)
-                        idle[t] = False
-                        n_free_of[gi] -= 1
-                        n_free -= 1
-                        state[c] = SERVING
-                        wake[t].succeed(c)
-                        handed = True
-                        break
-            if not handed:
-                # nobody free to serve at once: a walk-in balks when the queue ahead of
-                # them (in their own priority order) is at or above their threshold, so
-                # balk_queue = 0 is a loss system (leave if no teller is free)
-                if can_balk and balk[c] <= ahead_c:
+                            while not (idle[t] and on_duty[t]):
+                                t = heappop(h)
+                            idle[t] = False
+                            n_free_of[gi] -= 1
+                            n_free -= 1
+                            state[c] = SERVING
+                            wake[t].succeed(c)
+                            handed = True
+                            break
+                if handed:
+                    pass
+                elif can_balk and balk[c] <= ahead_c:
+                    # nobody free at once: a walk-in balks when the queue ahead of them (in
+                    # their priority order) is at their threshold (balk_queue 0: a loss system)
                     state[c] = BALKED
-                    continue
-                state[c] = WAITING
-                n_wait[k] += 1
-                queues[k].append(c)
-                if in_hall[c]:
-                    hall_n += 1
-                    q_time_append(env.now)
-                    q_len_append(hall_n)
-                if can_leave:
-                    p = pat[c]
-                    if p < inf:
-                        # the time a SimPy timeout of delay p would fire at
-                        heappush(deadlines, (env.now + p, c))
+                else:
+                    state[c] = WAITING
+                    n_wait[k] += 1
+                    queues[k].append(c)
+                    if in_hall[c]:
+                        hall_n += 1
+                        q_time_append(now)
+                        q_len_append(hall_n)
+                    if can_leave:
+                        p = pat[c]
+                        if p < inf:
+                            # the time a SimPy timeout of delay p would fire at
+                            heappush(deadlines, (now + p, c))
+            c += 1
+            if c == n:
+                return
+            delay = join_l[c] - now
+            if delay > 0:
+                Then(env, delay, c, door)
+                return
 
     def pick(levels: list[list[deque[int]]]) -> int:
         for level in levels:
@@ -233,43 +242,30 @@ def move(
                 return best
         return -1
 
-    def teller(t: int) -> Any:
-        nonlocal hall_n, n_free
+    def make_teller(t: int) -> Any:
+        """Build the callbacks of teller ``t``; return its start-up function."""
         levels = levels_of[t]
         gi = teller_gi[t]
         heap = idle_heaps[gi]
-        heappush = heapq.heappush
         # one queue and nobody who can leave it: the head is always the next customer
-        single = (
-            levels[0][0] if not can_leave and len(levels) == 1 and len(levels[0]) == 1 else None
-        )
-        timeout, event = env.timeout, env.event
-        q_time_append, q_len_append = q_time.append, q_len.append
-        while True:
+        one_queue = len(levels) == 1 and len(levels[0]) == 1
+        single = levels[0][0] if one_queue and not can_leave else None
+
+        def free(ev: Any) -> None:
+            """Finish customer ``ev._value`` (-1: none) now; take the next or wait idle."""
+            nonlocal hall_n, n_free
+            now = env.now
+            if ev._value >= 0:
+                end[ev._value] = now
             if not on_duty[t]:
                 c = -1
             elif single is not None:
                 c = single.popleft() if single else -1
             else:
-                if deadlines and deadlines[0][0] <= env.now:
-                    expire(env.now)
+                if deadlines and deadlines[0][0] <= now:
+                    expire(now)
                 c = pick(levels)
-            if c < 0:
-                ev = event()
-                wake[t] = ev
-                idle[t] = True
-                if on_duty[t]:  # off duty it waits for the shift to wake it
-                    heappush(heap, t)
-                    n_free_of[gi] += 1
-                    n_free += 1
-                c = yield ev
-                if c < 0:
-                    continue
-                # handed over by the door as they took their ticket: no wait at all (the
-                # clock may differ from the join time by a rounding error of the delay)
-                start[c] = join_l[c]
-            else:
-                now = env.now
+            if c >= 0:
                 state[c] = SERVING
                 n_wait[keys[c]] -= 1
                 if in_hall[c]:
@@ -277,75 +273,111 @@ def move(
                     q_time_append(now)
                     q_len_append(hall_n)
                 start[c] = now
-            served_by[c] = t
-            yield timeout(svc[c])
-            end[c] = env.now
+                served_by[c] = t
+                Then(env, svc[c], c, free)
+                return
+            ev = env.event()
+            ev.callbacks.append(woken)
+            wake[t] = ev
+            idle[t] = True
+            if on_duty[t]:  # off duty it waits for the shift to wake it
+                heappush(heap, t)
+                n_free_of[gi] += 1
+                n_free += 1
 
-    def shifts() -> Any:
-        nonlocal n_free
-        for t_, t, on in changes:
+        def woken(ev: Any) -> None:
+            c = ev._value
+            if c < 0:  # woken by the shift plan: look again
+                free(ev)
+                return
+            # handed over by the door as they took their ticket: no wait at all (the
+            # clock may differ from the join time by a rounding error of the delay)
+            start[c] = join_l[c]
+            served_by[c] = t
+            Then(env, svc[c], c, free)
+
+        return free
+
+    def shifts_from(i: int) -> None:
+        """Apply the shift plan from change ``i`` on, until one still to come."""
+        while i < len(changes):
+            t_, t, on = changes[i]
             if t_ <= 0.0:
+                i += 1
                 continue
             if t_ > env.now:
-                yield env.timeout(t_ - env.now)
-            if idle[t] and on_duty[t] and not on:  # an idle teller goes off duty
-                n_free_of[teller_gi[t]] -= 1
-                n_free -= 1
-            on_duty[t] = on
-            if on and idle[t]:
-                idle[t] = False
-                wake[t].succeed(-1)
+                Then(env, t_ - env.now, i, shift_at)
+                return
+            apply_shift(t, on)
+            i += 1
 
-    def closing() -> Any:
+    def apply_shift(t: int, on: bool) -> None:
+        nonlocal n_free
+        if idle[t] and on_duty[t] and not on:  # an idle teller goes off duty
+            n_free_of[teller_gi[t]] -= 1
+            n_free -= 1
+        on_duty[t] = on
+        if on and idle[t]:
+            idle[t] = False
+            wake[t].succeed(-1)
+
+    def shift_at(ev: Then) -> None:
+        apply_shift(*changes[ev._value][1:])
+        shifts_from(ev._value + 1)
+
+    def closing(_ev: Then) -> None:
         nonlocal hall_n
-        yield env.timeout(horizon)
-        expire(env.now)
+        now = env.now
+        expire(now)
         for q in queues.values():
             for c in q:
                 if state[c] == WAITING:
                     state[c] = RENEGED
-                    leave[c] = env.now
+                    leave[c] = now
             q.clear()
-        for k in range(len(n_wait)):
-            n_wait[k] = 0
+        n_wait[:] = [0] * len(n_wait)
         if hall_n:
             hall_n = 0
-            q_time.append(env.now)
+            q_time.append(now)
             q_len.append(0)
 
-    for t in range(n_tellers):
-        env.process(teller(t))
-    env.process(door())
-    if changes:
-        env.process(shifts())
-    if dismiss:
-        env.process(closing())
     # the event loop makes and drops millions of small objects; the cyclic garbage
     # collector's passes over them cost time that grows with the day (about 15 % at a
-    # million customers) and find little: SimPy's cycles are broken as events are
-    # processed. Switch it off for the run and restore the caller's setting.
+    # million customers) and find little (SimPy's cycles are broken as events are
+    # processed): off for the run, then the caller's setting again
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
+        # start-up, in the order the processes were created
+        for t in range(n_tellers):
+            make_teller(t)(StartUp(-1))
+        if n and join_l[0] > 0:  # join_l[0] - env.now, the clock at 0
+            Then(env, join_l[0], 0, door)
+        elif n:
+            door(StartUp(0))
+        shifts_from(0)
+        if dismiss:
+            Then(env, horizon, None, closing)
         env.run()
     finally:
         if gc_was_enabled:
             gc.enable()
     expire(math.inf)  # deadlines after the last event (nobody left to serve them)
 
-    st = np.array(state, dtype=np.int8)
+    st = np.fromiter(state, np.int8, n)
     if np.any((st == WAITING) | (st == NEW)):
         raise RuntimeError("simulate: customers left waiting at the end of the day (model bug)")
+    f64, i32 = np.float64, np.int32  # np.fromiter: the values of np.array, in half the time
     return QueueRun(
         state=st,
-        start=np.array(start),
-        end=np.array(end),
-        leave=np.array(leave),
-        teller=np.array(served_by, dtype=np.int32),
-        queue_seen=np.array(seen, dtype=np.int32),
-        queue_ahead=np.array(ahead_seen, dtype=np.int32),
-        queue_time=np.array(q_time),
-        queue_length=np.array(q_len, dtype=np.int32),
+        start=np.fromiter(start, f64, n),
+        end=np.fromiter(end, f64, n),
+        leave=np.fromiter(leave, f64, n),
+        teller=np.fromiter(served_by, i32, n),
+        queue_seen=np.fromiter(seen, i32, n),
+        queue_ahead=np.fromiter(ahead_seen, i32, n),
+        queue_time=np.fromiter(q_time, f64, len(q_time)),
+        queue_length=np.fromiter(q_len, i32, len(q_len)),
         teller_names=teller_names,
         teller_group=teller_group,
         no_slips=len(queues) == 1 and not can_leave,
