@@ -1,15 +1,16 @@
 """The callback-driven SimPy movement gives the generator version's day bit for bit (issue 12).
 
 ``peakend.sim.movement.move`` drives SimPy with event callbacks
-(``peakend.sim.callbacks``) instead of one generator process per teller, door, shift plan
-and closing, to spend less Python per event. It must schedule the same events in the same
-order, so every tie is broken as before. ``tests/movement_generators.py`` keeps the
-generator version verbatim; these tests compare the two with ``np.array_equal`` (NaN equal
-to NaN, dtypes equal) on hand-built days full of ties (the Hypothesis strategy of
-``tests/test_engine.py``: join times, service ends and shift changes on a half-minute grid,
-deterministic services, many customers at once), on random scenarios through
-``simulate`` (groups, disciplines, shift plans, patience, balking, appointments, closing
-rules, further stages), and on the built-in and textbook scenarios.
+(``peakend.sim.callbacks``, ``peakend.sim.event_loop``) instead of one generator process
+per teller, door, shift plan and closing, and leaves the door's timeouts virtual while no
+teller is free, to spend less Python per customer. It must break every tie as before.
+``tests/movement_generators.py`` keeps the generator version verbatim; these tests
+compare the two with ``np.array_equal`` (NaN equal to NaN, dtypes equal) on hand-built
+days full of ties (the Hypothesis strategy of ``tests/test_engine.py``: join times,
+service ends and shift changes on a half-minute grid, deterministic services, many
+customers at once), on random scenarios through ``simulate`` (groups, disciplines, shift
+plans, patience, balking, appointments, closing rules, further stages), and on the
+built-in and textbook scenarios.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from test_engine import assert_same_journeys, assert_same_run, quiet_simulate, s
 
 import peakend as pe
 from peakend.config.models import Scenario
-from peakend.sim import engine, network
+from peakend.sim import callbacks, engine, network
+from peakend.sim.callbacks import delay_to
 from peakend.sim.movement import move
 
 
@@ -111,3 +113,43 @@ def test_an_empty_day_gives_the_generator_record() -> None:
 def test_builtin_and_textbook_scenarios_give_the_generator_journeys(s: Scenario) -> None:
     for seed in range(2):
         assert_same_journeys(quiet_simulate(s, seed, "simpy"), generator_simulate(s, seed))
+
+
+@settings(max_examples=200)
+@given(
+    st.floats(0.0, 1e6, allow_nan=False),
+    st.floats(0.0, 1e6, allow_nan=False),
+)
+def test_delay_to_fires_at_the_exact_time(a: float, b: float) -> None:
+    at = max(a, b)
+    now = max(min(a, b), at / 2)  # the range the door keeps timeouts virtual in
+    delay = delay_to(now, at)
+    assert delay >= 0.0 and now + delay == at
+
+
+def test_delay_to_says_when_no_delay_fires_at_the_time() -> None:
+    # 1.0810914991307072 lies half an ulp (of 524289.8) off the grid: ties to even skip
+    with pytest.raises(RuntimeError, match="no delay"):
+        delay_to(1.0810914991307072, 524289.8319713661)
+
+
+def test_a_busy_day_leaves_most_door_timeouts_virtual(monkeypatch: pytest.MonkeyPatch) -> None:
+    # at load 0.9 with 4 tellers most arrivals find every teller busy: their door
+    # timeouts are never put in SimPy's heap, and the day is still the generator one's
+    s = pe.scenarios.mmc(1.8, 0.5, 4, 8)
+    day = pe.simulate(s, 5)
+    n = day.n_customers
+    made: list[Any] = []
+    real_init = callbacks.Then.__init__
+
+    def counting_init(self: Any, env: Any, delay: float, value: Any, callback: Any) -> None:
+        made.append(callback.__name__)
+        real_init(self, env, delay, value, callback)
+
+    monkeypatch.setattr(callbacks.Then, "__init__", counting_init)
+    again = pe.simulate(s, 5)
+    assert_same_journeys(day, again)
+    assert made.count("free") == n  # one service end per customer served
+    assert made.count("door") < 0.5 * n  # most arrivals were virtual
+    monkeypatch.undo()
+    assert_same_journeys(day, generator_simulate(s, 5))
