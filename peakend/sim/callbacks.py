@@ -4,8 +4,8 @@
 generator processes. Each of its door, teller, shift and closing functions runs what a
 generator process ran between two of its yields, and ends by scheduling the event the
 process would have yielded, with the function that goes on as that event's one callback
-(:class:`Then`). SimPy's heap orders events by (time, priority, scheduling order); the
-same events are scheduled in the same order; and the start-up code of the processes (the
+(:class:`Then`, :class:`Wake`). SimPy's heap orders events by (time, priority, scheduling
+order); the same events are scheduled in the same order; and the start-up code of the processes (the
 tellers in index order, the door, the shifts, the closing) runs in that order at time 0
 before any other event, as the URGENT initialization events of generator processes made
 it (:class:`StartUp` stands in for the event a callback is given then).
@@ -30,7 +30,7 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL
 
-__all__ = ["StartUp", "Then", "delay_to"]
+__all__ = ["StartUp", "Then", "Wake", "delay_to"]
 
 
 class Then(simpy.Timeout):
@@ -41,13 +41,25 @@ class Then(simpy.Timeout):
     order), built in one step. The callback reads ``value`` as ``event._value``.
     """
 
+    _ok = True  # (for every instance: a timeout does not fail)
+
     def __init__(self, env: simpy.Environment, delay: float, value: Any, callback: Any):
         self.env = env
         self.callbacks = [callback]
         self._value = value
         self._delay = delay
-        self._ok = True
         env.schedule(self, NORMAL, delay)
+
+
+class Wake(simpy.Event):
+    """A SimPy event made with its one callback, to be triggered by ``succeed(value)``.
+
+    The same event as ``env.event()`` with ``callback`` appended to its callbacks.
+    """
+
+    def __init__(self, env: simpy.Environment, callback: Any):
+        self.env = env
+        self.callbacks = [callback]
 
 
 class StartUp:

@@ -21,7 +21,7 @@ import simpy
 from numpy.typing import NDArray
 
 from peakend.config.models import Scenario
-from peakend.sim.callbacks import StartUp, Then, delay_to
+from peakend.sim.callbacks import StartUp, Then, Wake, delay_to
 from peakend.sim.disciplines import queue_plan
 from peakend.sim.staff import shift_events
 
@@ -252,10 +252,11 @@ def run_events(
 
         def free(ev: Any) -> None:
             """Finish customer ``ev._value`` (-1: none) now; take the next or wait idle."""
-            nonlocal hall_n, n_free
+            nonlocal hall_n, n_free, virtual
             now = env.now
-            if virtual and nxt_at < now:
-                admit(now)
+            while virtual and nxt_at < now:  # admit(now), inline
+                virtual = False
+                arrive(nxt, nxt_at)
             c = ev._value
             if c >= 0:
                 end[c] = now
@@ -276,13 +277,12 @@ def run_events(
                     q_len_append(hall_n)
                 start[c] = now
                 served_by[c] = t
-                if virtual and now + svc[c] == nxt_at:
+                d = svc[c]
+                if virtual and now + d == nxt_at:
                     make_real()  # the door's timeout was scheduled first
-                Then(env, svc[c], c, free)
+                Then(env, d, c, free)
                 return
-            ev = env.event()
-            ev.callbacks.append(woken)
-            wake[t] = ev
+            wake[t] = Wake(env, woken)
             idle[t] = True
             if on_duty[t]:  # off duty it waits for the shift to wake it
                 heappush(heap, t)
