@@ -4,23 +4,25 @@
 generator processes. Each of its door, teller, shift and closing functions runs what a
 generator process ran between two of its yields, and ends by scheduling the event the
 process would have yielded, with the function that goes on as that event's one callback
-(:class:`Then`, :class:`Wake`). SimPy's heap orders events by (time, priority, scheduling
-order); the same events are scheduled in the same order; and the start-up code of the processes (the
-tellers in index order, the door, the shifts, the closing) runs in that order at time 0
-before any other event, as the URGENT initialization events of generator processes made
-it (:class:`StartUp` stands in for the event a callback is given then).
+(:class:`Then`, :class:`Wake`). SimPy's heap orders events by (time, priority,
+scheduling order); the same events are scheduled in the same order; and the start-up
+code of the processes (the tellers in index order, the door, the shifts, the closing)
+runs in that order at time 0 before any other event, as the URGENT initialization events
+of generator processes made it (:class:`StartUp` stands in for the event a callback is
+given then).
 
 One event is left out when nothing depends on it: the door's timeout for its next
 customer, scheduled while no teller is free, stays *virtual* (not in SimPy's heap). The
 arrival then schedules nothing (no teller can be handed the customer), so it is handled
-at its own time at the start of the first event after it, before that event's own work:
-that is its place in SimPy's order, since any event scheduled at its very time after it
-makes it real first (and so comes after it, as its later scheduling number would put
-it). It is made real, at its exact time (:func:`delay_to`), the moment a teller is free;
-a timeout is left virtual only if that time is at most twice the clock, so that it can be.
-So the day is the same, bit for bit (``tests/test_movement_callbacks.py`` keeps the
-generator version to compare with, on days full of ties), with fewer events: in a busy
-day most arrivals find every teller busy.
+at its own time at the start of the first event after it, before that event's own work.
+That is its place in SimPy's order: an event scheduled at its very time after it makes
+it real first (so comes after it, as its later scheduling number would put it). It is
+made real at its exact time (:func:`delay_to`) the moment a teller is free. A timeout is
+left virtual only where every join time from there on is at most 1.5 times the one
+before, so that it can be made real to the bit from any later clock. So the day is the
+same, bit for bit (``tests/test_movement_callbacks.py`` keeps the generator version to
+compare with, on days full of ties), with fewer events: in a busy day most arrivals find
+every teller busy.
 """
 
 from __future__ import annotations
