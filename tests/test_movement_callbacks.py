@@ -55,6 +55,25 @@ def test_tied_days_give_the_generator_record(day: tuple[Scenario, tuple[Any, ...
     assert_same_run(move(s, *args), move_generators(s, *args))
 
 
+@st.composite
+def plain_tied_days(draw: Any) -> tuple[Scenario, tuple[Any, ...]]:
+    """A tied day with one queue, nobody balking or reneging, all in the hall, served at
+    closing: the door's short way (``plain`` in ``peakend.sim.event_loop``)."""
+    s, (join, _keys, service, _patience, _balk, _hall) = draw(tied_days())
+    s = s.model_copy(update={"after_closing": "serve"})
+    key = draw(st.sampled_from([0, 1, 6, 23]))  # (segment * 4 + business) * 2 + appointment
+    n = join.size
+    inf = np.full(n, math.inf)
+    return s, (join, np.full(n, key, dtype=np.int64), service, inf, inf, np.ones(n, bool))
+
+
+@settings(max_examples=60)
+@given(plain_tied_days())
+def test_plain_tied_days_give_the_generator_record(day: tuple[Scenario, tuple[Any, ...]]) -> None:
+    s, args = day
+    assert_same_run(move(s, *args), move_generators(s, *args))
+
+
 @settings(max_examples=15)
 @given(scenarios(), st.integers(0, 2**32 - 1))
 def test_random_scenarios_give_the_generator_journeys(s: Scenario, seed: int) -> None:

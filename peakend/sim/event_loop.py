@@ -59,8 +59,7 @@ def run_events(
     hall: NDArray[np.bool_],
 ) -> Outcomes:
     """Run one stage's day in SimPy; the inputs are those of :func:`~peakend.sim.movement.move`."""
-    n = join.size
-    horizon = s.open_minutes
+    n, horizon = join.size, s.open_minutes
     teller_names, teller_group, changes = shift_events(s)
     n_tellers = len(teller_names)
     plan = queue_plan(s, np.unique(key_arr).tolist())
@@ -113,10 +112,9 @@ def run_events(
         if t_ <= 0.0:
             on_duty[t] = on
 
-    # reneging deadlines (join time + patience) of those who queued, a heap handled
-    # lazily: before anything reads the queues, every deadline up to now, in order and at
-    # its own time; the same day as a SimPy timeout per queued customer, without filling
-    # SimPy's heap with timeouts that would mostly fire for customers long served
+    # reneging deadlines (join + patience) of those who queued, handled lazily before
+    # anything reads the queues, each at its own time: the same day as a SimPy timeout per
+    # queued customer, without filling SimPy's heap with timeouts for customers long served
     deadlines: list[tuple[float, int]] = []
 
     def expire(now: float) -> None:
@@ -132,12 +130,12 @@ def run_events(
                     q_time.append(at)
                     q_len.append(hall_n)
 
-    # the processes as SimPy event callbacks (see peakend.sim.callbacks)
+    # the processes as SimPy event callbacks (peakend.sim.callbacks)
     q_time_append, q_len_append, inf = q_time.append, q_len.append, math.inf
     heappop, heappush = heapq.heappop, heapq.heappush
-    # the door's next customer, the time its timeout fires at, and whether that timeout
-    # is virtual (scheduled while no teller was free: not in SimPy's heap; handled
-    # before the first event after it; see peakend.sim.callbacks for why it is the same)
+    # the door's next customer, the time its timeout fires at, and whether that timeout is
+    # virtual (scheduled while no teller was free: not in SimPy's heap; handled before the
+    # first event after it: see peakend.sim.callbacks)
     nxt, nxt_at, virtual = n, inf, False
     # from first_virtual on, each join time is at most 1.5 times the one before: a timeout
     # can be made real to the bit from any clock after the arrival before it (delay_to)
@@ -147,58 +145,73 @@ def run_events(
     def door(ev: Then) -> None:
         arrive(ev._value, env.now)
 
+    def hand(k: int, c: int) -> bool:
+        """Hand customer ``c`` (queue key ``k``) to the best free teller, if any."""
+        nonlocal n_free
+        for gi in cand[k]:
+            if n_free_of[gi]:
+                # every idle on-duty teller is in the heap (and stale entries too)
+                h = idle_heaps[gi]
+                t = heappop(h)
+                while not (idle[t] and on_duty[t]):
+                    t = heappop(h)
+                idle[t] = False
+                n_free_of[gi] -= 1
+                n_free -= 1
+                state[c] = SERVING
+                wake[t].succeed(c)
+                return True
+        return False
+
+    # one queue, no balking, reneging or dismissal, all in the hall: the door's short way
+    plain = len(present) == 1 and not (can_balk or can_leave or dismiss) and all(in_hall)
+    k0, q0 = (present[0], queues[present[0]]) if plain else (0, deque())
+
     def arrive(c: int, now: float) -> None:
         """Let customer ``c`` take a ticket at ``now``, and those due then too."""
-        nonlocal hall_n, n_free, nxt, nxt_at, virtual
+        nonlocal hall_n, nxt, nxt_at, virtual
         while True:
-            if deadlines and deadlines[0][0] <= now:
-                expire(now)
-            seen[c] = hall_n
-            if dismiss and now >= horizon:
-                state[c] = RENEGED
-                leave[c] = now
-            else:
-                k = keys[c]
-                ahead_c = 0
-                for k2 in ahead_keys[k]:
-                    ahead_c += n_wait[k2]
-                ahead_seen[c] = ahead_c
-                handed = False
-                if n_free:
-                    for gi in cand[k]:
-                        if n_free_of[gi]:
-                            # the group's heap holds every idle on-duty teller (and stale
-                            # entries of tellers since handed over or gone off duty)
-                            h = idle_heaps[gi]
-                            t = heappop(h)
-                            while not (idle[t] and on_duty[t]):
-                                t = heappop(h)
-                            idle[t] = False
-                            n_free_of[gi] -= 1
-                            n_free -= 1
-                            state[c] = SERVING
-                            wake[t].succeed(c)
-                            handed = True
-                            break
-                if handed:
-                    pass
-                elif can_balk and balk[c] <= ahead_c:
-                    # nobody free at once: a walk-in balks when the queue ahead of them (in
-                    # their priority order) is at their threshold (balk_queue 0: a loss system)
-                    state[c] = BALKED
-                else:
+            if plain:
+                seen[c] = ahead_seen[c] = hall_n  # everyone waiting is in the hall, ahead
+                if not (n_free and hand(k0, c)):
                     state[c] = WAITING
-                    n_wait[k] += 1
-                    queues[k].append(c)
-                    if in_hall[c]:
-                        hall_n += 1
-                        q_time_append(now)
-                        q_len_append(hall_n)
-                    if can_leave:
-                        p = pat[c]
-                        if p < inf:
-                            # the time a SimPy timeout of delay p would fire at
-                            heappush(deadlines, (now + p, c))
+                    n_wait[k0] += 1
+                    q0.append(c)
+                    hall_n += 1
+                    q_time_append(now)
+                    q_len_append(hall_n)
+            else:
+                if deadlines and deadlines[0][0] <= now:
+                    expire(now)
+                seen[c] = hall_n
+                if dismiss and now >= horizon:
+                    state[c] = RENEGED
+                    leave[c] = now
+                else:
+                    k = keys[c]
+                    ahead_c = 0
+                    for k2 in ahead_keys[k]:
+                        ahead_c += n_wait[k2]
+                    ahead_seen[c] = ahead_c
+                    if n_free and hand(k, c):
+                        pass
+                    elif can_balk and balk[c] <= ahead_c:
+                        # nobody free at once: a walk-in balks when the queue ahead of them
+                        # (in their priority order) is at their threshold (0: a loss system)
+                        state[c] = BALKED
+                    else:
+                        state[c] = WAITING
+                        n_wait[k] += 1
+                        queues[k].append(c)
+                        if in_hall[c]:
+                            hall_n += 1
+                            q_time_append(now)
+                            q_len_append(hall_n)
+                        if can_leave:
+                            p = pat[c]
+                            if p < inf:
+                                # the time a SimPy timeout of delay p would fire at
+                                heappush(deadlines, (now + p, c))
             c += 1
             if c == n:
                 nxt = n
@@ -360,8 +373,7 @@ def run_events(
             q_time.append(now)
             q_len.append(0)
 
-    # the cyclic garbage collector's passes over the loop's millions of small objects
-    # cost time that grows with the day (15 % at a million customers) and find little
+    # the garbage collector's passes over millions of small objects cost 15 % and find little
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -384,17 +396,5 @@ def run_events(
         if gc_was_enabled:
             gc.enable()
     expire(math.inf)  # deadlines after the last event (nobody left to serve them)
-    return Outcomes(
-        state,
-        start,
-        end,
-        leave,
-        served_by,
-        seen,
-        ahead_seen,
-        q_time,
-        q_len,
-        teller_names,
-        teller_group,
-        no_slips=len(queues) == 1 and not can_leave,
-    )
+    lists = (state, start, end, leave, served_by, seen, ahead_seen, q_time, q_len)
+    return Outcomes(*lists, teller_names, teller_group, len(queues) == 1 and not can_leave)
