@@ -26,8 +26,8 @@ interleaved in chunks of 10 days so that a change in load hits all of them alike
 and the fastest of ``--repeats`` passes is kept. Ratios are computed within the
 same run. Memory per customer is the total ``nbytes`` of every array in the
 ``Journeys`` of 20 days (one record per day) divided by their customers. The
-script also splits the ``mmc`` day's CPU time into the stages of ``simulate``
-(draws, SimPy run, building the record) to show where the time goes.
+script also splits the ``mmc`` and the tandem day's CPU time into the stages of
+``simulate`` (draws, SimPy runs, building the record) to show where the time goes.
 
 Targets (issue 3): the ``mmc`` day through the full model takes <= 2x the bare
 loop's time per customer, runs at >= 1.2x Ciw's customers per second, and keeps
@@ -325,6 +325,49 @@ def stage_breakdown(scenario: Any, days: int) -> dict[str, float] | None:
     }
 
 
+def tandem_breakdown(scenario: Any, days: int) -> dict[str, float] | None:
+    """CPU microseconds per customer in each stage of a staged ``simulate`` (the tandem day).
+
+    First-stage draws and movement, the further stages' draws (``draw_stages``) and
+    movement (``run_stages``), and building the record; returns None if the stage
+    functions are not available.
+    """
+    try:
+        import peakend as pe
+        from peakend import memory
+        from peakend.sim.model import build_journeys, draw_day, run_day
+        from peakend.sim.network import draw_stages, first_stage_skips, run_stages
+    except ImportError:
+        return None
+    parts = dict.fromkeys(("draw_day", "run_day", "draw_stages", "run_stages", "build"), 0.0)
+    total = 0.0
+    customers = 0
+    rule = memory.get_rule(scenario.memory.rule, **scenario.memory.params)
+    for seed in range(days):
+        t0 = clock()
+        draws = draw_day(scenario, seed)
+        t1 = clock()
+        run = run_day(scenario, draws, first_stage_skips(scenario, seed, draws))
+        t2 = clock()
+        stage_draws = draw_stages(scenario, seed, draws)
+        t3 = clock()
+        stage_runs = run_stages(scenario, draws, run, stage_draws)
+        t4 = clock()
+        build_journeys(scenario, draws, run, {}, rule, stages=(stage_draws, stage_runs))
+        t5 = clock()
+        customers += pe.simulate(scenario, seed=seed).n_customers
+        total += clock() - t5
+        marks = (t0, t1, t2, t3, t4, t5)
+        for i, name in enumerate(parts):
+            parts[name] += marks[i + 1] - marks[i]
+    scale = 1e6 / customers
+    out = {name: seconds * scale for name, seconds in parts.items()}
+    out["build_journeys (with the stages' episodes)"] = out.pop("build")
+    out["rest (re-validation, overload check, metadata)"] = (total - sum(parts.values())) * scale
+    out["simulate"] = total * scale
+    return out
+
+
 def long_day_ratio(hours: float = 80.0, repeats: int = 15) -> dict[str, float]:
     """Per-customer CPU cost on one long M/M/c day, where the fixed cost per call is spread thin.
 
@@ -427,9 +470,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         / rows["peakend_default_branch"]["microseconds_per_customer"]
     )
     if args.quick:
-        stages, long_day = None, None
+        stages, tandem_stages, long_day = None, None, None
     else:
         stages = stage_breakdown(mmc, min(args.days, 50))
+        tandem_stages = tandem_breakdown(tandem, min(args.days, 50))
         long_day = long_day_ratio()
 
     report = {
@@ -440,6 +484,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "repeats": args.repeats,
         "rows": rows,
         "mmc_stages_us_per_customer": stages,
+        "tandem_stages_us_per_customer": tandem_stages,
+        "bare_simpy_tandem_us_per_customer": tandem_floor,
         "bare_simpy_us_per_customer": floor,
         "long_mmc_day": long_day,
     }
@@ -515,6 +561,13 @@ def print_report(report: dict[str, Any]) -> None:
         for stage, value in stages.items():
             print(f"  {stage}: {value:.2f}")
         print(f"  (bare SimPy loop, whole day: {report['bare_simpy_us_per_customer']:.2f})")
+    tandem_stages = report.get("tandem_stages_us_per_customer")
+    if tandem_stages:
+        print("\ntandem day, CPU microseconds per customer by stage of simulate():")
+        for stage, value in tandem_stages.items():
+            print(f"  {stage}: {value:.2f}")
+        floor = report["bare_simpy_tandem_us_per_customer"]
+        print(f"  (bare SimPy tandem loop, whole day: {floor:.2f})")
     long_day = report.get("long_mmc_day")
     if long_day:
         print(f"\none {long_day['hours']:.0f}-hour mmc day (fixed cost per call spread thin):")

@@ -142,7 +142,10 @@ def draw_stages(
     for x, st in s.stages.items():
         share = _shares(s, x)
         key = name_key(x)
-        routed = _potential(draws, stream(root, "routing", key)) < share[seg, bus]
+        if bool(np.all(share >= 1.0)):  # everyone's route goes on here (u < 1 always)
+            routed = np.ones(seg.size, dtype=bool)
+        else:
+            routed = _potential(draws, stream(root, "routing", key)) < share[seg, bus]
         u = _potential(draws, stream(root, "stage_service", key))
         service = np.full(u.size, np.nan)
         for j, bn in enumerate(bus_names):

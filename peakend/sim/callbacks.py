@@ -1,0 +1,89 @@
+"""SimPy events that carry their callback, for the movement (:func:`~peakend.sim.movement.move`).
+
+:func:`peakend.sim.event_loop.run_events` drives SimPy with event callbacks rather than
+generator processes. Each of its door, teller, shift and closing functions runs what a
+generator process ran between two of its yields, and ends by scheduling the event the
+process would have yielded, with the function that goes on as that event's one callback
+(:class:`Then`, :class:`Wake`). SimPy's heap orders events by (time, priority,
+scheduling order); the same events are scheduled in the same order; and the start-up
+code of the processes (the tellers in index order, the door, the shifts, the closing)
+runs in that order at time 0 before any other event, as the URGENT initialization events
+of generator processes made it (:class:`StartUp` stands in for the event a callback is
+given then).
+
+One event is left out when nothing depends on it: the door's timeout for its next
+customer, scheduled while no teller is free, stays *virtual* (not in SimPy's heap). The
+arrival then schedules nothing (no teller can be handed the customer), so it is handled
+at its own time at the start of the first event after it, before that event's own work.
+That is its place in SimPy's order: an event scheduled at its very time after it makes
+it real first (so comes after it, as its later scheduling number would put it). It is
+made real at its exact time (:func:`delay_to`) the moment a teller is free. A timeout is
+left virtual only where every join time from there on is at most 1.5 times the one
+before, so that it can be made real to the bit from any later clock. So the day is the
+same, bit for bit (``tests/test_movement_callbacks.py`` keeps the generator version to
+compare with, on days full of ties), with fewer events: in a busy day most arrivals find
+every teller busy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import simpy
+from simpy.events import NORMAL
+
+__all__ = ["StartUp", "Then", "Wake", "delay_to"]
+
+
+class Then(simpy.Timeout):
+    """A SimPy timeout made with its one callback: ``callback(event)`` after ``delay``.
+
+    The same event as ``env.timeout(delay, value)`` with ``callback`` appended to its
+    callbacks (scheduled at ``env.now + delay`` minutes, normal priority, in creation
+    order), built in one step. The callback reads ``value`` as ``event._value``.
+    """
+
+    _ok = True  # (for every instance: a timeout does not fail)
+
+    def __init__(self, env: simpy.Environment, delay: float, value: Any, callback: Any):
+        self.env = env
+        self.callbacks = [callback]
+        self._value = value
+        self._delay = delay
+        env.schedule(self, NORMAL, delay)
+
+
+class Wake(simpy.Event):
+    """A SimPy event made with its one callback, to be triggered by ``succeed(value)``.
+
+    The same event as ``env.event()`` with ``callback`` appended to its callbacks.
+    """
+
+    def __init__(self, env: simpy.Environment, callback: Any):
+        self.env = env
+        self.callbacks = [callback]
+
+
+class StartUp:
+    """Stands in for the event a callback is given when it runs at start-up (``_value``)."""
+
+    def __init__(self, value: Any):
+        self._value = value
+
+
+def delay_to(now: float, at: float) -> float:
+    """Return the delay, minutes, that SimPy adds to ``now`` to fire at ``at`` to the bit.
+
+    SimPy fires a timeout at ``now + delay`` in floating point. For ``at / 2 <= now <=
+    at``, ``at - now`` is exact (Sterbenz's lemma) and so is the sum; the door keeps a
+    timeout virtual only while the clock stays in that range.
+
+    Raises
+    ------
+    RuntimeError
+        If ``now + (at - now)`` is not ``at`` (outside that range).
+    """
+    delay = at - now
+    if now + delay != at:
+        raise RuntimeError(f"simulate: no delay from {now!r} fires at {at!r} (model bug)")
+    return delay
