@@ -5,7 +5,9 @@ One kernel, compiled once and cached on disk (``cache=True``); every input is ca
 fixed dtype by the caller, so the kernel has a single signature.
 
 The kernel is :func:`peakend.sim.movement.move` written as a state machine: the SimPy
-processes (one per teller, the door, the shift plan, the closing) become resume points,
+engine's event callbacks (:mod:`peakend.sim.event_loop`: the tellers', the door's, the
+shift plan's and the closing's, which give the day of the generator processes they
+replaced, bit for bit) become resume points,
 SimPy's event heap becomes an array heap ordered by (time, scheduling number), and the
 Python lists of scalars become arrays (the heaps and the count tree are in
 :mod:`peakend.sim.compiled._heaps`). See the tie rule in :mod:`peakend.sim.compiled`.
