@@ -27,12 +27,13 @@ every teller busy.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import simpy
 from simpy.events import NORMAL
 
-__all__ = ["StartUp", "Then", "Wake", "delay_to"]
+__all__ = ["Outcomes", "StartUp", "Then", "Wake", "delay_to"]
 
 
 class Then(simpy.Timeout):
@@ -87,3 +88,24 @@ def delay_to(now: float, at: float) -> float:
     if now + delay != at:
         raise RuntimeError(f"simulate: no delay from {now!r} fires at {at!r} (model bug)")
     return delay
+
+
+@dataclass
+class Outcomes:
+    """What :func:`~peakend.sim.event_loop.run_events` wrote, as Python lists.
+
+    See ``QueueRun`` for the fields.
+    """
+
+    state: list[int]
+    start: list[float]
+    end: list[float]
+    leave: list[float]
+    served_by: list[int]
+    seen: list[int]
+    ahead_seen: list[int]
+    q_time: list[float]
+    q_len: list[int]
+    teller_names: list[str]
+    teller_group: list[str]
+    no_slips: bool

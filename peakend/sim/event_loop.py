@@ -13,7 +13,6 @@ import gc
 import heapq
 import math
 from collections import deque
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,7 +20,7 @@ import simpy
 from numpy.typing import NDArray
 
 from peakend.config.models import Scenario
-from peakend.sim.callbacks import StartUp, Then, Wake, delay_to
+from peakend.sim.callbacks import Outcomes, StartUp, Then, Wake, delay_to
 from peakend.sim.disciplines import queue_plan
 from peakend.sim.staff import shift_events
 
@@ -29,24 +28,6 @@ __all__ = ["BALKED", "NEW", "RENEGED", "SERVING", "WAITING", "Outcomes", "run_ev
 
 #: Customer states during the run (``DayRun.state``).
 NEW, WAITING, SERVING, BALKED, RENEGED = 0, 1, 2, 3, 4
-
-
-@dataclass
-class Outcomes:
-    """What :func:`run_events` wrote, as Python lists (see ``QueueRun`` for the fields)."""
-
-    state: list[int]
-    start: list[float]
-    end: list[float]
-    leave: list[float]
-    served_by: list[int]
-    seen: list[int]
-    ahead_seen: list[int]
-    q_time: list[float]
-    q_len: list[int]
-    teller_names: list[str]
-    teller_group: list[str]
-    no_slips: bool
 
 
 def run_events(
@@ -108,6 +89,7 @@ def run_events(
     n_free_of = [0] * len(group_names)
     n_free = 0
     levels_of = [group_levels[teller_group[t]] for t in range(n_tellers)]
+    serve_of: list[Any] = [None] * n_tellers  # per teller: start serving a handed customer
     for t_, t, on in changes:
         if t_ <= 0.0:
             on_duty[t] = on
@@ -141,9 +123,20 @@ def run_events(
     # can be made real to the bit from any clock after the arrival before it (delay_to)
     jumps = np.flatnonzero(join[1:] > 1.5 * join[:-1])
     first_virtual = int(jumps[-1]) + 2 if jumps.size else 1
+    # with no other event due now, the door starts the tellers it hands customers to right
+    # after its callback, where SimPy would process their wake-up events (one event fewer)
+    heap_of_env, direct = env._queue, False
+    handed: list[tuple[int, int]] = []
 
     def door(ev: Then) -> None:
-        arrive(ev._value, env.now)
+        nonlocal direct
+        direct = True
+        arrive(ev._value, ev.env._now)
+        direct = False
+        if handed:
+            for t, c in handed:
+                serve_of[t](c)
+            handed.clear()
 
     def hand(k: int, c: int) -> bool:
         """Hand customer ``c`` (queue key ``k``) to the best free teller, if any."""
@@ -159,7 +152,10 @@ def run_events(
                 n_free_of[gi] -= 1
                 n_free -= 1
                 state[c] = SERVING
-                wake[t].succeed(c)
+                if direct and not (heap_of_env and heap_of_env[0][0] <= env._now):
+                    handed.append((t, c))  # no event due now: the door starts them
+                else:
+                    wake[t].succeed(c)
                 return True
         return False
 
@@ -309,14 +305,18 @@ def run_events(
             if c < 0:  # woken by the shift plan: look again
                 free(ev)
                 return
+            served(c)
+
+        def served(c: int) -> None:
             # handed over by the door at their ticket, now (so no virtual arrival is due):
             # no wait (the clock may differ from the join time by a rounding error)
             start[c] = join_l[c]
             served_by[c] = t
-            if virtual and env.now + svc[c] == nxt_at:
+            if virtual and env._now + svc[c] == nxt_at:
                 make_real()
             Then(env, svc[c], c, free)
 
+        serve_of[t] = served
         return free
 
     def later(delay: float, value: Any, callback: Any) -> None:
