@@ -23,17 +23,24 @@ before, so that it can be made real to the bit from any later clock. So the day 
 same, bit for bit (``tests/test_movement_callbacks.py`` keeps the generator version to
 compare with, on days full of ties), with fewer events: in a busy day most arrivals find
 every teller busy.
+
+A second event is left out the same way: the wake-up event of an idle teller the door
+hands a customer to. When no other event is due at that moment, SimPy would process it
+right after the door's callback, with nothing scheduled in between, so the door starts
+the service there itself (``tests/test_movement_handover.py``). :func:`run_all` runs the
+events as ``env.run()`` does, without a method call per event.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from heapq import heappop, heappush
 from typing import Any
 
 import simpy
 from simpy.events import NORMAL
 
-__all__ = ["Outcomes", "StartUp", "Then", "Wake", "delay_to"]
+__all__ = ["Outcomes", "StartUp", "Then", "Wake", "delay_to", "run_all"]
 
 
 class Then(simpy.Timeout):
@@ -51,7 +58,8 @@ class Then(simpy.Timeout):
         self.callbacks = [callback]
         self._value = value
         self._delay = delay
-        env.schedule(self, NORMAL, delay)
+        # env.schedule(self, NORMAL, delay), inline
+        heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
 
 
 class Wake(simpy.Event):
@@ -70,6 +78,21 @@ class StartUp:
 
     def __init__(self, value: Any):
         self._value = value
+
+
+def run_all(env: simpy.Environment) -> None:
+    """Process the events of ``env`` until none is left: ``env.run()`` for these events.
+
+    The loop of ``Environment.step`` without its method call per event: pop the next
+    event by (time, priority, scheduling order), set the clock, run its callbacks. The
+    events here never fail, and nothing stops the simulation early.
+    """
+    queue = env._queue
+    while queue:
+        env._now, _, _, event = heappop(queue)
+        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+        for callback in callbacks:
+            callback(event)
 
 
 def delay_to(now: float, at: float) -> float:

@@ -20,7 +20,7 @@ import simpy
 from numpy.typing import NDArray
 
 from peakend.config.models import Scenario
-from peakend.sim.callbacks import Outcomes, StartUp, Then, Wake, delay_to
+from peakend.sim.callbacks import Outcomes, StartUp, Then, Wake, delay_to, run_all
 from peakend.sim.disciplines import queue_plan
 from peakend.sim.staff import shift_events
 
@@ -131,7 +131,7 @@ def run_events(
     def door(ev: Then) -> None:
         nonlocal direct
         direct = True
-        arrive(ev._value, ev.env._now)
+        arrive(ev._value, env._now)
         direct = False
         if handed:
             for t, c in handed:
@@ -233,7 +233,7 @@ def run_events(
         """Put the door's virtual timeout in SimPy's heap, firing at ``nxt_at`` exactly."""
         nonlocal virtual
         virtual = False
-        Then(env, delay_to(env.now, nxt_at), nxt, door)
+        Then(env, delay_to(env._now, nxt_at), nxt, door)
 
     def pick(levels: list[list[deque[int]]]) -> int:
         for level in levels:
@@ -262,7 +262,7 @@ def run_events(
         def free(ev: Any) -> None:
             """Finish customer ``ev._value`` (-1: none) now; take the next or wait idle."""
             nonlocal hall_n, n_free, virtual
-            now = env.now
+            now = env._now
             while virtual and nxt_at < now:  # admit(now), inline
                 virtual = False
                 arrive(nxt, nxt_at)
@@ -321,7 +321,7 @@ def run_events(
 
     def later(delay: float, value: Any, callback: Any) -> None:
         """Schedule ``callback`` after ``delay`` (after a virtual arrival due then)."""
-        if virtual and env.now + delay == nxt_at:
+        if virtual and env._now + delay == nxt_at:
             make_real()
         Then(env, delay, value, callback)
 
@@ -332,8 +332,8 @@ def run_events(
             if t_ <= 0.0:
                 i += 1
                 continue
-            if t_ > env.now:
-                later(t_ - env.now, i, shift_at)
+            if t_ > env._now:
+                later(t_ - env._now, i, shift_at)
                 return
             apply_shift(t, on)
             i += 1
@@ -346,19 +346,19 @@ def run_events(
         on_duty[t] = on
         if on and idle[t]:
             idle[t] = False
-            if virtual and env.now == nxt_at:
+            if virtual and env._now == nxt_at:
                 make_real()
             wake[t].succeed(-1)
 
     def shift_at(ev: Then) -> None:
-        if virtual and nxt_at < env.now:
-            admit(env.now)
+        if virtual and nxt_at < env._now:
+            admit(env._now)
         apply_shift(*changes[ev._value][1:])
         shifts_from(ev._value + 1)
 
     def closing(_ev: Then) -> None:
         nonlocal hall_n
-        now = env.now
+        now = env._now
         admit(now)
         expire(now)
         for q in queues.values():
@@ -380,7 +380,7 @@ def run_events(
         # start-up, in the order the processes were created
         for t in range(n_tellers):
             make_teller(t)(StartUp(-1))
-        if n and join_l[0] > 0:  # join_l[0] - env.now, the clock at 0
+        if n and join_l[0] > 0:  # join_l[0] - env._now, the clock at 0
             nxt, nxt_at = 0, join_l[0]
             Then(env, join_l[0], 0, door)  # real: more than twice the clock at 0
         elif n:
@@ -388,10 +388,10 @@ def run_events(
         shifts_from(0)
         if dismiss:
             later(horizon, None, closing)
-        env.run()
+        run_all(env)
         while virtual:  # arrivals after the last event (all tellers off duty)
             make_real()
-            env.run()
+            run_all(env)
     finally:
         if gc_was_enabled:
             gc.enable()
