@@ -33,6 +33,7 @@ events as ``env.run()`` does, without a method call per event.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from heapq import heappop, heappush
 from typing import Any
@@ -40,7 +41,23 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL
 
-__all__ = ["Outcomes", "StartUp", "Then", "Wake", "delay_to", "run_all"]
+__all__ = [
+    "BALKED",
+    "NEW",
+    "RENEGED",
+    "SERVING",
+    "WAITING",
+    "Outcomes",
+    "StartUp",
+    "Then",
+    "Wake",
+    "delay_to",
+    "pick",
+    "run_all",
+]
+
+#: Customer states during the run (``DayRun.state``).
+NEW, WAITING, SERVING, BALKED, RENEGED = 0, 1, 2, 3, 4
 
 
 class Then(simpy.Timeout):
@@ -93,6 +110,27 @@ def run_all(env: simpy.Environment) -> None:
         callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
         for callback in callbacks:
             callback(event)
+
+
+def pick(levels: list[list[deque[int]]], state: list[int]) -> int:
+    """Take a teller's next customer from its levels of queues (-1: nobody waiting).
+
+    At the first level with anyone waiting, the queue whose head came first (the lowest
+    index); heads that no longer wait (``state``) are dropped on the way.
+    """
+    for level in levels:
+        best = -1
+        best_q: deque[int] | None = None
+        for q in level:
+            while q and state[q[0]] != WAITING:
+                q.popleft()
+            if q and (best < 0 or q[0] < best):
+                best = q[0]
+                best_q = q
+        if best_q is not None:
+            best_q.popleft()
+            return best
+    return -1
 
 
 def delay_to(now: float, at: float) -> float:

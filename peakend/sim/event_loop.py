@@ -20,14 +20,25 @@ import simpy
 from numpy.typing import NDArray
 
 from peakend.config.models import Scenario
-from peakend.sim.callbacks import Outcomes, StartUp, Then, Wake, delay_to, run_all
+from peakend.sim.callbacks import (
+    BALKED,
+    NEW,
+    RENEGED,
+    SERVING,
+    WAITING,
+    Outcomes,
+    StartUp,
+    Then,
+    Wake,
+    delay_to,
+    pick,
+    run_all,
+)
 from peakend.sim.disciplines import queue_plan
 from peakend.sim.staff import shift_events
 
 __all__ = ["BALKED", "NEW", "RENEGED", "SERVING", "WAITING", "Outcomes", "run_events"]
 
-#: Customer states during the run (``DayRun.state``).
-NEW, WAITING, SERVING, BALKED, RENEGED = 0, 1, 2, 3, 4
 
 
 def run_events(
@@ -123,8 +134,7 @@ def run_events(
     # can be made real to the bit from any clock after the arrival before it (delay_to)
     jumps = np.flatnonzero(join[1:] > 1.5 * join[:-1])
     first_virtual = int(jumps[-1]) + 2 if jumps.size else 1
-    # with no other event due now, the door starts the tellers it hands customers to right
-    # after its callback, where SimPy would process their wake-up events (one event fewer)
+    # the door starts the tellers it hands customers to itself if no other event is due then
     heap_of_env, direct = env._queue, False
     handed: list[tuple[int, int]] = []
 
@@ -163,8 +173,8 @@ def run_events(
     plain = len(present) == 1 and not (can_balk or can_leave or dismiss) and all(in_hall)
     k0, q0 = (present[0], queues[present[0]]) if plain else (0, deque())
 
-    def arrive(c: int, now: float) -> None:
-        """Let customer ``c`` take a ticket at ``now``, and those due then too."""
+    def arrive(c: int, now: float, until: float = -inf) -> None:
+        """Let ``c`` take a ticket at ``now``, and those due then or virtual before ``until``."""
         nonlocal hall_n, nxt, nxt_at, virtual
         while True:
             if plain:
@@ -220,35 +230,24 @@ def run_events(
                 virtual = not n_free and c >= first_virtual
                 if not virtual:
                     Then(env, delay, c, door)
+                elif nxt_at < until:  # handled virtually: on to the next at its time
+                    virtual = False
+                    now = nxt_at
+                    continue
                 return
 
     def admit(now: float) -> None:
         """Handle the virtual arrivals before ``now``, each at its own time."""
         nonlocal virtual
-        while virtual and nxt_at < now:
+        if virtual and nxt_at < now:
             virtual = False
-            arrive(nxt, nxt_at)
+            arrive(nxt, nxt_at, now)
 
     def make_real() -> None:
         """Put the door's virtual timeout in SimPy's heap, firing at ``nxt_at`` exactly."""
         nonlocal virtual
         virtual = False
         Then(env, delay_to(env._now, nxt_at), nxt, door)
-
-    def pick(levels: list[list[deque[int]]]) -> int:
-        for level in levels:
-            best = -1
-            best_q: deque[int] | None = None
-            for q in level:
-                while q and state[q[0]] != WAITING:
-                    q.popleft()
-                if q and (best < 0 or q[0] < best):
-                    best = q[0]
-                    best_q = q
-            if best_q is not None:
-                best_q.popleft()
-                return best
-        return -1
 
     def make_teller(t: int) -> Any:
         """Build the callbacks of teller ``t``; return its start-up function."""
@@ -263,9 +262,9 @@ def run_events(
             """Finish customer ``ev._value`` (-1: none) now; take the next or wait idle."""
             nonlocal hall_n, n_free, virtual
             now = env._now
-            while virtual and nxt_at < now:  # admit(now), inline
+            if virtual and nxt_at < now:  # admit(now), inline
                 virtual = False
-                arrive(nxt, nxt_at)
+                arrive(nxt, nxt_at, now)
             c = ev._value
             if c >= 0:
                 end[c] = now
@@ -276,7 +275,7 @@ def run_events(
             else:
                 if deadlines and deadlines[0][0] <= now:
                     expire(now)
-                c = pick(levels)
+                c = pick(levels, state)
             if c >= 0:
                 state[c] = SERVING
                 n_wait[keys[c]] -= 1
