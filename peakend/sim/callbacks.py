@@ -71,10 +71,9 @@ class Then(simpy.Timeout):
     _ok = True  # (for every instance: a timeout does not fail)
 
     def __init__(self, env: simpy.Environment, delay: float, value: Any, callback: Any):
-        self.env = env
+        # what run_all reads (SimPy's env and _delay are not kept: nothing reads them)
         self.callbacks = [callback]
         self._value = value
-        self._delay = delay
         # env.schedule(self, NORMAL, delay), inline
         heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), self))
 
