@@ -92,7 +92,7 @@ def run_events(
     env = simpy.Environment()
     on_duty = [False] * n_tellers
     idle = [False] * n_tellers
-    wake: list[Any] = [None] * n_tellers
+    wake: list[Any] = [None] * n_tellers  # per teller: the callback of its wake-up events
     # idle tellers of each group, a min-heap of teller indices with lazy deletion (an
     # entry counts while its teller is idle and on duty): the lowest-numbered free teller
     idle_heaps: list[list[int]] = [[] for _ in group_names]
@@ -165,7 +165,7 @@ def run_events(
                 if direct and not (heap_of_env and heap_of_env[0][0] <= env._now):
                     handed.append((t, c))  # no event due now: the door starts them
                 else:
-                    wake[t].succeed(c)
+                    Wake(env, wake[t]).succeed(c)
                 return True
         return False
 
@@ -290,8 +290,7 @@ def run_events(
                     make_real()  # the door's timeout was scheduled first
                 Then(env, d, c, free)
                 return
-            wake[t] = Wake(env, woken)
-            idle[t] = True
+            idle[t] = True  # till woken by a Wake (made when it is triggered)
             if on_duty[t]:  # off duty it waits for the shift to wake it
                 heappush(heap, t)
                 n_free_of[gi] += 1
@@ -315,7 +314,7 @@ def run_events(
                 make_real()
             Then(env, svc[c], c, free)
 
-        serve_of[t] = served
+        serve_of[t], wake[t] = served, woken
         return free
 
     def later(delay: float, value: Any, callback: Any) -> None:
@@ -347,7 +346,7 @@ def run_events(
             idle[t] = False
             if virtual and env._now == nxt_at:
                 make_real()
-            wake[t].succeed(-1)
+            Wake(env, wake[t]).succeed(-1)
 
     def shift_at(ev: Then) -> None:
         if virtual and nxt_at < env._now:
