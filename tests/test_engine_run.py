@@ -139,3 +139,27 @@ def test_the_engine_is_saved_with_the_results_and_not_part_of_equality(tmp_path:
     )
     assert "engine" not in plain.metadata() and plain == a
     assert pe.load_results(plain.save(tmp_path / "p.npz")).engine is None
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        'pe.run("default_branch", replications=0, progress=False)',
+        'pe.run("default_branch", replications=2, workers=-1, progress=False)',
+        'pe.run("default_branch", replications="auto", half_width=-1.0, progress=False)',
+        'pe.run("default_branch", replications="auto", half_width=1.0, n0=1, progress=False)',
+    ],
+)
+def test_run_refuses_bad_arguments_before_loading_numba(call: str) -> None:
+    """engine="auto" loads numba (about 0.5 s) only once the arguments have passed their checks."""
+    import subprocess
+
+    code = (
+        "import sys, peakend as pe\n"
+        f"try:\n    {call}\nexcept (ValueError, TypeError) as e:\n    print('refused:', e)\n"
+        "print('numba loaded:', 'numba' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    assert "refused:" in out, out
+    assert "numba loaded: False" in out, out

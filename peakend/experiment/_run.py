@@ -191,14 +191,15 @@ def run(
 
     check_engine(engine)  # a bad value: before anything else
     if isinstance(replications, str) and replications == "auto":
-        used = resolve_engine(engine)  # a missing numba: before anything is simulated
         from peakend.experiment._auto import run_auto
 
+        # the engine is resolved by the first inner run, after run_auto's and its own
+        # argument checks (a missing numba is still an error before anything is simulated)
         auto = run_auto(scenario, policies, seed=seed, workers=workers, executor=executor,
                         progress=progress, checkpoint=checkpoint, rules=rules,
                         keep_journeys=keep_journeys, survey=survey, max_tasks=max_tasks,
-                        engine=used, **auto_options)
-        auto.engine = used
+                        engine=engine, **auto_options)
+        auto.engine = resolve_engine(engine)  # numba is loaded by now, if it is used
         return auto
     if auto_options:
         raise TypeError(f"run: {', '.join(auto_options)} apply only with replications='auto' "
