@@ -194,13 +194,12 @@ def run(
         from peakend.experiment._auto import run_auto
 
         # the engine is resolved by the first inner run, after run_auto's and its own
-        # argument checks (a missing numba is still an error before anything is simulated)
-        auto = run_auto(scenario, policies, seed=seed, workers=workers, executor=executor,
+        # argument checks (a missing numba is still an error before anything is simulated);
+        # the Results returned are the last inner run's, with its engine
+        return run_auto(scenario, policies, seed=seed, workers=workers, executor=executor,
                         progress=progress, checkpoint=checkpoint, rules=rules,
                         keep_journeys=keep_journeys, survey=survey, max_tasks=max_tasks,
                         engine=engine, **auto_options)
-        auto.engine = resolve_engine(engine)  # numba is loaded by now, if it is used
-        return auto
     if auto_options:
         raise TypeError(f"run: {', '.join(auto_options)} apply only with replications='auto' "
                         f"(got replications={replications!r})")

@@ -8,8 +8,6 @@ engine and the experience builder hold no random generator.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -18,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from peakend.config.models import Scenario
+from peakend.sim._cache import ScenarioCache
 from peakend.sim.sampling import (
     arrival_profile,
     as_seed_sequence,
@@ -282,7 +281,6 @@ def _fast_streams() -> bool:
 class _Plan:
     """What the draws need of a scenario: its share tables and distributions."""
 
-    scenario: Scenario  # kept alive, so that its id() is not reused while cached
     seg_names: list[str]
     bus_names: list[str]
     cum: NDArray[np.float64]  # cumulative segment shares, normalised
@@ -296,17 +294,15 @@ class _Plan:
     profile: tuple[Any, Any, float, float]  # sampling.arrival_profile
 
 
-_PLANS: OrderedDict[int, _Plan] = OrderedDict()
-_PLANS_LOCK = threading.Lock()
+_PLANS: ScenarioCache[_Plan] = ScenarioCache()
 
 
 def _plan(scenario: Scenario) -> _Plan:
     """Return the scenario's :class:`_Plan`, cached per scenario object (scenarios are frozen)."""
-    with _PLANS_LOCK:
-        hit = _PLANS.get(id(scenario))
-        if hit is not None and hit.scenario is scenario:
-            _PLANS.move_to_end(id(scenario))
-            return hit
+    return _PLANS.get(scenario, None, lambda: _build_plan(scenario))
+
+
+def _build_plan(scenario: Scenario) -> _Plan:
     s = scenario
     seg_names = list(s.segments)
     bus_names = list(s.business_types)
@@ -329,7 +325,6 @@ def _plan(scenario: Scenario) -> _Plan:
         names += [("advice_tellers", (name_key(g),)) for g in s.counters]
     names += [("tellers", (name_key(g),)) for g in s.counters]
     plan = _Plan(
-        scenario=s,
         seg_names=seg_names,
         bus_names=bus_names,
         cum=cum,
@@ -342,10 +337,6 @@ def _plan(scenario: Scenario) -> _Plan:
         names=names,
         profile=arrival_profile(s),
     )
-    with _PLANS_LOCK:
-        _PLANS[id(s)] = plan
-        while len(_PLANS) > 64:
-            _PLANS.popitem(last=False)
     return plan
 
 

@@ -31,8 +31,6 @@ an event is scheduled), and events are processed in (time, priority, number) ord
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -40,6 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from peakend.config.models import Scenario
+from peakend.sim._cache import ScenarioCache
 from peakend.sim.disciplines import queue_plan
 from peakend.sim.staff import shift_events
 
@@ -194,7 +193,6 @@ def move_compiled(
 class _Packed:
     """A stage's shift changes and queue plan as the kernel's flat arrays."""
 
-    scenario: Scenario  # kept alive, so that its id() is not reused while cached
     teller_names: list[str]
     teller_group: list[str]
     arrays: tuple[Any, ...]
@@ -206,9 +204,7 @@ class _Packed:
 #: of the same scenario object, so the plan is built once, not per day (a few hundred
 #: microseconds of Python per stage and day). Keyed on the object's identity: scenarios
 #: are frozen, and a changed copy is a new object.
-_CACHE: OrderedDict[tuple[int, tuple[int, ...] | None], _Packed] = OrderedDict()
-_CACHE_SIZE = 64
-_CACHE_LOCK = threading.Lock()
+_CACHE: ScenarioCache[_Packed] = ScenarioCache()
 
 
 def _servable_keys(s: Scenario) -> tuple[int, ...]:
@@ -251,18 +247,9 @@ def _packed_for(s: Scenario, key_arr: NDArray[np.int64]) -> _Packed:
 
 
 def _packed(s: Scenario, present: tuple[int, ...] | None) -> _Packed:
-    key = (id(s), present)
-    with _CACHE_LOCK:
-        hit = _CACHE.get(key)
-        if hit is not None and hit.scenario is s:
-            _CACHE.move_to_end(key)
-            return hit
-    packed = _pack(s, _servable_keys(s) if present is None else present)
-    with _CACHE_LOCK:
-        _CACHE[key] = packed
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return packed
+    return _CACHE.get(
+        s, present, lambda: _pack(s, _servable_keys(s) if present is None else present)
+    )
 
 
 def _pack(s: Scenario, present_keys: tuple[int, ...]) -> _Packed:
@@ -318,7 +305,7 @@ def _pack(s: Scenario, present_keys: tuple[int, ...]) -> _Packed:
     # writeable: a read-only array would be another type to numba, another compilation)
     allowed = np.zeros(n_keys, dtype=np.bool_)
     allowed[list(present)] = True
-    return _Packed(s, teller_names, teller_group, arrays, allowed)
+    return _Packed(teller_names, teller_group, arrays, allowed)
 
 
 def warm_up() -> None:
