@@ -89,17 +89,10 @@ def run_day(
     greeted = np.zeros(n, dtype=bool)
     if "welcome" in journey:
         lobby_time = draws.arrival + s.entrance.minutes if "entrance" in journey else draws.arrival
-        on_duty = managers_on_duty(s, lobby_time)
-        if engine == "compiled":  # the same flags, compiled
-            from peakend.sim.compiled._greetings import greet_kernel
-
-            greeted = greet_kernel(
-                np.ascontiguousarray(lobby_time, dtype=np.float64),
-                np.ascontiguousarray(on_duty, dtype=np.int64),
-                float(s.lobby.greeting_minutes),
-            )
-        else:
-            greeted = greetings(lobby_time, on_duty, s.lobby.greeting_minutes)
+        greeted = greetings(
+            lobby_time, managers_on_duty(s, lobby_time), s.lobby.greeting_minutes,
+            compiled=engine == "compiled",
+        )
     pre_queue = pre_queue_episodes(s, draws.arrival, greeted)
     join_arrival_order = pre_queue[-1][2] if pre_queue else draws.arrival
     order = np.argsort(join_arrival_order, kind="stable")

@@ -18,7 +18,7 @@ from peakend import affect
 from peakend.config.models import LEVEL_TOUCHPOINTS, Scenario
 from peakend.sim.draws import DayDraws
 from peakend.sim.engine import BALKED, RENEGED, SERVING, SKIPPED, DayRun
-from peakend.sim.slips import count_slips
+from peakend.sim.slips import count_slips, count_slips_by_day
 from peakend.sim.touchpoints import LEVEL_COLUMN, MOMENT, pre_queue_episodes
 
 __all__ = ["Days", "Facts"]
@@ -102,28 +102,11 @@ class Facts:
         self.wait = wait = np.where(balked, 0.0, np.maximum(until - join, 0.0))
         if skipped.any():
             self.wait = wait = np.where(skipped, 0.0, wait)
-        if days is not None and days.compiled:  # every day in one compiled call
-            from peakend.sim.compiled._slips import slips_kernel
-
-            self.slips = arrival_order(slips_kernel(
-                np.ascontiguousarray(run.join, dtype=np.float64),
-                np.ascontiguousarray(run.start, dtype=np.float64),
-                np.ascontiguousarray(until[o], dtype=np.float64),
-                np.ascontiguousarray(~run.lounge),
-                days.bounds,
-                np.array(days.no_slips, dtype=np.bool_),
+        if days is not None:  # Larson's slips compare customers of one day: day by day
+            self.slips = arrival_order(count_slips_by_day(
+                run.join, run.start, until[o], ~run.lounge, days.bounds, days.no_slips,
+                compiled=days.compiled,
             ))
-        elif days is not None:  # Larson's slips compare customers of one day: day by day
-            by_join = np.zeros(n, dtype=np.int32)
-            until_o = until[o]
-            b = days.bounds
-            for d, none in enumerate(days.no_slips):
-                lo, hi = int(b[d]), int(b[d + 1])
-                if not none and hi > lo:
-                    by_join[lo:hi] = count_slips(
-                        run.join[lo:hi], run.start[lo:hi], until_o[lo:hi], ~run.lounge[lo:hi]
-                    )
-            self.slips = arrival_order(by_join)
         elif run.no_slips:
             self.slips = np.zeros(n, dtype=np.int32)
         else:

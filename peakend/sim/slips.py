@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["count_slips"]
+__all__ = ["count_slips", "count_slips_by_day"]
 
 
 def count_slips(
@@ -58,4 +58,56 @@ def count_slips(
         hit = (s_h[cidx] < u_h[r]) & (j_h[cidx] > j_h[r])
         out += np.bincount(r[hit], minlength=hall.size)
     slips[hall] = out.astype(np.int32)
+    return slips
+
+
+def count_slips_by_day(
+    join: NDArray[np.float64],
+    start: NDArray[np.float64],
+    until: NDArray[np.float64],
+    in_hall: NDArray[np.bool_],
+    bounds: NDArray[np.int64],
+    skip: tuple[bool, ...],
+    compiled: bool = False,
+) -> NDArray[np.int32]:
+    """:func:`count_slips` of several days end to end, each day on its own.
+
+    Slips compare customers of one day, so day ``d`` (rows ``bounds[d]:bounds[d + 1]``,
+    each day in join order) is counted alone; days with ``skip[d]`` (nobody can slip)
+    are left at 0.
+
+    Parameters
+    ----------
+    join, start, until, in_hall : numpy.ndarray
+        As for :func:`count_slips`, the days concatenated.
+    bounds : numpy.ndarray of int64
+        ``n_days + 1`` row offsets.
+    skip : tuple of bool
+        Per day, whether nobody can slip.
+    compiled : bool, default False
+        Count with the compiled kernel (:mod:`peakend.sim.compiled._slips`; numba): the
+        same counts in one call for every day.
+
+    Returns
+    -------
+    numpy.ndarray of int32
+        Slips per row.
+    """
+    if compiled:
+        from peakend.sim.compiled._slips import slips_kernel
+
+        out: NDArray[np.int32] = slips_kernel(
+            np.ascontiguousarray(join, dtype=np.float64),
+            np.ascontiguousarray(start, dtype=np.float64),
+            np.ascontiguousarray(until, dtype=np.float64),
+            np.ascontiguousarray(in_hall),
+            bounds,
+            np.array(skip, dtype=np.bool_),
+        )
+        return out
+    slips = np.zeros(join.size, dtype=np.int32)
+    for d, none in enumerate(skip):
+        lo, hi = int(bounds[d]), int(bounds[d + 1])
+        if not none and hi > lo:
+            slips[lo:hi] = count_slips(join[lo:hi], start[lo:hi], until[lo:hi], in_hall[lo:hi])
     return slips

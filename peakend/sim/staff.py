@@ -15,15 +15,28 @@ __all__ = ["BREAK_CYCLE_MINUTES", "greetings", "managers_on_duty", "shift_events
 
 
 def greetings(
-    arrive: NDArray[np.float64], on_duty: NDArray[np.int64], minutes: float
+    arrive: NDArray[np.float64],
+    on_duty: NDArray[np.int64],
+    minutes: float,
+    compiled: bool = False,
 ) -> NDArray[np.bool_]:
     """Which customers find a free lobby manager (a loss system: nobody waits to be greeted).
 
     ``arrive`` is each customer's time in the lobby (minutes, non-decreasing) and
     ``on_duty[i]`` the number of managers on duty then. Managers ``0..on_duty[i]-1``
     are eligible; one going off duty finishes the greeting in hand (its busy time is
-    kept) and greets nobody new until back on duty.
+    kept) and greets nobody new until back on duty. ``compiled``: the same flags from the
+    compiled kernel (:mod:`peakend.sim.compiled._greetings`; numba).
     """
+    if compiled:
+        from peakend.sim.compiled._greetings import greet_kernel
+
+        flags: NDArray[np.bool_] = greet_kernel(
+            np.ascontiguousarray(arrive, dtype=np.float64),
+            np.ascontiguousarray(on_duty, dtype=np.int64),
+            float(minutes),
+        )
+        return flags
     greeted = np.zeros(arrive.size, dtype=bool)
     most = int(on_duty.max(initial=0))
     if most <= 0:
