@@ -9,8 +9,10 @@ experience of all its days at once:
 1. **draws** (:func:`~peakend.sim.draws.draw_days`): each day's random numbers from its
    own streams, everything that follows from them elementwise for all the days at once:
    the same customers as a day alone;
-2. **movement**, day by day (:func:`~peakend.sim.engine.run_day`; the compiled engine's
-   packed plan is built once per scenario);
+2. **movement** (:func:`~peakend.sim.engine.run_days`): the moments before the queue
+   for all the days at once, then with the compiled engine one kernel call that moves
+   every day of the chunk on its own (SimPy: day by day), each day's record that of
+   :func:`~peakend.sim.engine.run_day` for the day alone;
 3. **experience**, once for the chunk: the days' draws and movement records are
    concatenated (:class:`~peakend.sim.facts.Days` says where each day lies) and
    :func:`~peakend.sim.experience.episode_arrays`, the one implementation of the
@@ -27,15 +29,14 @@ Scenarios with further stages (``scenario.stages``) are simulated one day at a t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
 from peakend import memory
 from peakend.config.models import TOUCHPOINTS, Scenario
 from peakend.journeys import Journeys
-from peakend.sim.draws import day_draws, draw_days
-from peakend.sim.engine import DayRun, run_day
+from peakend.sim.draws import draw_days
+from peakend.sim.engine import run_days
 from peakend.sim.experience import TABLE, episode_arrays
 from peakend.sim.facts import Days, Facts
 
@@ -94,12 +95,12 @@ def simulate_days(
     if not seeds:
         return []
     draws, bounds = draw_days(s, seeds)
-    runs = [run_day(s, day_draws(draws, bounds, d), engine=engine) for d in range(len(seeds))]
-    run = _concat_runs(runs, bounds)
+    moved = run_days(s, draws, bounds, engine=engine)
+    run, q_bounds = moved.run, moved.q_bounds
     chunk = Days(
         bounds=bounds,
-        no_slips=tuple(r.no_slips for r in runs),
-        day=np.repeat(np.arange(len(runs), dtype=np.intp), np.diff(bounds)),
+        no_slips=moved.no_slips,
+        day=np.repeat(np.arange(len(seeds), dtype=np.intp), np.diff(bounds)),
         compiled=engine == "compiled",
     )
     f = Facts(s, draws, run, days=chunk)
@@ -107,8 +108,10 @@ def simulate_days(
     visits = f.stage_visits()
     segments, business, stage_names = list(s.segments), list(s.business_types), s.stage_names
     results: list[tuple[Journeys, str | None]] = []
-    for d, (seed, day_run) in enumerate(zip(seeds, runs, strict=True)):
+    counters, groups = list(run.teller_names), list(run.teller_group)  # the same every day
+    for d, seed in enumerate(seeds):
         lo, hi = int(bounds[d]), int(bounds[d + 1])
+        q0, q1 = int(q_bounds[d]), int(q_bounds[d + 1])
         e0, e1 = int(offsets[lo]), int(offsets[hi])
         n = hi - lo
         numbers = {"day": np.zeros(n, dtype=np.int32), "customer": np.arange(n, dtype=np.int32)}
@@ -121,42 +124,16 @@ def simulate_days(
             segments=segments,
             business_types=business,
             touchpoints=names,
-            counters=list(day_run.teller_names),
+            counters=list(counters),
             queue={
-                "day": np.zeros(day_run.queue_time.size, dtype=np.int32),
-                "time": day_run.queue_time,
-                "length": day_run.queue_length,
+                "day": np.zeros(q1 - q0, dtype=np.int32),
+                "time": run.queue_time[q0:q1],
+                "length": run.queue_length[q0:q1],
             },
-            meta=day_meta(s, seed, load, list(day_run.teller_group)),
+            meta=day_meta(s, seed, load, list(groups)),
             validate=False,  # slices of the model's own arrays (see build_journeys)
             stage_visits=sv,
             stages=stage_names,
         )
         results.append((day, overload_message(s, day, load=load)))
     return results
-
-
-def _concat_runs(parts: list[DayRun], bounds: np.ndarray) -> DayRun:
-    """Join the days' movement records end to end (each day's join order offset by its start)."""
-
-    def cat(name: str) -> Any:
-        return np.concatenate([getattr(p, name) for p in parts])
-
-    return DayRun(
-        order=np.concatenate([p.order + bounds[d] for d, p in enumerate(parts)]),
-        join=cat("join"),
-        greeted=cat("greeted"),
-        lounge=cat("lounge"),
-        state=cat("state"),
-        start=cat("start"),
-        end=cat("end"),
-        leave=cat("leave"),
-        teller=cat("teller"),
-        queue_seen=cat("queue_seen"),
-        queue_ahead=cat("queue_ahead"),
-        queue_time=cat("queue_time"),
-        queue_length=cat("queue_length"),
-        teller_names=list(parts[0].teller_names),
-        teller_group=list(parts[0].teller_group),
-        no_slips=False,  # per day in Days
-    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,11 +18,14 @@ from numpy.typing import NDArray
 from peakend.config.models import Scenario
 from peakend.sim.disciplines import queue_keys
 from peakend.sim.draws import DayDraws
-from peakend.sim.movement import BALKED, NEW, RENEGED, SERVING, WAITING, mover
-from peakend.sim.staff import greetings, managers_on_duty
+from peakend.sim.movement import BALKED, NEW, RENEGED, SERVING, WAITING, QueueRun, mover
+from peakend.sim.staff import greetings, greetings_by_day, managers_on_duty
 from peakend.sim.touchpoints import pre_queue_episodes
 
-__all__ = ["BALKED", "NEW", "RENEGED", "SERVING", "SKIPPED", "WAITING", "DayRun", "run_day"]
+__all__ = [
+    "BALKED", "NEW", "RENEGED", "SERVING", "SKIPPED", "WAITING", "DayRun", "DaysRun", "run_day",
+    "run_days",
+]
 
 #: State of a customer whose route leaves out the first stage (``DayRun.state``).
 SKIPPED = 5
@@ -134,6 +138,169 @@ def run_day(
         teller_names=q.teller_names,
         teller_group=q.teller_group,
         no_slips=q.no_slips,
+    )
+
+
+@dataclass
+class DaysRun:
+    """The movement of several days end to end (:func:`run_days`)."""
+
+    run: DayRun  # the days' records end to end (order: rows of the chunk; no_slips False)
+    q_bounds: NDArray[np.int64]  # day d's hall series: run.queue_time[q_bounds[d]:q_bounds[d+1]]
+    no_slips: tuple[bool, ...]  # DayRun.no_slips of each day alone
+
+
+def run_days(
+    scenario: Scenario,
+    draws: DayDraws,
+    bounds: NDArray[np.int64],
+    engine: str = "simpy",
+) -> DaysRun:
+    """Move several days' customers: each day's record bit for bit that of :func:`run_day`.
+
+    The moments before the queue are computed for all the days at once (elementwise,
+    the greetings day by day); the join order is a stable sort by (day, join time),
+    which within each day is the day's own stable sort. ``engine="compiled"`` then moves
+    all the days in one kernel call
+    (:func:`~peakend.sim.compiled.move_days_compiled`); SimPy moves them day by day.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The branch (without further stages: nobody skips the first stage).
+    draws : DayDraws
+        The days' customers end to end, in arrival order within each day
+        (:func:`~peakend.sim.draws.draw_days`).
+    bounds : numpy.ndarray of int64
+        ``days + 1`` offsets: day ``d`` has the customers ``bounds[d]:bounds[d + 1]``.
+    engine : {"simpy", "compiled"}, default "simpy"
+        The movement engine.
+
+    Returns
+    -------
+    DaysRun
+        The concatenation of each day's :class:`DayRun` (``order`` indexes the chunk's
+        rows), the bounds of each day's hall series, and each day's ``no_slips``.
+    """
+    s = scenario
+    bounds = np.asarray(bounds, dtype=np.int64)
+    arrival = draws.arrival
+    n = arrival.size
+    n_days = bounds.size - 1
+    seg_names = list(s.segments)
+    journey = set(s.journey)
+    compiled = engine == "compiled"
+    mover(engine)  # checks the engine's name
+
+    greeted = np.zeros(n, dtype=bool)
+    if "welcome" in journey:
+        lobby_time = arrival + s.entrance.minutes if "entrance" in journey else arrival
+        greeted = greetings_by_day(
+            lobby_time, managers_on_duty(s, lobby_time), s.lobby.greeting_minutes, bounds,
+            compiled=compiled,
+        )
+    pre_queue = pre_queue_episodes(s, arrival, greeted)
+    join_arrival_order = pre_queue[-1][2] if pre_queue else arrival
+    order = _join_order(join_arrival_order, bounds, compiled)
+    join = join_arrival_order[order]
+    seg = draws.segment[order]
+    uses_lounge = np.array([s.segments[x].lounge for x in seg_names], dtype=bool)
+    lounge = uses_lounge[seg] & (s.lounge.enabled and "lounge" in journey)
+    appt = draws.appointment[order]
+    key_arr = queue_keys(seg, draws.business[order], appt, len(s.business_types))
+    balk_by_seg = np.array(
+        [
+            math.inf if s.segments[x].balk_queue is None else s.segments[x].balk_queue
+            for x in seg_names
+        ]
+    )
+    balk_arr = np.where(appt, math.inf, balk_by_seg[seg])
+    service, patience, hall = draws.service[order], draws.patience[order], ~lounge
+    if compiled:
+        from peakend.sim.compiled import move_days_compiled
+
+        q, q_bounds, no_slips = move_days_compiled(
+            s, bounds, join, key_arr, service, patience, balk_arr, hall
+        )
+    else:
+        parts = []
+        for d in range(n_days):
+            r = slice(int(bounds[d]), int(bounds[d + 1]))
+            parts.append(mover(engine)(
+                s, join[r], key_arr[r], service[r], patience[r], balk_arr[r], hall[r]
+            ))
+        q = _concat_queue_runs(parts)
+        q_bounds = np.zeros(n_days + 1, dtype=np.int64)
+        q_bounds[1:] = np.cumsum([p.queue_time.size for p in parts])
+        no_slips = tuple(p.no_slips for p in parts)
+    run = DayRun(
+        order=order,
+        join=join,
+        greeted=greeted[order],
+        lounge=lounge,
+        state=q.state,
+        start=q.start,
+        end=q.end,
+        leave=q.leave,
+        teller=q.teller,
+        queue_seen=q.queue_seen,
+        queue_ahead=q.queue_ahead,
+        queue_time=q.queue_time,
+        queue_length=q.queue_length,
+        teller_names=q.teller_names,
+        teller_group=q.teller_group,
+        no_slips=False,
+    )
+    return DaysRun(run, q_bounds, no_slips)
+
+
+def _join_order(
+    join: NDArray[np.float64], bounds: NDArray[np.int64], compiled: bool = False
+) -> NDArray[np.int64]:
+    """Rows in join order: a stable sort by (day, join time), each day's own stable argsort.
+
+    Days whose join times are already non-decreasing (no welcome, or nobody overtaken)
+    keep their rows: the stable argsort of a sorted array is the identity. ``compiled``:
+    the same order from a compiled loop over the days (numba).
+    """
+    if compiled:
+        from peakend.sim.compiled._greetings import join_order_kernel
+
+        by_day: NDArray[np.int64] = join_order_kernel(
+            np.ascontiguousarray(join, dtype=np.float64), np.ascontiguousarray(bounds)
+        )
+        return by_day
+    n = join.size
+    step = np.diff(join) < 0  # join[i + 1] < join[i]
+    if n > 1 and bounds.size > 2:
+        inner = bounds[1:-1]
+        step[inner[(inner > 0) & (inner < n)] - 1] = False  # a new day may start earlier
+    if not step.any():
+        return np.arange(n, dtype=np.int64)
+    day = np.repeat(np.arange(bounds.size - 1, dtype=np.int64), np.diff(bounds))
+    order: NDArray[np.int64] = np.lexsort((join, day)).astype(np.int64, copy=False)
+    return order
+
+
+def _concat_queue_runs(parts: list[QueueRun]) -> QueueRun:
+    """Join the days' :class:`QueueRun` end to end (``no_slips`` False: it is per day)."""
+
+    def cat(name: str) -> Any:
+        return np.concatenate([getattr(p, name) for p in parts])
+
+    return QueueRun(
+        state=cat("state"),
+        start=cat("start"),
+        end=cat("end"),
+        leave=cat("leave"),
+        teller=cat("teller"),
+        queue_seen=cat("queue_seen"),
+        queue_ahead=cat("queue_ahead"),
+        queue_time=cat("queue_time"),
+        queue_length=cat("queue_length"),
+        teller_names=list(parts[0].teller_names),
+        teller_group=list(parts[0].teller_group),
+        no_slips=False,
     )
 
 

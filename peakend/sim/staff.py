@@ -11,7 +11,9 @@ from numpy.typing import NDArray
 
 from peakend.config.models import Scenario
 
-__all__ = ["BREAK_CYCLE_MINUTES", "greetings", "managers_on_duty", "shift_events"]
+__all__ = [
+    "BREAK_CYCLE_MINUTES", "greetings", "greetings_by_day", "managers_on_duty", "shift_events",
+]
 
 
 def greetings(
@@ -60,6 +62,36 @@ def greetings(
             free[k] = t + minutes
             greeted[i] = True
     return greeted
+
+
+def greetings_by_day(
+    arrive: NDArray[np.float64],
+    on_duty: NDArray[np.int64],
+    minutes: float,
+    bounds: NDArray[np.int64],
+    compiled: bool = False,
+) -> NDArray[np.bool_]:
+    """:func:`greetings` of several days end to end, each day on its own: the same flags.
+
+    ``bounds`` (``days + 1`` offsets) says where each day lies in ``arrive`` and
+    ``on_duty``; every day starts with all its managers free, as a day alone.
+    ``compiled``: one call of the compiled kernel for all the days (numba).
+    """
+    if compiled:
+        from peakend.sim.compiled._greetings import greet_days_kernel
+
+        flags: NDArray[np.bool_] = greet_days_kernel(
+            np.ascontiguousarray(arrive, dtype=np.float64),
+            np.ascontiguousarray(on_duty, dtype=np.int64),
+            float(minutes),
+            np.ascontiguousarray(bounds, dtype=np.int64),
+        )
+        return flags
+    out = np.zeros(arrive.size, dtype=bool)
+    for d in range(bounds.size - 1):
+        lo, hi = int(bounds[d]), int(bounds[d + 1])
+        out[lo:hi] = greetings(arrive[lo:hi], on_duty[lo:hi], minutes)
+    return out
 
 
 def managers_on_duty(scenario: Scenario, minutes: NDArray[np.float64]) -> NDArray[np.int64]:

@@ -42,7 +42,10 @@ from peakend.sim._cache import ScenarioCache
 from peakend.sim.disciplines import queue_plan
 from peakend.sim.staff import shift_events
 
-__all__ = ["ENGINES", "FAST_EXTRA", "check_engine", "move_compiled", "resolve_engine", "warm_up"]
+__all__ = [
+    "ENGINES", "FAST_EXTRA", "check_engine", "move_compiled", "move_days_compiled",
+    "resolve_engine", "warm_up",
+]
 
 #: Valid values of the ``engine`` argument of ``simulate`` and ``run``.
 ENGINES = ("simpy", "compiled", "auto")
@@ -187,6 +190,153 @@ def move_compiled(
         teller_group=list(teller_group),
         no_slips=one_key and not can_leave,
     )
+
+
+def move_days_compiled(
+    s: Scenario,
+    bounds: NDArray[np.int64],
+    join: NDArray[np.float64],
+    key_arr: NDArray[np.int64],
+    service: NDArray[np.float64],
+    patience: NDArray[np.float64],
+    balk_arr: NDArray[np.float64],
+    hall: NDArray[np.bool_],
+) -> tuple[Any, NDArray[np.int64], tuple[bool, ...]]:
+    """Move several days of one stage in one kernel call: each day as :func:`move_compiled`.
+
+    Parameters
+    ----------
+    s : Scenario
+        The branch, with the stage's counter groups as its ``counters``.
+    bounds : numpy.ndarray of int64
+        ``days + 1`` offsets: day ``d`` is the rows ``bounds[d]:bounds[d + 1]``.
+    join, key_arr, service, patience, balk_arr, hall : numpy.ndarray
+        As for :func:`move_compiled`, the days' rows end to end, each day in its own
+        join order (join times in minutes from that day's opening).
+
+    Returns
+    -------
+    run : QueueRun
+        The days' records end to end (``no_slips`` False: it is per day); the hall
+        series of the days end to end.
+    q_bounds : numpy.ndarray of int64
+        ``days + 1`` offsets of each day's hall series in ``run.queue_time`` and
+        ``run.queue_length``.
+    no_slips : tuple of bool
+        Per day, :attr:`QueueRun.no_slips` of the day alone.
+
+    Notes
+    -----
+    Every day moves with the scenario's packed plan over all servable keys, as
+    :func:`move_compiled` does for a day whose keys it covers; a chunk with a key outside
+    it (a customer no group serves) is moved day by day with :func:`move_compiled`.
+    """
+    from peakend.sim.compiled._kernel import move_days_kernel
+    from peakend.sim.movement import NEW, WAITING, QueueRun
+
+    bounds = np.ascontiguousarray(bounds, dtype=np.int64)
+    key_arr = np.ascontiguousarray(key_arr, dtype=np.int64)
+    f8 = np.float64
+    patience = np.ascontiguousarray(patience, dtype=f8)
+    balk_arr = np.ascontiguousarray(balk_arr, dtype=f8)
+    n_days = bounds.size - 1
+    full = _packed(s, None)
+    allowed = full.allowed
+    if key_arr.size and (
+        int(key_arr.max()) >= allowed.size or int(key_arr.min()) < 0 or not allowed[key_arr].all()
+    ):
+        return _move_days_one_by_one(s, bounds, join, key_arr, service, patience, balk_arr, hall)
+    finite = patience < math.inf
+    can_leave = bool(np.any(finite))
+    out = move_days_kernel(
+        bounds,
+        np.ascontiguousarray(join, dtype=f8),
+        key_arr,
+        np.ascontiguousarray(service, dtype=f8),
+        patience,
+        balk_arr,
+        np.ascontiguousarray(hall, dtype=np.bool_),
+        float(s.open_minutes),
+        s.after_closing == "dismiss",
+        can_leave,
+        bool(np.any(balk_arr < math.inf)),
+        *full.arrays,
+    )
+    error, state, start, end, leave, teller, seen, ahead, q_time, q_len, q_bounds = out
+    if error:
+        raise RuntimeError("simulate: a counter group counted a free teller it has not (model bug)")
+    if np.any((state == WAITING) | (state == NEW)):
+        raise RuntimeError("simulate: customers left waiting at the end of the day (model bug)")
+    # per day (as move_compiled): some customers, all with the key of the day's first,
+    # and nobody who can renege
+    sizes = np.diff(bounds)
+    n = key_arr.size
+    if n:
+        first_key = np.repeat(key_arr[np.minimum(bounds[:-1], n - 1)], sizes)
+        other = np.zeros(n + 1, dtype=np.int64)
+        other[1:] = np.cumsum(key_arr != first_key)
+        left = np.zeros(n + 1, dtype=np.int64)
+        left[1:] = np.cumsum(finite)
+        no_slips = (sizes > 0) & (np.diff(other[bounds]) == 0) & (np.diff(left[bounds]) == 0)
+    else:
+        no_slips = np.zeros(n_days, dtype=bool)
+    run = QueueRun(
+        state=state,
+        start=start,
+        end=end,
+        leave=leave,
+        teller=teller,
+        queue_seen=seen,
+        queue_ahead=ahead,
+        queue_time=q_time,
+        queue_length=q_len,
+        teller_names=list(full.teller_names),
+        teller_group=list(full.teller_group),
+        no_slips=False,
+    )
+    return run, q_bounds, tuple(bool(x) for x in no_slips)
+
+
+def _move_days_one_by_one(
+    s: Scenario,
+    bounds: NDArray[np.int64],
+    join: NDArray[np.float64],
+    key_arr: NDArray[np.int64],
+    service: NDArray[np.float64],
+    patience: NDArray[np.float64],
+    balk_arr: NDArray[np.float64],
+    hall: NDArray[np.bool_],
+) -> tuple[Any, NDArray[np.int64], tuple[bool, ...]]:
+    """:func:`move_days_compiled` a day at a time (:func:`move_compiled` per day)."""
+    from peakend.sim.movement import QueueRun
+
+    parts = []
+    for d in range(bounds.size - 1):
+        r = slice(int(bounds[d]), int(bounds[d + 1]))
+        parts.append(
+            move_compiled(s, join[r], key_arr[r], service[r], patience[r], balk_arr[r], hall[r])
+        )
+    q_bounds = np.zeros(len(parts) + 1, dtype=np.int64)
+    q_bounds[1:] = np.cumsum([p.queue_time.size for p in parts])
+
+    def cat(name: str) -> Any:
+        return np.concatenate([getattr(p, name) for p in parts])
+
+    run = QueueRun(
+        state=cat("state"),
+        start=cat("start"),
+        end=cat("end"),
+        leave=cat("leave"),
+        teller=cat("teller"),
+        queue_seen=cat("queue_seen"),
+        queue_ahead=cat("queue_ahead"),
+        queue_time=cat("queue_time"),
+        queue_length=cat("queue_length"),
+        teller_names=list(parts[0].teller_names),
+        teller_group=list(parts[0].teller_group),
+        no_slips=False,
+    )
+    return run, q_bounds, tuple(p.no_slips for p in parts)
 
 
 @dataclass(frozen=True)

@@ -14,20 +14,19 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-__all__ = ["greet_kernel"]
+__all__ = ["greet_days_kernel", "greet_kernel", "join_order_kernel"]
 
 
 @njit(cache=True)
-def greet_kernel(arrive: Any, on_duty: Any, minutes: float) -> Any:  # pragma: no cover - compiled
-    """Which customers find a free lobby manager; ``arrive`` minutes, ``on_duty`` counts."""
+def _greet_into(arrive: Any, on_duty: Any, minutes: float, out: Any) -> None:  # pragma: no cover
+    """Run the loss system of one day, writing the flags into ``out`` (all False on entry)."""
     n = arrive.size
-    out = np.zeros(n, dtype=np.bool_)
     most = 0
     for i in range(n):
         if on_duty[i] > most:
             most = on_duty[i]
     if most <= 0:
-        return out
+        return
     free = np.zeros(most)
     for i in range(n):
         m = on_duty[i]
@@ -40,4 +39,51 @@ def greet_kernel(arrive: Any, on_duty: Any, minutes: float) -> Any:  # pragma: n
         if free[k] <= arrive[i]:
             free[k] = arrive[i] + minutes
             out[i] = True
+
+
+@njit(cache=True)
+def greet_kernel(arrive: Any, on_duty: Any, minutes: float) -> Any:  # pragma: no cover - compiled
+    """Which customers find a free lobby manager; ``arrive`` minutes, ``on_duty`` counts."""
+    out = np.zeros(arrive.size, dtype=np.bool_)
+    _greet_into(arrive, on_duty, minutes, out)
     return out
+
+
+@njit(cache=True)
+def greet_days_kernel(
+    arrive: Any, on_duty: Any, minutes: float, bounds: Any
+) -> Any:  # pragma: no cover - compiled
+    """:func:`greet_kernel` of several days end to end, each day on its own (``bounds``)."""
+    out = np.zeros(arrive.size, dtype=np.bool_)
+    for d in range(bounds.size - 1):
+        lo = bounds[d]
+        hi = bounds[d + 1]
+        _greet_into(arrive[lo:hi], on_duty[lo:hi], minutes, out[lo:hi])
+    return out
+
+
+@njit(cache=True)
+def join_order_kernel(join: Any, bounds: Any) -> Any:  # pragma: no cover - compiled
+    """Rows of several days in join order: each day's own stable argsort, offset by its start.
+
+    A day whose join times are already non-decreasing keeps its rows (the stable argsort
+    of a sorted array is the identity); any other day is sorted with a stable mergesort.
+    """
+    n = join.size
+    order = np.empty(n, dtype=np.int64)
+    for d in range(bounds.size - 1):
+        lo = bounds[d]
+        hi = bounds[d + 1]
+        ok = True
+        for i in range(lo + 1, hi):
+            if join[i] < join[i - 1]:
+                ok = False
+                break
+        if ok:
+            for i in range(lo, hi):
+                order[i] = i
+        else:
+            o = np.argsort(join[lo:hi], kind="mergesort")
+            for i in range(hi - lo):
+                order[lo + i] = o[i] + lo
+    return order

@@ -43,10 +43,10 @@ from peakend.sim.compiled._heaps import (
     _tree_set,
 )
 
-__all__ = ["move_kernel"]
+__all__ = ["move_days_kernel", "move_kernel"]
 
 @njit(cache=True)
-def move_kernel(
+def _move_day(
     join: Any,  # float64[n], join order
     keys: Any,  # int64[n]
     svc: Any,  # float64[n]
@@ -73,23 +73,34 @@ def move_kernel(
     ch_time: Any,
     ch_teller: Any,
     ch_on: Any,  # shift changes in time order
+    state: Any,  # out: int8[n]
+    start: Any,  # out: float64[n]
+    end: Any,  # out: float64[n]
+    leave: Any,  # out: float64[n]
+    served_by: Any,  # out: int32[n]
+    seen: Any,  # out: int32[n]
+    ahead_seen: Any,  # out: int32[n]
+    q_time: Any,  # out: float64[2n + 2], the hall series (its first nq entries)
+    q_len: Any,  # out: int32[2n + 2]
 ) -> Any:  # pragma: no cover - compiled
+    """Move one day, writing its record into the given arrays; return (error, nq)."""
     n = join.size
     n_tellers = teller_gi.size
     n_groups = gt_ptr.size - 1
     n_changes = ch_time.size
     inf = np.inf
 
-    state = np.zeros(n, dtype=np.int8)
-    start = np.full(n, np.nan)
-    end = np.full(n, np.nan)
-    leave = np.full(n, np.nan)
-    served_by = np.full(n, -1, dtype=np.int32)
-    seen = np.zeros(n, dtype=np.int32)
-    ahead_seen = np.zeros(n, dtype=np.int32)
+    for i in range(n):
+        state[i] = 0
+        start[i] = np.nan
+        end[i] = np.nan
+        leave[i] = np.nan
+        served_by[i] = -1
+        seen[i] = 0
+        ahead_seen[i] = 0
+    q_time[0] = 0.0
+    q_len[0] = 0
     n_wait = np.zeros(n_keys, dtype=np.int64)
-    q_time = np.zeros(2 * n + 2)
-    q_len = np.zeros(2 * n + 2, dtype=np.int32)
     sc = np.zeros(8, dtype=np.int64)
     sc[_NQ] = 1  # the series starts at (0, 0)
 
@@ -343,7 +354,58 @@ def move_kernel(
     if error == 0:
         # deadlines after the last event (nobody left to serve them)
         _expire(inf, dl_t, dl_c, sc, state, leave, n_wait, keys, hall, q_time, q_len)
-    nq = sc[_NQ]
+    return error, sc[_NQ]
+
+
+@njit(cache=True)
+def move_kernel(
+    join: Any,
+    keys: Any,
+    svc: Any,
+    pat: Any,
+    balk: Any,
+    hall: Any,
+    horizon: float,
+    dismiss: bool,
+    can_leave: bool,
+    can_balk: bool,
+    n_keys: int,
+    present: Any,
+    cand_ptr: Any,
+    cand_idx: Any,
+    ahead_ptr: Any,
+    ahead_idx: Any,
+    glev_ptr: Any,
+    lev_ptr: Any,
+    lev_keys: Any,
+    teller_gi: Any,
+    gt_ptr: Any,
+    gt_list: Any,
+    pos_of: Any,
+    ch_time: Any,
+    ch_teller: Any,
+    ch_on: Any,
+) -> Any:  # pragma: no cover - compiled
+    """Move one day (the arguments of :func:`_move_day` without its outputs).
+
+    Returns (error, state, start, end, leave, served_by, seen, ahead_seen, q_time, q_len).
+    """
+    n = join.size
+    state = np.empty(n, dtype=np.int8)
+    start = np.empty(n)
+    end = np.empty(n)
+    leave = np.empty(n)
+    served_by = np.empty(n, dtype=np.int32)
+    seen = np.empty(n, dtype=np.int32)
+    ahead_seen = np.empty(n, dtype=np.int32)
+    q_time = np.zeros(2 * n + 2)
+    q_len = np.zeros(2 * n + 2, dtype=np.int32)
+    error, nq = _move_day(
+        join, keys, svc, pat, balk, hall, horizon, dismiss, can_leave, can_balk, n_keys,
+        present, cand_ptr, cand_idx, ahead_ptr, ahead_idx, glev_ptr, lev_ptr, lev_keys,
+        teller_gi, gt_ptr, gt_list, pos_of, ch_time, ch_teller, ch_on,
+        state, start, end, leave, served_by, seen, ahead_seen, q_time, q_len,
+    )
     return (
         error,
         state,
@@ -355,4 +417,89 @@ def move_kernel(
         ahead_seen,
         q_time[:nq].copy(),
         q_len[:nq].copy(),
+    )
+
+
+@njit(cache=True)
+def move_days_kernel(
+    bounds: Any,  # int64[D + 1], day d is rows bounds[d]:bounds[d + 1]
+    join: Any,
+    keys: Any,
+    svc: Any,
+    pat: Any,
+    balk: Any,
+    hall: Any,
+    horizon: float,
+    dismiss: bool,
+    can_leave: bool,
+    can_balk: bool,
+    n_keys: int,
+    present: Any,
+    cand_ptr: Any,
+    cand_idx: Any,
+    ahead_ptr: Any,
+    ahead_idx: Any,
+    glev_ptr: Any,
+    lev_ptr: Any,
+    lev_keys: Any,
+    teller_gi: Any,
+    gt_ptr: Any,
+    gt_list: Any,
+    pos_of: Any,
+    ch_time: Any,
+    ch_teller: Any,
+    ch_on: Any,
+) -> Any:  # pragma: no cover - compiled
+    """Move several days of one stage in one call: each day as :func:`move_kernel` alone.
+
+    The inputs are the days' rows end to end (each day in its own join order); every
+    day runs :func:`_move_day` on its own rows with fresh queues, tellers and clock,
+    writing into its rows of the chunk's arrays. Returns (error, state, start, end, leave,
+    served_by, seen, ahead_seen, q_time, q_len, q_bounds): the hall series of the days
+    end to end, day ``d``'s at ``q_bounds[d]:q_bounds[d + 1]``; ``error`` is that of
+    the first failing day (the days after it are not moved).
+    """
+    n = join.size
+    n_days = bounds.size - 1
+    state = np.empty(n, dtype=np.int8)
+    start = np.empty(n)
+    end = np.empty(n)
+    leave = np.empty(n)
+    served_by = np.empty(n, dtype=np.int32)
+    seen = np.empty(n, dtype=np.int32)
+    ahead_seen = np.empty(n, dtype=np.int32)
+    q_time = np.zeros(2 * n + 2 * n_days)
+    q_len = np.zeros(2 * n + 2 * n_days, dtype=np.int32)
+    q_bounds = np.zeros(n_days + 1, dtype=np.int64)
+    error = 0
+    q = 0
+    for d in range(n_days):
+        lo = bounds[d]
+        hi = bounds[d + 1]
+        room = 2 * (hi - lo) + 2  # a day's series is at most 2 n + 2 long
+        err, nq = _move_day(
+            join[lo:hi], keys[lo:hi], svc[lo:hi], pat[lo:hi], balk[lo:hi], hall[lo:hi],
+            horizon, dismiss, can_leave, can_balk, n_keys,
+            present, cand_ptr, cand_idx, ahead_ptr, ahead_idx, glev_ptr, lev_ptr, lev_keys,
+            teller_gi, gt_ptr, gt_list, pos_of, ch_time, ch_teller, ch_on,
+            state[lo:hi], start[lo:hi], end[lo:hi], leave[lo:hi], served_by[lo:hi],
+            seen[lo:hi], ahead_seen[lo:hi], q_time[q : q + room], q_len[q : q + room],
+        )
+        if err != 0:
+            error = err
+            break
+        q += nq
+        q_bounds[d + 1] = q
+    return (
+        error,
+        state,
+        start,
+        end,
+        leave,
+        served_by,
+        seen,
+        ahead_seen,
+        q_time[:q].copy(),
+        q_len[:q].copy(),
+        q_bounds,
     )
