@@ -228,11 +228,12 @@ def test_the_join_order_is_each_days_stable_argsort(
     join = np.array([v for x in days for v in x], dtype=float) * (0.5 if halves else 1.0)
     bounds = np.zeros(len(days) + 1, dtype=np.int64)
     bounds[1:] = np.cumsum([len(x) for x in days])
-    got = _join_order(join, bounds, compiled)
+    got, kept = _join_order(join, bounds, compiled)
     assert got.dtype == np.int64
     want = [np.argsort(join[bounds[d] : bounds[d + 1]], kind="stable") + bounds[d]
             for d in range(len(days))]
     assert np.array_equal(got, np.concatenate(want).astype(np.int64))
+    assert kept == bool(np.array_equal(got, np.arange(join.size)))
 
 
 def _builtin_cases() -> list[Any]:

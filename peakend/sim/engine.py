@@ -201,13 +201,17 @@ def run_days(
         )
     pre_queue = pre_queue_episodes(s, arrival, greeted)
     join_arrival_order = pre_queue[-1][2] if pre_queue else arrival
-    order = _join_order(join_arrival_order, bounds, compiled)
-    join = join_arrival_order[order]
-    seg = draws.segment[order]
+    order, kept = _join_order(join_arrival_order, bounds, compiled)
+
+    def joined(a: Any) -> Any:  # per customer in join order
+        return a if kept else a[order]
+
+    join = joined(join_arrival_order)
+    seg = joined(draws.segment)
     uses_lounge = np.array([s.segments[x].lounge for x in seg_names], dtype=bool)
     lounge = uses_lounge[seg] & (s.lounge.enabled and "lounge" in journey)
-    appt = draws.appointment[order]
-    key_arr = queue_keys(seg, draws.business[order], appt, len(s.business_types))
+    appt = joined(draws.appointment)
+    key_arr = queue_keys(seg, joined(draws.business), appt, len(s.business_types))
     balk_by_seg = np.array(
         [
             math.inf if s.segments[x].balk_queue is None else s.segments[x].balk_queue
@@ -215,7 +219,7 @@ def run_days(
         ]
     )
     balk_arr = np.where(appt, math.inf, balk_by_seg[seg])
-    service, patience, hall = draws.service[order], draws.patience[order], ~lounge
+    service, patience, hall = joined(draws.service), joined(draws.patience), ~lounge
     if compiled:
         from peakend.sim.compiled import move_days_compiled
 
@@ -236,7 +240,7 @@ def run_days(
     run = DayRun(
         order=order,
         join=join,
-        greeted=greeted[order],
+        greeted=joined(greeted),
         lounge=lounge,
         state=q.state,
         start=q.start,
@@ -256,30 +260,32 @@ def run_days(
 
 def _join_order(
     join: NDArray[np.float64], bounds: NDArray[np.int64], compiled: bool = False
-) -> NDArray[np.int64]:
+) -> tuple[NDArray[np.int64], bool]:
     """Rows in join order: a stable sort by (day, join time), each day's own stable argsort.
 
     Days whose join times are already non-decreasing (no welcome, or nobody overtaken)
     keep their rows: the stable argsort of a sorted array is the identity. ``compiled``:
-    the same order from a compiled loop over the days (numba).
+    the same order from a compiled loop over the days (numba). Returns the order and
+    whether it is the identity (every day kept its rows).
     """
+    n = join.size
     if compiled:
         from peakend.sim.compiled._greetings import join_order_kernel
 
-        by_day: NDArray[np.int64] = join_order_kernel(
+        by_day: NDArray[np.int64]
+        by_day, kept = join_order_kernel(
             np.ascontiguousarray(join, dtype=np.float64), np.ascontiguousarray(bounds)
         )
-        return by_day
-    n = join.size
+        return by_day, bool(kept)
     step = np.diff(join) < 0  # join[i + 1] < join[i]
     if n > 1 and bounds.size > 2:
         inner = bounds[1:-1]
         step[inner[(inner > 0) & (inner < n)] - 1] = False  # a new day may start earlier
     if not step.any():
-        return np.arange(n, dtype=np.int64)
+        return np.arange(n, dtype=np.int64), True
     day = np.repeat(np.arange(bounds.size - 1, dtype=np.int64), np.diff(bounds))
     order: NDArray[np.int64] = np.lexsort((join, day)).astype(np.int64, copy=False)
-    return order
+    return order, False
 
 
 def _concat_queue_runs(parts: list[QueueRun]) -> QueueRun:

@@ -232,22 +232,20 @@ def move_days_compiled(
     it (a customer no group serves) is moved day by day with :func:`move_compiled`.
     """
     from peakend.sim.compiled._kernel import move_days_kernel
-    from peakend.sim.movement import NEW, WAITING, QueueRun
+    from peakend.sim.movement import QueueRun
 
     bounds = np.ascontiguousarray(bounds, dtype=np.int64)
     key_arr = np.ascontiguousarray(key_arr, dtype=np.int64)
     f8 = np.float64
     patience = np.ascontiguousarray(patience, dtype=f8)
     balk_arr = np.ascontiguousarray(balk_arr, dtype=f8)
-    n_days = bounds.size - 1
     full = _packed(s, None)
     allowed = full.allowed
     if key_arr.size and (
         int(key_arr.max()) >= allowed.size or int(key_arr.min()) < 0 or not allowed[key_arr].all()
     ):
         return _move_days_one_by_one(s, bounds, join, key_arr, service, patience, balk_arr, hall)
-    finite = patience < math.inf
-    can_leave = bool(np.any(finite))
+    can_leave = bool(np.any(patience < math.inf))
     out = move_days_kernel(
         bounds,
         np.ascontiguousarray(join, dtype=f8),
@@ -262,24 +260,11 @@ def move_days_compiled(
         bool(np.any(balk_arr < math.inf)),
         *full.arrays,
     )
-    error, state, start, end, leave, teller, seen, ahead, q_time, q_len, q_bounds = out
-    if error:
+    error, state, start, end, leave, teller, seen, ahead, q_time, q_len, q_bounds, slips = out
+    if error == 1:
         raise RuntimeError("simulate: a counter group counted a free teller it has not (model bug)")
-    if np.any((state == WAITING) | (state == NEW)):
+    if error:
         raise RuntimeError("simulate: customers left waiting at the end of the day (model bug)")
-    # per day (as move_compiled): some customers, all with the key of the day's first,
-    # and nobody who can renege
-    sizes = np.diff(bounds)
-    n = key_arr.size
-    if n:
-        first_key = np.repeat(key_arr[np.minimum(bounds[:-1], n - 1)], sizes)
-        other = np.zeros(n + 1, dtype=np.int64)
-        other[1:] = np.cumsum(key_arr != first_key)
-        left = np.zeros(n + 1, dtype=np.int64)
-        left[1:] = np.cumsum(finite)
-        no_slips = (sizes > 0) & (np.diff(other[bounds]) == 0) & (np.diff(left[bounds]) == 0)
-    else:
-        no_slips = np.zeros(n_days, dtype=bool)
     run = QueueRun(
         state=state,
         start=start,
@@ -294,7 +279,7 @@ def move_days_compiled(
         teller_group=list(full.teller_group),
         no_slips=False,
     )
-    return run, q_bounds, tuple(bool(x) for x in no_slips)
+    return run, q_bounds, tuple(slips.tolist())
 
 
 def _move_days_one_by_one(

@@ -68,9 +68,11 @@ def join_order_kernel(join: Any, bounds: Any) -> Any:  # pragma: no cover - comp
 
     A day whose join times are already non-decreasing keeps its rows (the stable argsort
     of a sorted array is the identity); any other day is sorted with a stable mergesort.
+    Returns (order, whether every day kept its rows).
     """
     n = join.size
     order = np.empty(n, dtype=np.int64)
+    kept = True
     for d in range(bounds.size - 1):
         lo = bounds[d]
         hi = bounds[d + 1]
@@ -83,7 +85,8 @@ def join_order_kernel(join: Any, bounds: Any) -> Any:  # pragma: no cover - comp
             for i in range(lo, hi):
                 order[i] = i
         else:
+            kept = False
             o = np.argsort(join[lo:hi], kind="mergesort")
             for i in range(hi - lo):
                 order[lo + i] = o[i] + lo
-    return order
+    return order, kept

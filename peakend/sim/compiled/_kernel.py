@@ -28,6 +28,7 @@ from peakend.sim.compiled._heaps import (
     _HALL,
     _NDL,
     _NEV,
+    _NEW,
     _NFREE,
     _NQ,
     _RENEGED,
@@ -455,9 +456,11 @@ def move_days_kernel(
     The inputs are the days' rows end to end (each day in its own join order); every
     day runs :func:`_move_day` on its own rows with fresh queues, tellers and clock,
     writing into its rows of the chunk's arrays. Returns (error, state, start, end, leave,
-    served_by, seen, ahead_seen, q_time, q_len, q_bounds): the hall series of the days
-    end to end, day ``d``'s at ``q_bounds[d]:q_bounds[d + 1]``; ``error`` is that of
-    the first failing day (the days after it are not moved).
+    served_by, seen, ahead_seen, q_time, q_len, q_bounds, no_slips): the hall series of
+    the days end to end, day ``d``'s at ``q_bounds[d]:q_bounds[d + 1]``, and per day
+    whether it has customers, all of one key, none who can renege; ``error`` is that of
+    the first failing day (1: a group counted a free teller it has not; 2: customers
+    left waiting at the end of the day), the days after it are not moved.
     """
     n = join.size
     n_days = bounds.size - 1
@@ -471,6 +474,8 @@ def move_days_kernel(
     q_time = np.zeros(2 * n + 2 * n_days)
     q_len = np.zeros(2 * n + 2 * n_days, dtype=np.int32)
     q_bounds = np.zeros(n_days + 1, dtype=np.int64)
+    no_slips = np.zeros(n_days, dtype=np.bool_)
+    inf = np.inf
     error = 0
     q = 0
     for d in range(n_days):
@@ -485,11 +490,23 @@ def move_days_kernel(
             state[lo:hi], start[lo:hi], end[lo:hi], leave[lo:hi], served_by[lo:hi],
             seen[lo:hi], ahead_seen[lo:hi], q_time[q : q + room], q_len[q : q + room],
         )
+        if err == 0:
+            for i in range(lo, hi):
+                if state[i] == _WAITING or state[i] == _NEW:
+                    err = 2  # left waiting at the end of the day (model bug)
+                    break
         if err != 0:
             error = err
             break
         q += nq
         q_bounds[d + 1] = q
+        # move_compiled's no_slips: some customers, one key, nobody who can renege
+        one = hi > lo
+        for i in range(lo, hi):
+            if keys[i] != keys[lo] or pat[i] < inf:
+                one = False
+                break
+        no_slips[d] = one
     return (
         error,
         state,
@@ -502,4 +519,5 @@ def move_days_kernel(
         q_time[:q].copy(),
         q_len[:q].copy(),
         q_bounds,
+        no_slips,
     )
