@@ -192,6 +192,67 @@ def test_tied_chunks_move_as_each_day_alone(chunk: Any) -> None:
             assert run.teller_names == alone.teller_names
 
 
+@st.composite
+def fifo_chunks(draw: Any) -> tuple[Scenario, np.ndarray, tuple[np.ndarray, ...]]:
+    """Days of one queue key each, nobody reneging or balking, no shift change after 0."""
+    d = _base(0.0, 1.0)
+    tellers = draw(st.one_of(st.integers(1, 5), st.integers(1, 5).map(
+        lambda k: [{"start": 0.0, "count": k}])))
+    d["counters"] = {"g0": {"tellers": tellers}}
+    if draw(st.booleans()):  # a second group, for the vip only: another key's only server
+        d["counters"]["g1"] = {"tellers": draw(st.integers(1, 2)), "discipline": "dedicated",
+                               "segments": ["vip"]}
+    d["after_closing"] = draw(st.sampled_from(["serve", "dismiss"]))
+    s = Scenario.model_validate(d)
+    grid = st.sampled_from([0.5, 1.0, 2.0, 5.0, 15.0])
+    days = []
+    for _ in range(draw(st.integers(1, 8))):
+        n = draw(st.sampled_from([0, 1, draw(st.integers(0, 60))]))
+        join = np.sort(np.array(draw(st.lists(st.integers(0, 150), min_size=n, max_size=n))))
+        join = join * 0.5
+        if n and draw(st.booleans()):
+            join = np.full(n, join[0])  # everyone at once
+        key = queue_keys(np.array([draw(st.integers(1, 2))]), np.array([draw(st.integers(0, 3))]),
+                         np.array([draw(st.booleans())]), len(BUSINESS))[0]
+        service = np.array(draw(st.lists(grid, min_size=n, max_size=n)), dtype=float)
+        if draw(st.booleans()):
+            service = service + np.array(draw(st.lists(st.floats(0, 1), min_size=n, max_size=n)))
+        hall = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+        days.append((join.astype(float), np.full(n, key, dtype=np.int64), service,
+                     np.full(n, math.inf), np.full(n, math.inf), hall))
+    bounds = np.zeros(len(days) + 1, dtype=np.int64)
+    bounds[1:] = np.cumsum([x[0].size for x in days])
+    cols = tuple(np.concatenate([x[i] for x in days]) for i in range(6))
+    return s, bounds, cols
+
+
+@needs_numba
+@settings(max_examples=80, deadline=None)
+@given(fifo_chunks())
+def test_one_queue_days_take_the_short_way_with_the_same_record(chunk: Any) -> None:
+    # the kernel's short way for one first-come queue (_move_fifo) against SimPy's move
+    # and the kernel's general loop (_move_day), day by day, ties everywhere
+    from peakend.sim.compiled import _packed, move_days_compiled
+    from peakend.sim.compiled._kernel import _fifo_day
+
+    s, bounds, cols = chunk
+    run, q_bounds, no_slips = move_days_compiled(s, bounds, *cols)
+    arrays = _packed(s, None).arrays
+    for d in range(bounds.size - 1):
+        r = slice(int(bounds[d]), int(bounds[d + 1]))
+        q = slice(int(q_bounds[d]), int(q_bounds[d + 1]))
+        day = tuple(c[r] for c in cols)
+        if day[0].size:  # the short way is taken
+            assert _fifo_day(day[1], day[3], day[4], arrays[0], arrays[2], arrays[3],
+                             arrays[10], arrays[13]) >= 0
+        alone = move(s, *day)
+        for f in QUEUE_FIELDS:
+            same(getattr(run, f)[r], getattr(alone, f), f"day {d}: {f}")
+        same(run.queue_time[q], alone.queue_time, f"day {d}: queue_time")
+        same(run.queue_length[q], alone.queue_length, f"day {d}: queue_length")
+        assert no_slips[d] == alone.no_slips
+
+
 @needs_numba
 def test_a_key_outside_the_plan_moves_day_by_day() -> None:
     # a key no counter group serves (the plan over the servable keys does not cover it):
