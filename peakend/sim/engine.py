@@ -209,7 +209,11 @@ def run_days(
     join = joined(join_arrival_order)
     seg = joined(draws.segment)
     uses_lounge = np.array([s.segments[x].lounge for x in seg_names], dtype=bool)
-    lounge = uses_lounge[seg] & (s.lounge.enabled and "lounge" in journey)
+    # the same values as run_day's; a column that is one value for everyone is filled
+    if s.lounge.enabled and "lounge" in journey and uses_lounge.any():
+        lounge = uses_lounge[seg]
+    else:
+        lounge = np.zeros(n, dtype=bool)
     appt = joined(draws.appointment)
     key_arr = queue_keys(seg, joined(draws.business), appt, len(s.business_types))
     balk_by_seg = np.array(
@@ -218,7 +222,10 @@ def run_days(
             for x in seg_names
         ]
     )
-    balk_arr = np.where(appt, math.inf, balk_by_seg[seg])
+    if np.all(balk_by_seg == math.inf):
+        balk_arr = np.full(n, math.inf)
+    else:
+        balk_arr = np.where(appt, math.inf, balk_by_seg[seg])
     service, patience, hall = joined(draws.service), joined(draws.patience), ~lounge
     if compiled:
         from peakend.sim.compiled import move_days_compiled
