@@ -444,15 +444,22 @@ def _pack(s: Scenario, present_keys: tuple[int, ...]) -> _Packed:
 
 
 def warm_up() -> None:
-    """Load (or compile) the kernel now, with an empty day: about 0.5 s from numba's cache.
+    """Load (or compile) the kernels now, with an empty day: about 0.5 s from numba's cache.
 
     ``run`` calls it before starting worker processes, so that forked workers inherit
     the loaded kernel instead of each loading it again.
     """
-    from peakend.sim.compiled._greetings import greet_kernel
-    from peakend.sim.compiled._kernel import move_kernel
+    from peakend.sim.compiled._greetings import (
+        greet_days_kernel,
+        greet_kernel,
+        join_order_kernel,
+    )
+    from peakend.sim.compiled._kernel import move_days_kernel, move_kernel
 
     greet_kernel(np.zeros(0), np.zeros(0, dtype=np.int64), 1.0)
+    no_days = np.zeros(1, dtype=np.int64)  # bounds of a chunk of no days
+    greet_days_kernel(np.zeros(0), np.zeros(0, dtype=np.int64), 1.0, no_days)
+    join_order_kernel(np.zeros(0), no_days)
     from peakend.sim.compiled._slips import slips_kernel
 
     z = np.zeros(0)
@@ -461,8 +468,11 @@ def warm_up() -> None:
     i8 = np.zeros(0, dtype=np.int64)
     f8 = np.zeros(0)
     one = np.zeros(1, dtype=np.int64)
-    move_kernel(
-        f8, i8, f8, f8, f8, np.zeros(0, dtype=np.bool_), 1.0, False, False, False, 1, i8,
-        np.zeros(2, dtype=np.int64), i8, np.zeros(2, dtype=np.int64), i8, one, one, i8, i8,
-        one, i8, i8, f8, i8, np.zeros(0, dtype=np.bool_),
+    plan = (
+        1, i8, np.zeros(2, dtype=np.int64), i8, np.zeros(2, dtype=np.int64), i8, one, one, i8,
+        i8, one, i8, i8, f8, i8, np.zeros(0, dtype=np.bool_),
+    )
+    move_kernel(f8, i8, f8, f8, f8, np.zeros(0, dtype=np.bool_), 1.0, False, False, False, *plan)
+    move_days_kernel(
+        no_days, f8, i8, f8, f8, f8, np.zeros(0, dtype=np.bool_), 1.0, False, False, False, *plan
     )
