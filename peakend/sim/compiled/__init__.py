@@ -7,6 +7,10 @@ bit for bit; its event loop is one numba kernel over arrays
 The Python side builds the shift changes (:func:`peakend.sim.staff.shift_events`) and the
 queue plan (:func:`peakend.sim.disciplines.queue_plan`) exactly as the SimPy engine does and
 packs them into flat integer arrays, so the kernel takes them as data.
+:func:`move_days_compiled` moves the days of a chunk (``run``'s workers) in one kernel
+call, each day on its own, each day's record that of :func:`move_compiled` for the day
+alone; a day of one first-come queue with nothing that changes during it takes a short
+way through the same events (:func:`peakend.sim.compiled._kernel._move_fifo`).
 
 The tie rule (SimPy's, reproduced)
 ----------------------------------

@@ -1,8 +1,12 @@
 """The compiled event loop of :func:`peakend.sim.compiled.move_compiled` (numba).
 
 Imported only when a day is moved with the compiled engine, never by ``import peakend``.
-One kernel, compiled once and cached on disk (``cache=True``); every input is cast to a
-fixed dtype by the caller, so the kernel has a single signature.
+The kernels are compiled once and cached on disk (``cache=True``); every input is cast to
+a fixed dtype by the caller, so each has a single signature. :func:`move_kernel` moves
+one day, :func:`move_days_kernel` the days of a chunk, each day with :func:`_move_day`
+(or, for a day of one first-come queue with nothing that changes during it, the short
+way :func:`_move_fifo`: the same events in the same order), writing into the chunk's
+arrays.
 
 The kernel is :func:`peakend.sim.movement.move` written as a state machine: the SimPy
 engine's event callbacks (:mod:`peakend.sim.event_loop`: the tellers', the door's, the
