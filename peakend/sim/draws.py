@@ -8,27 +8,35 @@ engine and the experience builder hold no random generator.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from numpy.random.bit_generator import (  # type: ignore[attr-defined]
+    _coerce_to_uint32_array,
+)
 from numpy.typing import NDArray
 
 from peakend.config.models import Scenario
 from peakend.sim._cache import ScenarioCache
 from peakend.sim.sampling import (
+    STREAMS,
     arrival_profile,
     as_seed_sequence,
     name_key,
     ppf,
     stream,
-    stream_states,
     thin,
 )
 from peakend.sim.touchpoints import NOISE_TOUCHPOINTS
 
 __all__ = ["DayDraws", "day_draws", "draw_day", "draw_days"]
+
+#: numba is installed (the compiled draws need it; without it they fall back to numpy's).
+HAS_NUMBA = importlib.util.find_spec("numba") is not None
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,9 @@ class DayDraws:
     advice: dict[str, NDArray[np.float64]]  # per counter group, per teller, 0-10
 
 
-def draw_day(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> DayDraws:
+def draw_day(
+    scenario: Scenario, seed: int | np.random.SeedSequence = 0, compiled: bool = False
+) -> DayDraws:
     """Draw every random quantity of one day, per potential customer.
 
     Parameters
@@ -63,13 +73,15 @@ def draw_day(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> DayD
         The branch.
     seed : int or numpy.random.SeedSequence
         The day's seed; a SeedSequence is not mutated.
+    compiled : bool, default False
+        Draw with the compiled generators (:func:`draw_days`): the same numbers.
 
     Returns
     -------
     DayDraws
         The draws of the customers who come (e-channel diversions removed).
     """
-    draws, _ = draw_days(scenario, [seed])
+    draws, _ = draw_days(scenario, [seed], compiled=compiled)
     return replace(
         draws,
         quality={g: q[0] for g, q in draws.quality.items()},
@@ -78,7 +90,9 @@ def draw_day(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> DayD
 
 
 def draw_days(
-    scenario: Scenario, seeds: Sequence[int | np.random.SeedSequence]
+    scenario: Scenario,
+    seeds: Sequence[int | np.random.SeedSequence],
+    compiled: bool = False,
 ) -> tuple[DayDraws, NDArray[np.int64]]:
     """Draw several days at once: each day from its own streams, as :func:`draw_day` would.
 
@@ -93,6 +107,12 @@ def draw_days(
         The branch.
     seeds : sequence of int or numpy.random.SeedSequence
         One seed per day (not mutated).
+    compiled : bool, default False
+        Draw every stream of every day in two numba calls
+        (:mod:`peakend.sim.compiled._rng`, numpy's generators reproduced) instead of
+        numpy's generators stream by stream: the same numbers, bit for bit. Without numba,
+        or if a once-per-process check finds that the compiled generators do not give
+        numpy's bits here, numpy's are used.
 
     Returns
     -------
@@ -102,39 +122,16 @@ def draw_days(
     bounds : numpy.ndarray of int64
         ``len(seeds) + 1`` offsets: day ``d`` has the customers ``bounds[d]:bounds[d + 1]``.
     """
+    if not isinstance(compiled, bool | np.bool_):
+        raise ValueError(f"compiled: must be True or False, got {compiled!r}")
     plan = _plan(scenario)
-    n_noise = len(NOISE_TOUCHPOINTS)
-    times_l, u_l, us_l, up_l, noise_l, adv_l = [], [], [], [], [], []
-    quality: dict[str, list[NDArray[np.float64]]] = {g: [] for g in scenario.counters}
-    advice: dict[str, list[NDArray[np.float64]]] = {g: [] for g in scenario.counters}
-    sizes = []
-    streams = _Streams([as_seed_sequence(seed) for seed in seeds], plan.names)
-    for _ in seeds:
-        times = thin(streams.next(), *plan.profile)  # "arrivals" (arrival_times)
-        n = times.size
-        sizes.append(n)
-        times_l.append(times)
-        u_l.append(streams.next().random((n, 4)))  # "mix"
-        us_l.append(streams.next().random(n))  # "service"
-        if plan.renege:
-            # the stream is only needed (and only set up) when someone can renege
-            up_l.append(streams.next().random(n))  # "patience"
-        noise_l.append(streams.next().standard_normal((n, n_noise)))  # "experience"
-        if plan.advice:
-            adv_l.append(streams.next().standard_normal(n))  # "advice"
-            for g, c in scenario.counters.items():  # "advice_tellers", per group
-                q = streams.next().normal(c.advice.mean, c.advice.sd, size=c.max_tellers())
-                advice[g].append(np.clip(q, 0.0, 10.0))
-        for g, c in scenario.counters.items():  # "tellers", per group
-            q = streams.next().normal(c.quality.mean, c.quality.sd, size=c.max_tellers())
-            quality[g].append(np.clip(q, 0.0, 10.0))
-
-    def cat(parts: list[Any]) -> Any:
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-    times = cat(times_l)
+    raw = None
+    if compiled and len(seeds) > 0 and _compiled_ok():
+        raw = _compiled_raw(plan, seeds)
+    if raw is None:
+        raw = _numpy_raw(scenario, plan, [as_seed_sequence(seed) for seed in seeds])
+    times, sizes, u, u_service, u_patience, noise, adv, quality, advice = raw
     n = times.size
-    u = cat(u_l)
     seg_names, bus_names = plan.seg_names, plan.bus_names
     if len(seg_names) == 1:  # the formula below gives 0 for everyone
         seg = np.zeros(n, dtype=np.int64)
@@ -149,7 +146,6 @@ def draw_days(
     appointment = u[:, 2] < plan.appt_share[seg]
     keep = u[:, 3] >= plan.e_share[bus]
 
-    u_service = cat(us_l)
     service = np.empty(n)
     if len(bus_names) == 1:  # ppf is elementwise: the same values without masking
         service[:] = ppf(scenario.business_types[bus_names[0]].service, u_service)
@@ -160,21 +156,19 @@ def draw_days(
 
     patience = np.full(n, np.inf)
     if plan.renege:
-        u_patience = cat(up_l)
         for i, dist in plan.renege:
             m = seg == i
             patience[m] = ppf(dist, u_patience[m])
 
-    noise = cat(noise_l)
     noise *= plan.sd[seg][:, None]
-    advice_noise = cat(adv_l) * plan.sd[seg] if plan.advice else None
+    advice_noise = adv * plan.sd[seg] if plan.advice else None
 
     potential = (
         np.arange(n, dtype=np.int64) if len(sizes) == 1
         else np.concatenate([np.arange(k, dtype=np.int64) for k in sizes])
     )
-    levels = {g: np.stack(q) if q else np.zeros((0, 0)) for g, q in quality.items()}
-    advice_levels = {g: np.stack(q) for g, q in advice.items() if q} if plan.advice else {}
+    levels = {g: np.clip(q, 0.0, 10.0) for g, q in quality.items()}
+    advice_levels = {g: np.clip(q, 0.0, 10.0) for g, q in advice.items()}
     idx = np.flatnonzero(keep)
     bounds = np.zeros(len(sizes) + 1, dtype=np.int64)
     if idx.size == n:  # nobody diverted to the e-channel: no need to copy
@@ -227,54 +221,204 @@ def day_draws(draws: DayDraws, bounds: NDArray[np.int64], d: int) -> DayDraws:
     )
 
 
-class _Streams:
-    """The named streams of several days, handed out in order (:meth:`next`).
+_Raw = tuple[Any, Any, Any, Any, Any, Any, Any, dict[str, Any], dict[str, Any]]
 
-    Every day uses the streams ``names`` (name and extra key, in the order the draws
-    take them). Their generators' states are computed for all the days at once
-    (:func:`~peakend.sim.sampling.stream_states`); one PCG64 is set to each state in
-    turn, so each stream draws exactly what :func:`~peakend.sim.sampling.stream` would.
-    A stream must be used up before the next is taken.
+
+def _numpy_raw(scenario: Scenario, plan: _Plan, roots: list[np.random.SeedSequence]) -> _Raw:
+    """Draw the days' random numbers with numpy's generators, stream by stream (the reference).
+
+    Returns the arrival times end to end, the customers per day, the "mix" uniforms
+    ``(n, 4)``, the "service" and "patience" uniforms, the "experience" normals
+    ``(n, n_noise)``, the "advice" normals and, per counter group, the teller quality and
+    advice levels ``(n_days, tellers)`` before clipping (no advice levels without advice).
     """
+    n_noise = len(NOISE_TOUCHPOINTS)
+    times_l, u_l, us_l, up_l, noise_l, adv_l = [], [], [], [], [], []
+    quality: dict[str, list[NDArray[np.float64]]] = {g: [] for g in scenario.counters}
+    advice: dict[str, list[NDArray[np.float64]]] = {g: [] for g in scenario.counters}
+    sizes = []
+    for root in roots:
+        streams = iter([stream(root, name, *extra) for name, extra in plan.names])
+        times = thin(next(streams), *plan.profile)  # "arrivals" (arrival_times)
+        n = times.size
+        sizes.append(n)
+        times_l.append(times)
+        u_l.append(next(streams).random((n, 4)))  # "mix"
+        us_l.append(next(streams).random(n))  # "service"
+        if plan.renege:
+            # the stream is only needed (and only set up) when someone can renege
+            up_l.append(next(streams).random(n))  # "patience"
+        noise_l.append(next(streams).standard_normal((n, n_noise)))  # "experience"
+        if plan.advice:
+            adv_l.append(next(streams).standard_normal(n))  # "advice"
+            for g, c in scenario.counters.items():  # "advice_tellers", per group
+                advice[g].append(next(streams).normal(c.advice.mean, c.advice.sd,
+                                                      size=c.max_tellers()))
+        for g, c in scenario.counters.items():  # "tellers", per group
+            quality[g].append(next(streams).normal(c.quality.mean, c.quality.sd,
+                                                   size=c.max_tellers()))
 
-    def __init__(
-        self, roots: list[np.random.SeedSequence], names: list[tuple[str, tuple[int, ...]]]
-    ) -> None:
-        requests = [(root, name, extra) for root in roots for name, extra in names]
-        self._roots, self._names, self._i = roots, names, 0
-        # one day: numpy's own seeding is as quick (the vectorized hashing pays off on many)
-        fast = len(roots) > 1 and _fast_streams()
-        self._states = stream_states(requests) if fast else None
-        if fast:
-            self._bits = np.random.PCG64(0)
-            self._rng = np.random.Generator(self._bits)
+    def cat(parts: list[Any]) -> Any:
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
-    def next(self) -> np.random.Generator:
-        """Return the generator of the next stream."""
-        i = self._i
-        self._i += 1
-        if self._states is None:
-            day, k = divmod(i, len(self._names))
-            name, extra = self._names[k]
-            return stream(self._roots[day], name, *extra)
-        self._bits.state = self._states[i]  # type: ignore[assignment]
-        return self._rng
+    return (
+        cat(times_l), sizes, cat(u_l), cat(us_l), cat(up_l) if plan.renege else None,
+        cat(noise_l), cat(adv_l) if plan.advice else None,
+        {g: np.stack(q) for g, q in quality.items()},
+        {g: np.stack(q) for g, q in advice.items()} if plan.advice else {},
+    )
 
 
-_FAST: list[bool] = []
+def _compiled_raw(plan: _Plan, seeds: Sequence[int | np.random.SeedSequence]) -> _Raw:
+    """:func:`_numpy_raw`'s arrays, bit for bit, from two numba calls for the whole chunk.
+
+    :func:`peakend.sim.compiled._rng.seed_states` seeds every stream of every day as
+    ``sampling.stream`` does and :func:`peakend.sim.compiled._rng.draw_chunk` draws them.
+    """
+    from peakend.sim.compiled import _rng
+
+    k = plan.kernel
+    states = _rng.seed_states(*_day_words(seeds), k.sfx_words, k.sfx_off)
+    times, sizes, u, us, up, noise, adv, quality, advice = _rng.draw_chunk(
+        states, *k.args
+    )
+    cols = zip(k.groups, k.tel_off[:-1], k.tel_off[1:], strict=True)
+    levels, adv_levels = {}, {}
+    for g, lo, hi in cols:
+        levels[g] = quality[:, lo:hi]
+        if plan.advice:
+            adv_levels[g] = advice[:, lo:hi]
+    return (
+        times, sizes, u, us, up if plan.renege else None, noise,
+        adv if plan.advice else None, levels, adv_levels,
+    )
 
 
-def _fast_streams() -> bool:
-    """Whether :func:`stream_states` seeds as numpy does here (checked once per process)."""
-    if not _FAST:
-        root = np.random.SeedSequence(20261202, spawn_key=(3, 1 << 33))
-        probe = [(root, "tellers", (name_key("general"),)), (root, "mix", ())]
-        ok = all(
-            st == stream(r, name, *extra).bit_generator.state
-            for (r, name, extra), st in zip(probe, stream_states(probe), strict=True)
+@functools.lru_cache(maxsize=256)
+def _entropy_words(entropy: int) -> tuple[int, ...]:
+    """Return the 32-bit words of an int entropy, as ``SeedSequence`` reads it.
+
+    Cached: the days of a run share their root entropy.
+    """
+    return tuple(int(x) for x in _coerce_to_uint32_array(entropy))
+
+
+def _key_words(values: tuple[Any, ...]) -> list[int]:
+    """Return the 32-bit words of a spawn key, as ``SeedSequence`` reads it."""
+    if all(isinstance(v, int) and 0 <= v <= 0xFFFFFFFF for v in values):
+        return list(values)
+    return [int(x) for x in _coerce_to_uint32_array(values)]
+
+
+def _day_words(
+    seeds: Sequence[int | np.random.SeedSequence],
+) -> tuple[NDArray[np.uint32], NDArray[np.int64], NDArray[np.int64]]:
+    """Each day's assembled entropy before the stream's own key: what ``seed_states`` takes.
+
+    ``SeedSequence.get_assembled_entropy``: the run entropy's words, padded with zeros to
+    the pool size when shorter (a stream's key is never empty), then the root's spawn
+    key's words. An int seed is ``SeedSequence(seed)`` (checked as
+    :func:`~peakend.sim.sampling.as_seed_sequence` checks it).
+    """
+    words: list[int] = []
+    offsets = [0]
+    pools = []
+    for seed in seeds:
+        if isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0:
+            run, key, pool_size = _entropy_words(seed), [], 4
+        else:
+            root = as_seed_sequence(seed)
+            ent = root.entropy
+            if isinstance(ent, int):
+                run = _entropy_words(ent)
+            else:
+                run = tuple(int(x) for x in _coerce_to_uint32_array(ent))
+            key, pool_size = _key_words(tuple(root.spawn_key)), int(root.pool_size)
+        words += run
+        if len(run) < pool_size:
+            words += [0] * (pool_size - len(run))
+        words += key
+        offsets.append(len(words))
+        pools.append(pool_size)
+    return (
+        np.array(words, dtype=np.uint32),
+        np.array(offsets, dtype=np.int64),
+        np.array(pools, dtype=np.int64),
+    )
+
+
+_COMPILED: list[bool] = []
+
+
+def _compiled_ok() -> bool:
+    """Whether the compiled draws can be used: numba is there and gives numpy's bits.
+
+    Checked once per process on a probe (streams of two roots, one with a long entropy and
+    a key word of 33 bits, every distribution the draws use, poisson below and above 10);
+    if anything differs or fails, :func:`draw_days` silently uses numpy (only speed
+    depends on it).
+    """
+    if not HAS_NUMBA:
+        return False
+    if not _COMPILED:
+        _COMPILED.append(_probe())
+    return _COMPILED[0]
+
+
+def _probe() -> bool:
+    try:
+        from peakend.sim.compiled import _rng
+
+        roots = [
+            np.random.SeedSequence(20261202, spawn_key=(3, 1 << 33)),
+            np.random.SeedSequence(2**140 + 5, spawn_key=(7,), pool_size=8),
+        ]
+        names = [("tellers", (name_key("general"),)), ("mix", ()), ("experience", ())]
+        sfx = [_key_words((STREAMS[name], *extra)) for name, extra in names]
+        states = _rng.seed_states(
+            *_day_words(roots),
+            np.array([w for x in sfx for w in x], dtype=np.uint32),
+            np.cumsum([0] + [len(x) for x in sfx]).astype(np.int64),
         )
-        _FAST.append(ok)
-    return _FAST[0]
+        for d, root in enumerate(roots):
+            for s, (name, extra) in enumerate(names):
+                rng = stream(root, name, *extra)
+                st = states[d, s].copy()
+                if _state(st) != rng.bit_generator.state["state"]:
+                    return False
+                pairs = [
+                    (rng.random(300), _rng.fill_random(st, 300)),
+                    (rng.uniform(0.0, 540.0, 300), _rng.fill_uniform(st, 300, 0.0, 540.0)),
+                    (rng.standard_normal(3000), _rng.fill_normal(st, 3000, 0.0, 1.0)),
+                    (rng.normal(6.5, 1.5, 300), _rng.fill_normal(st, 300, 6.5, 1.5)),
+                ]
+                for lam in (0.0, 2.5, 10.0, 35.0, 4321.5):
+                    pairs.append((np.array([rng.poisson(lam) for _ in range(20)]),
+                                  _rng.poisson_many(st, lam, 20)))
+                pairs.append((rng.random(5), _rng.fill_random(st, 5)))  # still in step
+                if not all(np.array_equal(a.view(np.uint64) if a.dtype.kind == "f" else a,
+                                          b.view(np.uint64) if b.dtype.kind == "f" else b)
+                           for a, b in pairs):
+                    return False
+        return True
+    except Exception:  # any failure means: use numpy
+        return False
+
+
+def _state(row: NDArray[np.uint64]) -> dict[str, int]:
+    """``PCG64.state["state"]`` of a compiled stream's state row."""
+    return {"state": (int(row[0]) << 64) | int(row[1]), "inc": (int(row[2]) << 64) | int(row[3])}
+
+
+@dataclass(frozen=True)
+class _Kernel:
+    """The draws' plan as :func:`peakend.sim.compiled._rng.draw_chunk` takes it (no numba)."""
+
+    sfx_words: NDArray[np.uint32]  # per stream of a day, its own spawn-key words
+    sfx_off: NDArray[np.int64]
+    args: tuple[Any, ...]  # draw_chunk's arguments after the states
+    groups: list[str]  # counter groups, in order
+    tel_off: NDArray[np.int64]  # each group's columns of the levels
 
 
 @dataclass(frozen=True)
@@ -292,6 +436,7 @@ class _Plan:
     advice: bool  # some business type includes advice
     names: list[tuple[str, tuple[int, ...]]]  # the streams of a day, in the order drawn
     profile: tuple[Any, Any, float, float]  # sampling.arrival_profile
+    kernel: _Kernel  # the same for the compiled draws
 
 
 _PLANS: ScenarioCache[_Plan] = ScenarioCache()
@@ -336,8 +481,45 @@ def _build_plan(scenario: Scenario) -> _Plan:
         advice=advice,
         names=names,
         profile=arrival_profile(s),
+        kernel=_kernel(s, names, advice),
     )
     return plan
+
+
+def _kernel(s: Scenario, names: list[tuple[str, tuple[int, ...]]], advice: bool) -> _Kernel:
+    """Return the compiled draws' view of the plan: stream indices, key words, levels."""
+    index = {(name, extra): i for i, (name, extra) in enumerate(names)}
+    sfx = [_key_words((STREAMS[name], *extra)) for name, extra in names]
+    groups = list(s.counters)
+    keys = [(name_key(g),) for g in groups]
+    cs = [s.counters[g] for g in groups]
+    tel_size = np.array([c.max_tellers() for c in cs], dtype=np.int64)
+    starts, rates, lam_max, horizon = arrival_profile(s)
+    args = (
+        np.ascontiguousarray(starts, dtype=np.float64),
+        np.ascontiguousarray(rates, dtype=np.float64),
+        float(lam_max),
+        float(horizon),
+        index.get(("patience", ()), -1),
+        index[("experience", ())],
+        index.get(("advice", ()), -1),
+        len(NOISE_TOUCHPOINTS),
+        np.array([index[("tellers", k)] for k in keys], dtype=np.int64),
+        tel_size,
+        np.array([float(c.quality.mean) for c in cs]),
+        np.array([float(c.quality.sd) for c in cs]),
+        np.array([index[("advice_tellers", k)] if advice else -1 for k in keys],
+                 dtype=np.int64),
+        np.array([float(c.advice.mean) for c in cs]),
+        np.array([float(c.advice.sd) for c in cs]),
+    )
+    return _Kernel(
+        sfx_words=np.array([w for x in sfx for w in x], dtype=np.uint32),
+        sfx_off=np.cumsum([0] + [len(x) for x in sfx]).astype(np.int64),
+        args=args,
+        groups=groups,
+        tel_off=np.concatenate([[0], np.cumsum(tel_size)]).astype(np.int64),
+    )
 
 
 def _segments_by_time(
