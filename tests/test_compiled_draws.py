@@ -25,7 +25,7 @@ from peakend.config.models import Scenario
 from peakend.experiment._tasks import replication_seed
 from peakend.sim import draws as D
 from peakend.sim.draws import DayDraws, draw_day, draw_days
-from peakend.sim.sampling import STREAMS, name_key, stream
+from peakend.sim.sampling import STREAMS, name_key, seed_words, stream, stream_key_words
 
 HAS_NUMBA = importlib.util.find_spec("numba") is not None
 needs_numba = pytest.mark.skipif(not HAS_NUMBA, reason="numba missing")
@@ -90,12 +90,7 @@ def compiled_only(monkeypatch: pytest.MonkeyPatch) -> None:
 def _states(roots: list[np.random.SeedSequence], names: list[tuple[str, tuple[int, ...]]]) -> Any:
     from peakend.sim.compiled import _rng
 
-    sfx = [D._key_words((STREAMS[name], *extra)) for name, extra in names]
-    return _rng.seed_states(
-        *D._day_words(roots),
-        np.array([w for x in sfx for w in x], dtype=np.uint32),
-        np.cumsum([0] + [len(x) for x in sfx]).astype(np.int64),
-    )
+    return _rng.seed_states(*seed_words(roots), *stream_key_words(names))
 
 
 @needs_numba
@@ -134,7 +129,7 @@ def test_compiled_streams_are_numpys(
         for s, (name, extra) in enumerate(plan):
             rng = stream(r, name, *extra)
             row = states[d, s].copy()
-            assert D._state(row) == rng.bit_generator.state["state"]
+            assert _rng.state_of(row) == rng.bit_generator.state["state"]
             assert bits(rng.random(50)) == bits(_rng.fill_random(row, 50))
             assert bits(rng.standard_normal(400)) == bits(_rng.fill_normal(row, 400, 0.0, 1.0))
             assert bits(rng.normal(loc, scale, 30)) == bits(_rng.fill_normal(row, 30, loc, scale))
@@ -323,9 +318,11 @@ def test_a_failed_self_check_falls_back_to_the_same_draws(
 def test_the_self_check_catches_a_wrong_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
     from peakend.sim.compiled import _rng
 
-    assert D._probe()
+    assert _rng.self_check()
     monkeypatch.setattr(_rng, "fill_normal", lambda st, n, loc, scale: np.zeros(n))
-    assert not D._probe()
+    assert not _rng.self_check()
+    monkeypatch.setattr(D, "_COMPILED", [])
+    assert not D._compiled_ok()  # and the draws use numpy's generators
 
 
 @pytest.mark.parametrize("bad", [1, "yes", None, 0.0])

@@ -8,24 +8,21 @@ engine and the experience builder hold no random generator.
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from numpy.random.bit_generator import (  # type: ignore[attr-defined]
-    _coerce_to_uint32_array,
-)
 from numpy.typing import NDArray
 
 from peakend.config.models import Scenario
 from peakend.sim._cache import ScenarioCache
 from peakend.sim.sampling import (
-    STREAMS,
+    KernelPlan,
     arrival_profile,
     as_seed_sequence,
+    kernel_plan,
     name_key,
     ppf,
     stream,
@@ -163,16 +160,16 @@ def draw_days(
     noise *= plan.sd[seg][:, None]
     advice_noise = adv * plan.sd[seg] if plan.advice else None
 
-    potential = (
-        np.arange(n, dtype=np.int64) if len(sizes) == 1
-        else np.concatenate([np.arange(k, dtype=np.int64) for k in sizes])
-    )
+    bounds = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=bounds[1:])
+    day = np.repeat(np.arange(len(sizes)), sizes)
+    potential = np.arange(n, dtype=np.int64)
+    if len(sizes) > 1:  # counted from 0 in each day
+        potential -= bounds[day]
     levels = {g: np.clip(q, 0.0, 10.0) for g, q in quality.items()}
     advice_levels = {g: np.clip(q, 0.0, 10.0) for g, q in advice.items()}
     idx = np.flatnonzero(keep)
-    bounds = np.zeros(len(sizes) + 1, dtype=np.int64)
     if idx.size == n:  # nobody diverted to the e-channel: no need to copy
-        np.cumsum(sizes, out=bounds[1:])
         return DayDraws(
             arrival=times,
             potential=potential,
@@ -186,7 +183,6 @@ def draw_days(
             advice_noise=advice_noise,
             advice=advice_levels,
         ), bounds
-    day = np.repeat(np.arange(len(sizes)), sizes)
     np.cumsum(np.bincount(day[idx], minlength=len(sizes)), out=bounds[1:])
     return DayDraws(
         arrival=times[idx],
@@ -272,78 +268,17 @@ def _numpy_raw(scenario: Scenario, plan: _Plan, roots: list[np.random.SeedSequen
 def _compiled_raw(plan: _Plan, seeds: Sequence[int | np.random.SeedSequence]) -> _Raw:
     """:func:`_numpy_raw`'s arrays, bit for bit, from two numba calls for the whole chunk.
 
-    :func:`peakend.sim.compiled._rng.seed_states` seeds every stream of every day as
-    ``sampling.stream`` does and :func:`peakend.sim.compiled._rng.draw_chunk` draws them.
+    :func:`peakend.sim.compiled._rng.draw_streams`: every stream of every day seeded as
+    ``sampling.stream`` seeds it and drawn as :func:`_numpy_raw` draws it.
     """
     from peakend.sim.compiled import _rng
 
-    k = plan.kernel
-    states = _rng.seed_states(*_day_words(seeds), k.sfx_words, k.sfx_off)
-    times, sizes, u, us, up, noise, adv, quality, advice = _rng.draw_chunk(
-        states, *k.args
+    times, sizes, u, us, up, noise, adv, levels, adv_levels = _rng.draw_streams(
+        plan.kernel, seeds
     )
-    cols = zip(k.groups, k.tel_off[:-1], k.tel_off[1:], strict=True)
-    levels, adv_levels = {}, {}
-    for g, lo, hi in cols:
-        levels[g] = quality[:, lo:hi]
-        if plan.advice:
-            adv_levels[g] = advice[:, lo:hi]
     return (
         times, sizes, u, us, up if plan.renege else None, noise,
         adv if plan.advice else None, levels, adv_levels,
-    )
-
-
-@functools.lru_cache(maxsize=256)
-def _entropy_words(entropy: int) -> tuple[int, ...]:
-    """Return the 32-bit words of an int entropy, as ``SeedSequence`` reads it.
-
-    Cached: the days of a run share their root entropy.
-    """
-    return tuple(int(x) for x in _coerce_to_uint32_array(entropy))
-
-
-def _key_words(values: tuple[Any, ...]) -> list[int]:
-    """Return the 32-bit words of a spawn key, as ``SeedSequence`` reads it."""
-    if all(isinstance(v, int) and 0 <= v <= 0xFFFFFFFF for v in values):
-        return list(values)
-    return [int(x) for x in _coerce_to_uint32_array(values)]
-
-
-def _day_words(
-    seeds: Sequence[int | np.random.SeedSequence],
-) -> tuple[NDArray[np.uint32], NDArray[np.int64], NDArray[np.int64]]:
-    """Each day's assembled entropy before the stream's own key: what ``seed_states`` takes.
-
-    ``SeedSequence.get_assembled_entropy``: the run entropy's words, padded with zeros to
-    the pool size when shorter (a stream's key is never empty), then the root's spawn
-    key's words. An int seed is ``SeedSequence(seed)`` (checked as
-    :func:`~peakend.sim.sampling.as_seed_sequence` checks it).
-    """
-    words: list[int] = []
-    offsets = [0]
-    pools = []
-    for seed in seeds:
-        if isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0:
-            run, key, pool_size = _entropy_words(seed), [], 4
-        else:
-            root = as_seed_sequence(seed)
-            ent = root.entropy
-            if isinstance(ent, int):
-                run = _entropy_words(ent)
-            else:
-                run = tuple(int(x) for x in _coerce_to_uint32_array(ent))
-            key, pool_size = _key_words(tuple(root.spawn_key)), int(root.pool_size)
-        words += run
-        if len(run) < pool_size:
-            words += [0] * (pool_size - len(run))
-        words += key
-        offsets.append(len(words))
-        pools.append(pool_size)
-    return (
-        np.array(words, dtype=np.uint32),
-        np.array(offsets, dtype=np.int64),
-        np.array(pools, dtype=np.int64),
     )
 
 
@@ -353,72 +288,20 @@ _COMPILED: list[bool] = []
 def _compiled_ok() -> bool:
     """Whether the compiled draws can be used: numba is there and gives numpy's bits.
 
-    Checked once per process on a probe (streams of two roots, one with a long entropy and
-    a key word of 33 bits, every distribution the draws use, poisson below and above 10);
-    if anything differs or fails, :func:`draw_days` silently uses numpy (only speed
-    depends on it).
+    Checked once per process (:func:`peakend.sim.compiled._rng.self_check`); if anything
+    differs or fails, :func:`draw_days` silently uses numpy (only speed depends on it).
     """
     if not HAS_NUMBA:
         return False
     if not _COMPILED:
-        _COMPILED.append(_probe())
+        try:
+            from peakend.sim.compiled import _rng
+
+            ok = _rng.self_check()
+        except Exception:  # any failure means: use numpy
+            ok = False
+        _COMPILED.append(ok)
     return _COMPILED[0]
-
-
-def _probe() -> bool:
-    try:
-        from peakend.sim.compiled import _rng
-
-        roots = [
-            np.random.SeedSequence(20261202, spawn_key=(3, 1 << 33)),
-            np.random.SeedSequence(2**140 + 5, spawn_key=(7,), pool_size=8),
-        ]
-        names = [("tellers", (name_key("general"),)), ("mix", ()), ("experience", ())]
-        sfx = [_key_words((STREAMS[name], *extra)) for name, extra in names]
-        states = _rng.seed_states(
-            *_day_words(roots),
-            np.array([w for x in sfx for w in x], dtype=np.uint32),
-            np.cumsum([0] + [len(x) for x in sfx]).astype(np.int64),
-        )
-        for d, root in enumerate(roots):
-            for s, (name, extra) in enumerate(names):
-                rng = stream(root, name, *extra)
-                st = states[d, s].copy()
-                if _state(st) != rng.bit_generator.state["state"]:
-                    return False
-                pairs = [
-                    (rng.random(300), _rng.fill_random(st, 300)),
-                    (rng.uniform(0.0, 540.0, 300), _rng.fill_uniform(st, 300, 0.0, 540.0)),
-                    (rng.standard_normal(3000), _rng.fill_normal(st, 3000, 0.0, 1.0)),
-                    (rng.normal(6.5, 1.5, 300), _rng.fill_normal(st, 300, 6.5, 1.5)),
-                ]
-                for lam in (0.0, 2.5, 10.0, 35.0, 4321.5):
-                    pairs.append((np.array([rng.poisson(lam) for _ in range(20)]),
-                                  _rng.poisson_many(st, lam, 20)))
-                pairs.append((rng.random(5), _rng.fill_random(st, 5)))  # still in step
-                if not all(np.array_equal(a.view(np.uint64) if a.dtype.kind == "f" else a,
-                                          b.view(np.uint64) if b.dtype.kind == "f" else b)
-                           for a, b in pairs):
-                    return False
-        return True
-    except Exception:  # any failure means: use numpy
-        return False
-
-
-def _state(row: NDArray[np.uint64]) -> dict[str, int]:
-    """``PCG64.state["state"]`` of a compiled stream's state row."""
-    return {"state": (int(row[0]) << 64) | int(row[1]), "inc": (int(row[2]) << 64) | int(row[3])}
-
-
-@dataclass(frozen=True)
-class _Kernel:
-    """The draws' plan as :func:`peakend.sim.compiled._rng.draw_chunk` takes it (no numba)."""
-
-    sfx_words: NDArray[np.uint32]  # per stream of a day, its own spawn-key words
-    sfx_off: NDArray[np.int64]
-    args: tuple[Any, ...]  # draw_chunk's arguments after the states
-    groups: list[str]  # counter groups, in order
-    tel_off: NDArray[np.int64]  # each group's columns of the levels
 
 
 @dataclass(frozen=True)
@@ -436,7 +319,7 @@ class _Plan:
     advice: bool  # some business type includes advice
     names: list[tuple[str, tuple[int, ...]]]  # the streams of a day, in the order drawn
     profile: tuple[Any, Any, float, float]  # sampling.arrival_profile
-    kernel: _Kernel  # the same for the compiled draws
+    kernel: KernelPlan  # the same for the compiled draws
 
 
 _PLANS: ScenarioCache[_Plan] = ScenarioCache()
@@ -481,45 +364,9 @@ def _build_plan(scenario: Scenario) -> _Plan:
         advice=advice,
         names=names,
         profile=arrival_profile(s),
-        kernel=_kernel(s, names, advice),
+        kernel=kernel_plan(s, names, advice, len(NOISE_TOUCHPOINTS)),
     )
     return plan
-
-
-def _kernel(s: Scenario, names: list[tuple[str, tuple[int, ...]]], advice: bool) -> _Kernel:
-    """Return the compiled draws' view of the plan: stream indices, key words, levels."""
-    index = {(name, extra): i for i, (name, extra) in enumerate(names)}
-    sfx = [_key_words((STREAMS[name], *extra)) for name, extra in names]
-    groups = list(s.counters)
-    keys = [(name_key(g),) for g in groups]
-    cs = [s.counters[g] for g in groups]
-    tel_size = np.array([c.max_tellers() for c in cs], dtype=np.int64)
-    starts, rates, lam_max, horizon = arrival_profile(s)
-    args = (
-        np.ascontiguousarray(starts, dtype=np.float64),
-        np.ascontiguousarray(rates, dtype=np.float64),
-        float(lam_max),
-        float(horizon),
-        index.get(("patience", ()), -1),
-        index[("experience", ())],
-        index.get(("advice", ()), -1),
-        len(NOISE_TOUCHPOINTS),
-        np.array([index[("tellers", k)] for k in keys], dtype=np.int64),
-        tel_size,
-        np.array([float(c.quality.mean) for c in cs]),
-        np.array([float(c.quality.sd) for c in cs]),
-        np.array([index[("advice_tellers", k)] if advice else -1 for k in keys],
-                 dtype=np.int64),
-        np.array([float(c.advice.mean) for c in cs]),
-        np.array([float(c.advice.sd) for c in cs]),
-    )
-    return _Kernel(
-        sfx_words=np.array([w for x in sfx for w in x], dtype=np.uint32),
-        sfx_off=np.cumsum([0] + [len(x) for x in sfx]).astype(np.int64),
-        args=args,
-        groups=groups,
-        tel_off=np.concatenate([[0], np.cumsum(tel_size)]).astype(np.int64),
-    )
 
 
 def _segments_by_time(

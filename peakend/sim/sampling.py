@@ -10,10 +10,16 @@ random numbers.
 
 from __future__ import annotations
 
+import functools
 import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.random.bit_generator import (  # type: ignore[attr-defined]
+    _coerce_to_uint32_array,
+)
 from numpy.typing import NDArray
 
 from peakend.config.models import (
@@ -29,11 +35,16 @@ from peakend.config.models import (
 
 __all__ = [
     "STREAMS",
+    "KernelPlan",
     "arrival_profile",
     "arrival_times",
     "as_seed_sequence",
+    "kernel_plan",
+    "key_words",
     "ppf",
+    "seed_words",
     "stream",
+    "stream_key_words",
     "thin",
 ]
 
@@ -82,6 +93,144 @@ def stream(root: np.random.SeedSequence, name: str, *extra: int) -> np.random.Ge
     key = (*tuple(root.spawn_key), STREAMS[name], *extra)
     seq = np.random.SeedSequence(root.entropy, spawn_key=key, pool_size=root.pool_size)
     return np.random.Generator(np.random.PCG64(seq))
+
+
+@functools.lru_cache(maxsize=256)
+def _entropy_words(entropy: int) -> tuple[int, ...]:
+    """Return the 32-bit words of an int entropy, as ``SeedSequence`` reads it.
+
+    Cached: the days of a run share their root entropy.
+    """
+    return tuple(int(x) for x in _coerce_to_uint32_array(entropy))
+
+
+def key_words(values: tuple[Any, ...]) -> list[int]:
+    """Return the 32-bit words of a spawn key, as ``SeedSequence`` reads it."""
+    if all(isinstance(v, int) and 0 <= v <= 0xFFFFFFFF for v in values):
+        return list(values)
+    return [int(x) for x in _coerce_to_uint32_array(values)]
+
+
+def seed_words(
+    seeds: Sequence[int | np.random.SeedSequence],
+) -> tuple[NDArray[np.uint32], NDArray[np.int64], NDArray[np.int64]]:
+    """Return each seed's assembled entropy before a stream's own key, end to end.
+
+    ``SeedSequence.get_assembled_entropy`` of a :func:`stream` of the seed without the
+    stream's key words: the run entropy's words, padded with zeros to the pool size when
+    shorter (a stream's key is never empty), then the root's spawn key's words. An int
+    seed is ``SeedSequence(seed)`` (checked as :func:`as_seed_sequence` checks it).
+
+    Returns
+    -------
+    words : numpy.ndarray of uint32
+        The seeds' words end to end.
+    offsets : numpy.ndarray of int64
+        ``len(seeds) + 1`` offsets into ``words``.
+    pool_size : numpy.ndarray of int64
+        Each seed's ``pool_size``.
+    """
+    words: list[int] = []
+    offsets = [0]
+    pools = []
+    for seed in seeds:
+        if isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0:
+            run, key, pool_size = _entropy_words(seed), [], 4
+        else:
+            root = as_seed_sequence(seed)
+            ent = root.entropy
+            if isinstance(ent, int):
+                run = _entropy_words(ent)
+            else:
+                run = tuple(int(x) for x in _coerce_to_uint32_array(ent))
+            key, pool_size = key_words(tuple(root.spawn_key)), int(root.pool_size)
+        words += run
+        if len(run) < pool_size:
+            words += [0] * (pool_size - len(run))
+        words += key
+        offsets.append(len(words))
+        pools.append(pool_size)
+    return (
+        np.array(words, dtype=np.uint32),
+        np.array(offsets, dtype=np.int64),
+        np.array(pools, dtype=np.int64),
+    )
+
+
+def stream_key_words(
+    names: list[tuple[str, tuple[int, ...]]],
+) -> tuple[NDArray[np.uint32], NDArray[np.int64]]:
+    """Return the further spawn-key words of the named streams, end to end, and offsets."""
+    sfx = [key_words((STREAMS[name], *extra)) for name, extra in names]
+    return (
+        np.array([w for x in sfx for w in x], dtype=np.uint32),
+        np.cumsum([0] + [len(x) for x in sfx]).astype(np.int64),
+    )
+
+
+@dataclass(frozen=True)
+class KernelPlan:
+    """A day's draws as the compiled kernel (``peakend.sim.compiled._rng``) takes them.
+
+    Built without numba (:func:`kernel_plan`), cached with the draws' plan.
+    """
+
+    sfx_words: NDArray[np.uint32]  # per stream of a day, its own spawn-key words
+    sfx_off: NDArray[np.int64]
+    args: tuple[Any, ...]  # _rng.draw_chunk's arguments after the states
+    groups: list[str]  # counter groups, in order
+    tel_off: NDArray[np.int64]  # each group's columns of the teller levels
+
+
+def kernel_plan(
+    s: Scenario, names: list[tuple[str, tuple[int, ...]]], advice: bool, n_noise: int
+) -> KernelPlan:
+    """Return the compiled draws' plan: stream indices, key words, level parameters.
+
+    Parameters
+    ----------
+    s : Scenario
+        The branch.
+    names : list of (str, tuple of int)
+        The day's streams (name and extra key) in the order drawn: "arrivals", "mix",
+        "service" first.
+    advice : bool
+        Whether the "advice" and "advice_tellers" streams are drawn.
+    n_noise : int
+        Noise columns per customer.
+    """
+    index = {(name, extra): i for i, (name, extra) in enumerate(names)}
+    groups = list(s.counters)
+    keys = [(name_key(g),) for g in groups]
+    cs = [s.counters[g] for g in groups]
+    tel_size = np.array([c.max_tellers() for c in cs], dtype=np.int64)
+    starts, rates, lam_max, horizon = arrival_profile(s)
+    args = (
+        np.ascontiguousarray(starts, dtype=np.float64),
+        np.ascontiguousarray(rates, dtype=np.float64),
+        float(lam_max),
+        float(horizon),
+        index.get(("patience", ()), -1),
+        index[("experience", ())],
+        index.get(("advice", ()), -1),
+        n_noise,
+        np.array([index[("tellers", k)] for k in keys], dtype=np.int64),
+        tel_size,
+        np.array([float(c.quality.mean) for c in cs]),
+        np.array([float(c.quality.sd) for c in cs]),
+        np.array([index[("advice_tellers", k)] if advice else -1 for k in keys],
+                 dtype=np.int64),
+        np.array([float(c.advice.mean) for c in cs]),
+        np.array([float(c.advice.sd) for c in cs]),
+    )
+    sfx_words, sfx_off = stream_key_words(names)
+    return KernelPlan(
+        sfx_words=sfx_words,
+        sfx_off=sfx_off,
+        args=args,
+        groups=groups,
+        tel_off=np.concatenate([[0], np.cumsum(tel_size)]).astype(np.int64),
+    )
 
 
 def name_key(name: str) -> int:

@@ -22,6 +22,7 @@ increment's. :func:`draw_chunk` draws every stream of every day of a chunk in on
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -33,14 +34,26 @@ from numba.np.random._constants import (
     ziggurat_nor_inv_r,
     ziggurat_nor_r,
 )
+from numpy.typing import NDArray
+
+from peakend.sim.sampling import (
+    KernelPlan,
+    name_key,
+    seed_words,
+    stream,
+    stream_key_words,
+)
 
 __all__ = [
     "draw_chunk",
+    "draw_streams",
     "fill_normal",
     "fill_random",
     "fill_uniform",
     "poisson_many",
     "seed_states",
+    "self_check",
+    "state_of",
 ]
 
 _KI = np.ascontiguousarray(ki_double, dtype=np.uint64)
@@ -510,3 +523,67 @@ def draw_chunk(
     return (
         times[:n], sizes, u4, u_service, u_patience, noise, advice_noise, quality, advice
     )
+
+
+# ----------------------------------------------------------------------------- Python side
+def draw_streams(kp: KernelPlan, seeds: Sequence[int | np.random.SeedSequence]) -> Any:
+    """Every random number of the days of ``seeds``: :func:`seed_states`, :func:`draw_chunk`.
+
+    Returns :func:`draw_chunk`'s arrays with the teller levels split per counter group
+    (dicts of ``(n_days, tellers)`` views; no advice levels when the plan has no advice).
+    """
+    states = seed_states(*seed_words(seeds), kp.sfx_words, kp.sfx_off)
+    times, sizes, u, us, up, noise, adv, quality, advice = draw_chunk(states, *kp.args)
+    with_advice = kp.args[6] >= 0
+    levels, adv_levels = {}, {}
+    for g, lo, hi in zip(kp.groups, kp.tel_off[:-1], kp.tel_off[1:], strict=True):
+        levels[g] = quality[:, lo:hi]
+        if with_advice:
+            adv_levels[g] = advice[:, lo:hi]
+    return times, sizes, u, us, up, noise, adv, levels, adv_levels
+
+
+def state_of(row: NDArray[np.uint64]) -> dict[str, int]:
+    """Return ``PCG64.state["state"]`` of a stream's state row (:func:`seed_states`)."""
+    return {"state": (int(row[0]) << 64) | int(row[1]), "inc": (int(row[2]) << 64) | int(row[3])}
+
+
+def self_check() -> bool:
+    """Whether these kernels give numpy's bits here, on a probe.
+
+    Streams of two roots (one with an entropy longer than its pool of 8 words, one with a
+    spawn-key word of 33 bits): the seeded states, and from each stream ``random``,
+    ``uniform``, ``standard_normal`` (enough for the ziggurat's rare branches), ``normal``
+    and ``poisson`` below and above 10, still in step after them.
+    """
+    roots = [
+        np.random.SeedSequence(20261202, spawn_key=(3, 1 << 33)),
+        np.random.SeedSequence(2**300 + 5, spawn_key=(7,), pool_size=8),
+    ]
+    names = [("tellers", (name_key("general"),)), ("mix", ()), ("experience", ())]
+    states = seed_states(*seed_words(roots), *stream_key_words(names))
+    for d, root in enumerate(roots):
+        for s, (name, extra) in enumerate(names):
+            rng = stream(root, name, *extra)
+            st = states[d, s].copy()
+            if state_of(st) != rng.bit_generator.state["state"]:
+                return False
+            pairs = [
+                (rng.random(300), fill_random(st, 300)),
+                (rng.uniform(0.0, 540.0, 300), fill_uniform(st, 300, 0.0, 540.0)),
+                (rng.standard_normal(3000), fill_normal(st, 3000, 0.0, 1.0)),
+                (rng.normal(6.5, 1.5, 300), fill_normal(st, 300, 6.5, 1.5)),
+            ]
+            for lam in (0.0, 2.5, 10.0, 35.0, 4321.5):
+                pairs.append(
+                    (np.array([rng.poisson(lam) for _ in range(20)]), poisson_many(st, lam, 20))
+                )
+            pairs.append((rng.random(5), fill_random(st, 5)))  # still in step
+            for a, b in pairs:
+                if a.dtype != b.dtype or a.shape != b.shape:
+                    return False
+                if a.dtype.kind == "f":
+                    a, b = a.view(np.uint64), b.view(np.uint64)
+                if not np.array_equal(a, b):
+                    return False
+    return True
