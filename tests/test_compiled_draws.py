@@ -342,3 +342,16 @@ def test_the_teller_streams_are_keyed_by_group_name() -> None:
     s = BUILTIN["default_branch"]
     names = D._plan(s).names
     assert [e for n, e in names if n == "tellers"] == [(name_key(g),) for g in s.counters]
+
+
+@needs_numba
+def test_warm_up_loads_the_kernels_the_draws_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    from peakend.sim.compiled import _rng
+
+    assert D.warm_up()
+    before = (len(_rng.seed_states.signatures), len(_rng.draw_chunk.signatures))
+    for s in (BUILTIN["default_branch"], SPECIAL["mmc"], SPECIAL["no arrivals"]):
+        draw_days(s, [1, 2], compiled=True)
+    assert (len(_rng.seed_states.signatures), len(_rng.draw_chunk.signatures)) == before
+    monkeypatch.setattr(D, "HAS_NUMBA", False)
+    assert not D.warm_up()

@@ -241,18 +241,15 @@ def _numpy_raw(scenario: Scenario, plan: _Plan, roots: list[np.random.SeedSequen
         times_l.append(times)
         u_l.append(next(streams).random((n, 4)))  # "mix"
         us_l.append(next(streams).random(n))  # "service"
-        if plan.renege:
-            # the stream is only needed (and only set up) when someone can renege
+        if plan.renege:  # the stream is only needed (and set up) when someone can renege
             up_l.append(next(streams).random(n))  # "patience"
         noise_l.append(next(streams).standard_normal((n, n_noise)))  # "experience"
         if plan.advice:
             adv_l.append(next(streams).standard_normal(n))  # "advice"
             for g, c in scenario.counters.items():  # "advice_tellers", per group
-                advice[g].append(next(streams).normal(c.advice.mean, c.advice.sd,
-                                                      size=c.max_tellers()))
+                advice[g].append(next(streams).normal(c.advice.mean, c.advice.sd, c.max_tellers()))
         for g, c in scenario.counters.items():  # "tellers", per group
-            quality[g].append(next(streams).normal(c.quality.mean, c.quality.sd,
-                                                   size=c.max_tellers()))
+            quality[g].append(next(streams).normal(c.quality.mean, c.quality.sd, c.max_tellers()))
 
     def cat(parts: list[Any]) -> Any:
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
@@ -266,20 +263,11 @@ def _numpy_raw(scenario: Scenario, plan: _Plan, roots: list[np.random.SeedSequen
 
 
 def _compiled_raw(plan: _Plan, seeds: Sequence[int | np.random.SeedSequence]) -> _Raw:
-    """:func:`_numpy_raw`'s arrays, bit for bit, from two numba calls for the whole chunk.
-
-    :func:`peakend.sim.compiled._rng.draw_streams`: every stream of every day seeded as
-    ``sampling.stream`` seeds it and drawn as :func:`_numpy_raw` draws it.
-    """
+    """:func:`_numpy_raw`'s arrays, bit for bit, from two numba calls for the whole chunk."""
     from peakend.sim.compiled import _rng
 
-    times, sizes, u, us, up, noise, adv, levels, adv_levels = _rng.draw_streams(
-        plan.kernel, seeds
-    )
-    return (
-        times, sizes, u, us, up if plan.renege else None, noise,
-        adv if plan.advice else None, levels, adv_levels,
-    )
+    raw: _Raw = _rng.draw_streams(plan.kernel, seeds)
+    return raw
 
 
 _COMPILED: list[bool] = []
@@ -302,6 +290,21 @@ def _compiled_ok() -> bool:
             ok = False
         _COMPILED.append(ok)
     return _COMPILED[0]
+
+
+def warm_up() -> bool:
+    """Check and load the compiled draws now: the self-check, then the kernels.
+
+    For ``peakend.sim.compiled.warm_up`` (before ``run`` forks its workers, which then
+    inherit the loaded kernels and the check's result). Returns whether
+    ``draw_days(..., compiled=True)`` uses the compiled draws.
+    """
+    if not _compiled_ok():
+        return False
+    from peakend.sim.compiled import _rng
+
+    _rng.warm_up()
+    return True
 
 
 @dataclass(frozen=True)

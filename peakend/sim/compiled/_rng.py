@@ -54,6 +54,7 @@ __all__ = [
     "seed_states",
     "self_check",
     "state_of",
+    "warm_up",
 ]
 
 _KI = np.ascontiguousarray(ki_double, dtype=np.uint64)
@@ -529,8 +530,10 @@ def draw_chunk(
 def draw_streams(kp: KernelPlan, seeds: Sequence[int | np.random.SeedSequence]) -> Any:
     """Every random number of the days of ``seeds``: :func:`seed_states`, :func:`draw_chunk`.
 
-    Returns :func:`draw_chunk`'s arrays with the teller levels split per counter group
-    (dicts of ``(n_days, tellers)`` views; no advice levels when the plan has no advice).
+    Returns :func:`draw_chunk`'s arrays as ``peakend.sim.draws._numpy_raw`` returns them:
+    None for the patience uniforms without reneging and the advice normals without advice,
+    the teller levels split per counter group (dicts of ``(n_days, tellers)`` views; no
+    advice levels without advice).
     """
     states = seed_states(*seed_words(seeds), kp.sfx_words, kp.sfx_off)
     times, sizes, u, us, up, noise, adv, quality, advice = draw_chunk(states, *kp.args)
@@ -540,7 +543,9 @@ def draw_streams(kp: KernelPlan, seeds: Sequence[int | np.random.SeedSequence]) 
         levels[g] = quality[:, lo:hi]
         if with_advice:
             adv_levels[g] = advice[:, lo:hi]
-    return times, sizes, u, us, up, noise, adv, levels, adv_levels
+    if kp.args[4] < 0:  # nobody reneges
+        up = None
+    return times, sizes, u, us, up, noise, adv if with_advice else None, levels, adv_levels
 
 
 def state_of(row: NDArray[np.uint64]) -> dict[str, int]:
@@ -587,3 +592,19 @@ def self_check() -> bool:
                 if not np.array_equal(a, b):
                     return False
     return True
+
+
+def warm_up() -> None:
+    """Load (or compile) :func:`seed_states` and :func:`draw_chunk` now, on an empty chunk.
+
+    With the argument types :func:`draw_streams` passes, so that the same compiled
+    versions are loaded (``peakend.sim.draws.warm_up`` calls it after the self-check).
+    """
+    i8, f8 = np.zeros(0, dtype=np.int64), np.zeros(0)
+    one = np.zeros(1, dtype=np.int64)
+    states = seed_states(np.zeros(0, dtype=np.uint32), one, i8, np.zeros(0, dtype=np.uint32), one)
+    draw_chunk(
+        np.zeros((0, 0, 4), dtype=np.uint64), f8, f8, 0.0, 0.0, -1, 0, -1, 0, i8, i8, f8, f8,
+        i8, f8, f8,
+    )
+    del states
