@@ -219,7 +219,7 @@ def test_the_special_scenarios_are_what_they_say() -> None:
 
 
 SEEDS: list[Any] = [
-    0, 7, 2**40, 2**130 + 3,
+    0, 7, 2**40, 2**130 + 3, np.int64(12), np.uint64(2**63 + 1),
     np.random.SeedSequence(5, spawn_key=(3,)),
     np.random.SeedSequence([1, 2**33, 5], spawn_key=(2**40, 0, 7), pool_size=6),
     np.random.SeedSequence(2**200 + 11, spawn_key=(1,)),  # entropy longer than the pool
