@@ -8,6 +8,7 @@ engine and the experience builder hold no random generator.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -18,17 +19,21 @@ from numpy.typing import NDArray
 from peakend.config.models import Scenario
 from peakend.sim._cache import ScenarioCache
 from peakend.sim.sampling import (
+    KernelPlan,
     arrival_profile,
     as_seed_sequence,
+    kernel_plan,
     name_key,
     ppf,
     stream,
-    stream_states,
     thin,
 )
 from peakend.sim.touchpoints import NOISE_TOUCHPOINTS
 
 __all__ = ["DayDraws", "day_draws", "draw_day", "draw_days"]
+
+#: numba is installed (the compiled draws need it; without it they fall back to numpy's).
+HAS_NUMBA = importlib.util.find_spec("numba") is not None
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,9 @@ class DayDraws:
     advice: dict[str, NDArray[np.float64]]  # per counter group, per teller, 0-10
 
 
-def draw_day(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> DayDraws:
+def draw_day(
+    scenario: Scenario, seed: int | np.random.SeedSequence = 0, compiled: bool = False
+) -> DayDraws:
     """Draw every random quantity of one day, per potential customer.
 
     Parameters
@@ -63,13 +70,15 @@ def draw_day(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> DayD
         The branch.
     seed : int or numpy.random.SeedSequence
         The day's seed; a SeedSequence is not mutated.
+    compiled : bool, default False
+        Draw with the compiled generators (:func:`draw_days`): the same numbers.
 
     Returns
     -------
     DayDraws
         The draws of the customers who come (e-channel diversions removed).
     """
-    draws, _ = draw_days(scenario, [seed])
+    draws, _ = draw_days(scenario, [seed], compiled=compiled)
     return replace(
         draws,
         quality={g: q[0] for g, q in draws.quality.items()},
@@ -78,7 +87,9 @@ def draw_day(scenario: Scenario, seed: int | np.random.SeedSequence = 0) -> DayD
 
 
 def draw_days(
-    scenario: Scenario, seeds: Sequence[int | np.random.SeedSequence]
+    scenario: Scenario,
+    seeds: Sequence[int | np.random.SeedSequence],
+    compiled: bool = False,
 ) -> tuple[DayDraws, NDArray[np.int64]]:
     """Draw several days at once: each day from its own streams, as :func:`draw_day` would.
 
@@ -93,6 +104,12 @@ def draw_days(
         The branch.
     seeds : sequence of int or numpy.random.SeedSequence
         One seed per day (not mutated).
+    compiled : bool, default False
+        Draw every stream of every day in two numba calls
+        (:mod:`peakend.sim.compiled._rng`, numpy's generators reproduced) instead of
+        numpy's generators stream by stream: the same numbers, bit for bit. Without numba,
+        or if a once-per-process check finds that the compiled generators do not give
+        numpy's bits here, numpy's are used.
 
     Returns
     -------
@@ -102,39 +119,16 @@ def draw_days(
     bounds : numpy.ndarray of int64
         ``len(seeds) + 1`` offsets: day ``d`` has the customers ``bounds[d]:bounds[d + 1]``.
     """
+    if not isinstance(compiled, bool | np.bool_):
+        raise ValueError(f"compiled: must be True or False, got {compiled!r}")
     plan = _plan(scenario)
-    n_noise = len(NOISE_TOUCHPOINTS)
-    times_l, u_l, us_l, up_l, noise_l, adv_l = [], [], [], [], [], []
-    quality: dict[str, list[NDArray[np.float64]]] = {g: [] for g in scenario.counters}
-    advice: dict[str, list[NDArray[np.float64]]] = {g: [] for g in scenario.counters}
-    sizes = []
-    streams = _Streams([as_seed_sequence(seed) for seed in seeds], plan.names)
-    for _ in seeds:
-        times = thin(streams.next(), *plan.profile)  # "arrivals" (arrival_times)
-        n = times.size
-        sizes.append(n)
-        times_l.append(times)
-        u_l.append(streams.next().random((n, 4)))  # "mix"
-        us_l.append(streams.next().random(n))  # "service"
-        if plan.renege:
-            # the stream is only needed (and only set up) when someone can renege
-            up_l.append(streams.next().random(n))  # "patience"
-        noise_l.append(streams.next().standard_normal((n, n_noise)))  # "experience"
-        if plan.advice:
-            adv_l.append(streams.next().standard_normal(n))  # "advice"
-            for g, c in scenario.counters.items():  # "advice_tellers", per group
-                q = streams.next().normal(c.advice.mean, c.advice.sd, size=c.max_tellers())
-                advice[g].append(np.clip(q, 0.0, 10.0))
-        for g, c in scenario.counters.items():  # "tellers", per group
-            q = streams.next().normal(c.quality.mean, c.quality.sd, size=c.max_tellers())
-            quality[g].append(np.clip(q, 0.0, 10.0))
-
-    def cat(parts: list[Any]) -> Any:
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-    times = cat(times_l)
+    raw = None
+    if compiled and len(seeds) > 0 and _compiled_ok():
+        raw = _compiled_raw(plan, seeds)
+    if raw is None:
+        raw = _numpy_raw(scenario, plan, [as_seed_sequence(seed) for seed in seeds])
+    times, sizes, u, u_service, u_patience, noise, adv, quality, advice = raw
     n = times.size
-    u = cat(u_l)
     seg_names, bus_names = plan.seg_names, plan.bus_names
     if len(seg_names) == 1:  # the formula below gives 0 for everyone
         seg = np.zeros(n, dtype=np.int64)
@@ -149,7 +143,6 @@ def draw_days(
     appointment = u[:, 2] < plan.appt_share[seg]
     keep = u[:, 3] >= plan.e_share[bus]
 
-    u_service = cat(us_l)
     service = np.empty(n)
     if len(bus_names) == 1:  # ppf is elementwise: the same values without masking
         service[:] = ppf(scenario.business_types[bus_names[0]].service, u_service)
@@ -160,25 +153,23 @@ def draw_days(
 
     patience = np.full(n, np.inf)
     if plan.renege:
-        u_patience = cat(up_l)
         for i, dist in plan.renege:
             m = seg == i
             patience[m] = ppf(dist, u_patience[m])
 
-    noise = cat(noise_l)
     noise *= plan.sd[seg][:, None]
-    advice_noise = cat(adv_l) * plan.sd[seg] if plan.advice else None
+    advice_noise = adv * plan.sd[seg] if plan.advice else None
 
-    potential = (
-        np.arange(n, dtype=np.int64) if len(sizes) == 1
-        else np.concatenate([np.arange(k, dtype=np.int64) for k in sizes])
-    )
-    levels = {g: np.stack(q) if q else np.zeros((0, 0)) for g, q in quality.items()}
-    advice_levels = {g: np.stack(q) for g, q in advice.items() if q} if plan.advice else {}
-    idx = np.flatnonzero(keep)
     bounds = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=bounds[1:])
+    day = np.repeat(np.arange(len(sizes)), sizes)
+    potential = np.arange(n, dtype=np.int64)
+    if len(sizes) > 1:  # counted from 0 in each day
+        potential -= bounds[day]
+    levels = {g: np.clip(q, 0.0, 10.0) for g, q in quality.items()}
+    advice_levels = {g: np.clip(q, 0.0, 10.0) for g, q in advice.items()}
+    idx = np.flatnonzero(keep)
     if idx.size == n:  # nobody diverted to the e-channel: no need to copy
-        np.cumsum(sizes, out=bounds[1:])
         return DayDraws(
             arrival=times,
             potential=potential,
@@ -192,7 +183,6 @@ def draw_days(
             advice_noise=advice_noise,
             advice=advice_levels,
         ), bounds
-    day = np.repeat(np.arange(len(sizes)), sizes)
     np.cumsum(np.bincount(day[idx], minlength=len(sizes)), out=bounds[1:])
     return DayDraws(
         arrival=times[idx],
@@ -227,54 +217,94 @@ def day_draws(draws: DayDraws, bounds: NDArray[np.int64], d: int) -> DayDraws:
     )
 
 
-class _Streams:
-    """The named streams of several days, handed out in order (:meth:`next`).
+_Raw = tuple[Any, Any, Any, Any, Any, Any, Any, dict[str, Any], dict[str, Any]]
 
-    Every day uses the streams ``names`` (name and extra key, in the order the draws
-    take them). Their generators' states are computed for all the days at once
-    (:func:`~peakend.sim.sampling.stream_states`); one PCG64 is set to each state in
-    turn, so each stream draws exactly what :func:`~peakend.sim.sampling.stream` would.
-    A stream must be used up before the next is taken.
+
+def _numpy_raw(scenario: Scenario, plan: _Plan, roots: list[np.random.SeedSequence]) -> _Raw:
+    """Draw the days' random numbers with numpy's generators, stream by stream (the reference).
+
+    Returns the arrival times end to end, the customers per day, the "mix" uniforms
+    ``(n, 4)``, the "service" and "patience" uniforms, the "experience" normals
+    ``(n, n_noise)``, the "advice" normals and, per counter group, the teller quality and
+    advice levels ``(n_days, tellers)`` before clipping (no advice levels without advice).
     """
+    n_noise = len(NOISE_TOUCHPOINTS)
+    times_l, u_l, us_l, up_l, noise_l, adv_l = [], [], [], [], [], []
+    quality: dict[str, list[NDArray[np.float64]]] = {g: [] for g in scenario.counters}
+    advice: dict[str, list[NDArray[np.float64]]] = {g: [] for g in scenario.counters}
+    sizes = []
+    for root in roots:
+        streams = iter([stream(root, name, *extra) for name, extra in plan.names])
+        times = thin(next(streams), *plan.profile)  # "arrivals" (arrival_times)
+        n = times.size
+        sizes.append(n)
+        times_l.append(times)
+        u_l.append(next(streams).random((n, 4)))  # "mix"
+        us_l.append(next(streams).random(n))  # "service"
+        if plan.renege:  # the stream is only needed (and set up) when someone can renege
+            up_l.append(next(streams).random(n))  # "patience"
+        noise_l.append(next(streams).standard_normal((n, n_noise)))  # "experience"
+        if plan.advice:
+            adv_l.append(next(streams).standard_normal(n))  # "advice"
+            for g, c in scenario.counters.items():  # "advice_tellers", per group
+                advice[g].append(next(streams).normal(c.advice.mean, c.advice.sd, c.max_tellers()))
+        for g, c in scenario.counters.items():  # "tellers", per group
+            quality[g].append(next(streams).normal(c.quality.mean, c.quality.sd, c.max_tellers()))
 
-    def __init__(
-        self, roots: list[np.random.SeedSequence], names: list[tuple[str, tuple[int, ...]]]
-    ) -> None:
-        requests = [(root, name, extra) for root in roots for name, extra in names]
-        self._roots, self._names, self._i = roots, names, 0
-        # one day: numpy's own seeding is as quick (the vectorized hashing pays off on many)
-        fast = len(roots) > 1 and _fast_streams()
-        self._states = stream_states(requests) if fast else None
-        if fast:
-            self._bits = np.random.PCG64(0)
-            self._rng = np.random.Generator(self._bits)
+    def cat(parts: list[Any]) -> Any:
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
-    def next(self) -> np.random.Generator:
-        """Return the generator of the next stream."""
-        i = self._i
-        self._i += 1
-        if self._states is None:
-            day, k = divmod(i, len(self._names))
-            name, extra = self._names[k]
-            return stream(self._roots[day], name, *extra)
-        self._bits.state = self._states[i]  # type: ignore[assignment]
-        return self._rng
+    return (
+        cat(times_l), sizes, cat(u_l), cat(us_l), cat(up_l) if plan.renege else None,
+        cat(noise_l), cat(adv_l) if plan.advice else None,
+        {g: np.stack(q) for g, q in quality.items()},
+        {g: np.stack(q) for g, q in advice.items()} if plan.advice else {},
+    )
 
 
-_FAST: list[bool] = []
+def _compiled_raw(plan: _Plan, seeds: Sequence[int | np.random.SeedSequence]) -> _Raw:
+    """:func:`_numpy_raw`'s arrays, bit for bit, from two numba calls for the whole chunk."""
+    from peakend.sim.compiled import _rng
+
+    raw: _Raw = _rng.draw_streams(plan.kernel, seeds)
+    return raw
 
 
-def _fast_streams() -> bool:
-    """Whether :func:`stream_states` seeds as numpy does here (checked once per process)."""
-    if not _FAST:
-        root = np.random.SeedSequence(20261202, spawn_key=(3, 1 << 33))
-        probe = [(root, "tellers", (name_key("general"),)), (root, "mix", ())]
-        ok = all(
-            st == stream(r, name, *extra).bit_generator.state
-            for (r, name, extra), st in zip(probe, stream_states(probe), strict=True)
-        )
-        _FAST.append(ok)
-    return _FAST[0]
+_COMPILED: list[bool] = []
+
+
+def _compiled_ok() -> bool:
+    """Whether the compiled draws can be used: numba is there and gives numpy's bits.
+
+    Checked once per process (:func:`peakend.sim.compiled._rng.self_check`); if anything
+    differs or fails, :func:`draw_days` silently uses numpy (only speed depends on it).
+    """
+    if not HAS_NUMBA:
+        return False
+    if not _COMPILED:
+        try:
+            from peakend.sim.compiled import _rng
+
+            ok = _rng.self_check()
+        except Exception:  # any failure means: use numpy
+            ok = False
+        _COMPILED.append(ok)
+    return _COMPILED[0]
+
+
+def warm_up() -> bool:
+    """Check and load the compiled draws now: the self-check, then the kernels.
+
+    For ``peakend.sim.compiled.warm_up`` (before ``run`` forks its workers, which then
+    inherit the loaded kernels and the check's result). Returns whether
+    ``draw_days(..., compiled=True)`` uses the compiled draws.
+    """
+    if not _compiled_ok():
+        return False
+    from peakend.sim.compiled import _rng
+
+    _rng.warm_up()
+    return True
 
 
 @dataclass(frozen=True)
@@ -292,6 +322,7 @@ class _Plan:
     advice: bool  # some business type includes advice
     names: list[tuple[str, tuple[int, ...]]]  # the streams of a day, in the order drawn
     profile: tuple[Any, Any, float, float]  # sampling.arrival_profile
+    kernel: KernelPlan  # the same for the compiled draws
 
 
 _PLANS: ScenarioCache[_Plan] = ScenarioCache()
@@ -336,6 +367,7 @@ def _build_plan(scenario: Scenario) -> _Plan:
         advice=advice,
         names=names,
         profile=arrival_profile(s),
+        kernel=kernel_plan(s, names, advice, len(NOISE_TOUCHPOINTS)),
     )
     return plan
 

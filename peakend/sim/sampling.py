@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import functools
 import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.random.bit_generator import (  # type: ignore[attr-defined]
+    _coerce_to_uint32_array,
+)
 from numpy.typing import NDArray
 
 from peakend.config.models import (
@@ -30,12 +35,16 @@ from peakend.config.models import (
 
 __all__ = [
     "STREAMS",
+    "KernelPlan",
     "arrival_profile",
     "arrival_times",
     "as_seed_sequence",
+    "kernel_plan",
+    "key_words",
     "ppf",
+    "seed_words",
     "stream",
-    "stream_states",
+    "stream_key_words",
     "thin",
 ]
 
@@ -86,160 +95,142 @@ def stream(root: np.random.SeedSequence, name: str, *extra: int) -> np.random.Ge
     return np.random.Generator(np.random.PCG64(seq))
 
 
-# SeedSequence's hash constants (numpy/random/bit_generator.pyx) and PCG64's multiplier
-_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
-_MIX_L, _MIX_R, _M32, _M128 = 0xCA01F9DD, 0x4973F715, 0xFFFFFFFF, (1 << 128) - 1
-_PCG_MULT = (2549297995355413924 << 64) + 4865540595714422341
+@functools.lru_cache(maxsize=256)
+def _entropy_words(entropy: int) -> tuple[int, ...]:
+    """Return the 32-bit words of an int entropy, as ``SeedSequence`` reads it.
 
-
-def _hash_consts(start: int, mult: int, count: int) -> list[int]:
-    """Return the ``count`` successive hash constants of SeedSequence (independent of data)."""
-    out, h = [], start
-    for _ in range(count):
-        out.append(h)
-        h = (h * mult) & _M32
-    return out
-
-
-@functools.lru_cache(maxsize=64)
-def _hash_consts_cached(start: int, mult: int, count: int) -> tuple[int, ...]:
-    return tuple(_hash_consts(start, mult, count))
-
-
-@functools.lru_cache(maxsize=64)
-def _run_pool(run: tuple[int, ...], pool_size: int) -> tuple[int, ...]:
-    """SeedSequence's pool after the words of its run entropy (padded to the pool size).
-
-    The first two steps of ``SeedSequence.mix_entropy`` read only the first
-    ``pool_size`` entropy words, the run entropy: every stream of the days of one seed
-    shares them, so they are computed once (Python ints, modulo 2**32).
+    Cached: the days of a run share their root entropy.
     """
-    consts = iter(_hash_consts(_INIT_A, _MULT_A, pool_size * pool_size))
-
-    def hashmix(value: int) -> int:
-        h = next(consts)
-        v = ((value ^ h) * ((h * _MULT_A) & _M32)) & _M32
-        return v ^ (v >> 16)
-
-    def mix(x: int, y: int) -> int:
-        r = (_MIX_L * x - _MIX_R * y) & _M32
-        return r ^ (r >> 16)
-
-    pool = [hashmix(run[i] if i < len(run) else 0) for i in range(pool_size)]
-    for i_src in range(pool_size):
-        for i_dst in range(pool_size):
-            if i_src != i_dst:
-                pool[i_dst] = mix(pool[i_dst], hashmix(pool[i_src]))
-    return tuple(pool)
+    return tuple(int(x) for x in _coerce_to_uint32_array(entropy))
 
 
-def _pools(
-    start: tuple[int, ...], words: NDArray[np.uint32], first: int
-) -> NDArray[np.uint32]:
-    """``SeedSequence.pool`` for each row of further entropy words (the spawn keys).
-
-    ``start`` is the pool after the run entropy (:func:`_run_pool`), ``first`` the number
-    of hash constants used so far; each further word is mixed into every pool word, as in
-    the last step of ``SeedSequence.mix_entropy``.
-    """
-    pool_size = len(start)
-    k, length = words.shape
-    consts = _hash_consts_cached(_INIT_A, _MULT_A, first + length * pool_size)[first:]
-    pool = [np.full(k, x, dtype=np.uint32) for x in start]
-    j = 0
-    for i_src in range(length):
-        word = words[:, i_src]
-        for i_dst in range(pool_size):
-            h = consts[j]
-            j += 1
-            v = (word ^ np.uint32(h)) * np.uint32((h * _MULT_A) & _M32)
-            v ^= v >> np.uint32(16)
-            r = np.uint32(_MIX_L) * pool[i_dst] - np.uint32(_MIX_R) * v
-            pool[i_dst] = r ^ (r >> np.uint32(16))
-    return np.stack(pool, axis=1) if pool else np.zeros((k, 0), dtype=np.uint32)
-
-
-def _pcg64_states(pools: NDArray[np.uint32]) -> list[dict[str, Any]]:
-    """PCG64's state seeded from each pool, as ``PCG64(SeedSequence)`` seeds it."""
-    k, pool_size = pools.shape
-    words = np.empty((k, 8), dtype=np.uint32)
-    for i, h in enumerate(_hash_consts_cached(_INIT_B, _MULT_B, 8)):  # generate_state(4, u8)
-        v = (pools[:, i % pool_size] ^ np.uint32(h)) * np.uint32((h * _MULT_B) & _M32)
-        words[:, i] = v ^ (v >> np.uint32(16))
-    val = words.astype("<u4").view("<u8").tolist()
-    out = []
-    for v0, v1, v2, v3 in val:
-        seed, inc = (v0 << 64) | v1, (((v2 << 64) | v3) << 1 | 1) & _M128
-        state = ((inc + seed) * _PCG_MULT + inc) & _M128  # srandom: step, add, step
-        out.append({"bit_generator": "PCG64", "state": {"state": state, "inc": inc},
-                    "has_uint32": 0, "uinteger": 0})
-    return out
-
-
-def _words(values: tuple[int, ...]) -> list[int]:
-    """Return the 32-bit words of non-negative ints, as SeedSequence reads a spawn key."""
-    if all(0 <= v <= _M32 for v in values):
+def key_words(values: tuple[Any, ...]) -> list[int]:
+    """Return the 32-bit words of a spawn key, as ``SeedSequence`` reads it."""
+    if all(isinstance(v, int) and 0 <= v <= 0xFFFFFFFF for v in values):
         return list(values)
-    out = []
-    for v in values:
-        v = int(v)
-        if v == 0:
-            out.append(0)
-        while v > 0:
-            out.append(v & _M32)
-            v >>= 32
-    return out
+    return [int(x) for x in _coerce_to_uint32_array(values)]
 
 
-def stream_states(
-    requests: list[tuple[np.random.SeedSequence, str, tuple[int, ...]]],
-) -> list[dict[str, Any]]:
-    """Return the PCG64 states of many named streams at once: those :func:`stream` seeds.
+def seed_words(
+    seeds: Sequence[int | np.random.SeedSequence],
+) -> tuple[NDArray[np.uint32], NDArray[np.int64], NDArray[np.int64]]:
+    """Return each seed's assembled entropy before a stream's own key, end to end.
 
-    ``stream(root, name, *extra)`` builds a SeedSequence and a PCG64 per stream (about
-    13 microseconds); here the SeedSequence hashing of all the requests is vectorized
-    with numpy and the generator's state is computed from it, the same bits (pinned
-    by ``tests/test_many_days.py`` against numpy's own seeding). Set a ``PCG64``'s
-    ``state`` to one of them to draw from that stream.
-
-    Parameters
-    ----------
-    requests : list of (SeedSequence, str, tuple of int)
-        ``(root, name, extra)`` per stream, as the arguments of :func:`stream`.
+    ``SeedSequence.get_assembled_entropy`` of a :func:`stream` of the seed without the
+    stream's key words: the run entropy's words, padded with zeros to the pool size when
+    shorter (a stream's key is never empty), then the root's spawn key's words. An int
+    seed is ``SeedSequence(seed)`` (checked as :func:`as_seed_sequence` checks it).
 
     Returns
     -------
-    list of dict
-        ``PCG64.state`` of each stream, in order.
+    words : numpy.ndarray of uint32
+        The seeds' words end to end.
+    offsets : numpy.ndarray of int64
+        ``len(seeds) + 1`` offsets into ``words``.
+    pool_size : numpy.ndarray of int64
+        Each seed's ``pool_size``.
     """
-    from numpy.random.bit_generator import (  # type: ignore[attr-defined]
-        _coerce_to_uint32_array,
+    words: list[int] = []
+    offsets = [0]
+    pools = []
+    for seed in seeds:
+        if isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0:
+            run, key, pool_size = _entropy_words(seed), [], 4
+        else:
+            root = as_seed_sequence(seed)
+            ent = root.entropy
+            if isinstance(ent, int):
+                run = _entropy_words(ent)
+            else:
+                run = tuple(int(x) for x in _coerce_to_uint32_array(ent))
+            key, pool_size = key_words(tuple(root.spawn_key)), int(root.pool_size)
+        words += run
+        if len(run) < pool_size:
+            words += [0] * (pool_size - len(run))
+        words += key
+        offsets.append(len(words))
+        pools.append(pool_size)
+    return (
+        np.array(words, dtype=np.uint32),
+        np.array(offsets, dtype=np.int64),
+        np.array(pools, dtype=np.int64),
     )
 
-    # requests that share the run entropy and the number of key words go together
-    rows: dict[tuple[tuple[int, ...], int, int], list[int]] = {}
-    keys: list[list[int]] = []
-    runs: dict[int, tuple[int, ...]] = {}
-    for i, (root, name, extra) in enumerate(requests):
-        key = _words((*root.spawn_key, STREAMS[name], *extra))
-        keys.append(key)
-        run = runs.get(id(root))
-        if run is None:
-            run = runs[id(root)] = tuple(int(x) for x in _coerce_to_uint32_array(root.entropy))
-        rows.setdefault((run, root.pool_size, len(key)), []).append(i)
-    out: list[dict[str, Any]] = [{} for _ in requests]
-    for (run, pool_size, n_key), members in rows.items():
-        if len(run) > pool_size:  # run entropy longer than the pool: numpy's way
-            for i in members:
-                root, name, extra = requests[i]
-                out[i] = dict(stream(root, name, *extra).bit_generator.state)
-            continue
-        start = _run_pool(run, pool_size)
-        words = np.array([keys[i] for i in members], dtype=np.uint32).reshape(-1, n_key)
-        pools = _pools(start, words, pool_size * pool_size)
-        for i, st in zip(members, _pcg64_states(pools), strict=True):
-            out[i] = st
-    return out
+
+def stream_key_words(
+    names: list[tuple[str, tuple[int, ...]]],
+) -> tuple[NDArray[np.uint32], NDArray[np.int64]]:
+    """Return the further spawn-key words of the named streams, end to end, and offsets."""
+    sfx = [key_words((STREAMS[name], *extra)) for name, extra in names]
+    return (
+        np.array([w for x in sfx for w in x], dtype=np.uint32),
+        np.cumsum([0] + [len(x) for x in sfx]).astype(np.int64),
+    )
+
+
+@dataclass(frozen=True)
+class KernelPlan:
+    """A day's draws as the compiled kernel (``peakend.sim.compiled._rng``) takes them.
+
+    Built without numba (:func:`kernel_plan`), cached with the draws' plan.
+    """
+
+    sfx_words: NDArray[np.uint32]  # per stream of a day, its own spawn-key words
+    sfx_off: NDArray[np.int64]
+    args: tuple[Any, ...]  # _rng.draw_chunk's arguments after the states
+    groups: list[str]  # counter groups, in order
+    tel_off: NDArray[np.int64]  # each group's columns of the teller levels
+
+
+def kernel_plan(
+    s: Scenario, names: list[tuple[str, tuple[int, ...]]], advice: bool, n_noise: int
+) -> KernelPlan:
+    """Return the compiled draws' plan: stream indices, key words, level parameters.
+
+    Parameters
+    ----------
+    s : Scenario
+        The branch.
+    names : list of (str, tuple of int)
+        The day's streams (name and extra key) in the order drawn: "arrivals", "mix",
+        "service" first.
+    advice : bool
+        Whether the "advice" and "advice_tellers" streams are drawn.
+    n_noise : int
+        Noise columns per customer.
+    """
+    index = {(name, extra): i for i, (name, extra) in enumerate(names)}
+    groups = list(s.counters)
+    keys = [(name_key(g),) for g in groups]
+    cs = [s.counters[g] for g in groups]
+    tel_size = np.array([c.max_tellers() for c in cs], dtype=np.int64)
+    starts, rates, lam_max, horizon = arrival_profile(s)
+    args = (
+        np.ascontiguousarray(starts, dtype=np.float64),
+        np.ascontiguousarray(rates, dtype=np.float64),
+        float(lam_max),
+        float(horizon),
+        index.get(("patience", ()), -1),
+        index[("experience", ())],
+        index.get(("advice", ()), -1),
+        n_noise,
+        np.array([index[("tellers", k)] for k in keys], dtype=np.int64),
+        tel_size,
+        np.array([float(c.quality.mean) for c in cs]),
+        np.array([float(c.quality.sd) for c in cs]),
+        np.array([index[("advice_tellers", k)] if advice else -1 for k in keys],
+                 dtype=np.int64),
+        np.array([float(c.advice.mean) for c in cs]),
+        np.array([float(c.advice.sd) for c in cs]),
+    )
+    sfx_words, sfx_off = stream_key_words(names)
+    return KernelPlan(
+        sfx_words=sfx_words,
+        sfx_off=sfx_off,
+        args=args,
+        groups=groups,
+        tel_off=np.concatenate([[0], np.cumsum(tel_size)]).astype(np.int64),
+    )
 
 
 def name_key(name: str) -> int:
