@@ -8,7 +8,9 @@ signed zeros.
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import sys
 import warnings
 from typing import Any
 
@@ -33,6 +35,9 @@ from peakend.journeys import CUSTOMER_COLUMNS, Journeys, _trusted_columns
 from peakend.sim.batch import simulate_days
 from peakend.sim.model import day_meta, overload_message, scenario_meta
 from peakend.warnings import OVERLOAD_OVERRUN_MINUTES, PeakendWarning
+
+HAS_NUMBA = importlib.util.find_spec("numba") is not None
+needs_numba = pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed")
 
 
 def bits(x: Any) -> np.ndarray:
@@ -152,6 +157,58 @@ def test_bin_quantile_edge_cases() -> None:
                      [1, 1, 2, many - 1, many - 1, many - 1]])
     assert np.array_equal(bits(_bin_quantile(x, bins, many, 0.9)),
                           bits(ref_bin_quantile(x, bins, many, 0.9)))
+
+
+# ------------------------------------------------------------ the compiled bin kernels
+@needs_numba
+@settings(max_examples=200, deadline=None)
+@given(binned(), st.integers(1, 4), st.sampled_from([0.0, 0.1, 0.5, 0.9, 1.0]), st.data())
+def test_compiled_bin_kernels_give_the_numpy_bits(b: Any, k: int, q: float, data: Any) -> None:
+    from peakend.experiment import _aggregate_kernels as kern
+
+    bins, n_bins = b
+    n = bins.shape[1]
+    day, own = np.ascontiguousarray(bins[0]), np.ascontiguousarray(bins[1])
+    values = data.draw(hnp.arrays(np.float64, (k, n), elements=floats))
+    assert np.array_equal(bits(kern.bin_sums(values, day, own, n_bins)),
+                          bits(_bin_sums(values, bins, n_bins)))
+    use = data.draw(hnp.arrays(np.bool_, (k, n)))
+    assert np.array_equal(bits(kern.bin_sums(use.astype(np.float64), day, own, n_bins)),
+                          bits(_bin_sums(use, bins, n_bins)))
+    x = data.draw(hnp.arrays(np.float64, n, elements=st.sampled_from(
+        [0.0, -0.0, 1.0, 2.0, 2.0, -7.25]) | st.floats(-100, 100, width=64)))
+    assert np.array_equal(bits(kern.bin_quantile(x, day, own, n_bins, q)),
+                          bits(_bin_quantile(x, bins, n_bins, q)))
+
+
+@needs_numba
+@pytest.mark.parametrize("name", pe.scenarios.builtin_names())
+def test_aggregate_with_and_without_the_kernels_is_the_same(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numba  # noqa: F401  # aggregate_days uses the kernels once numba is loaded
+
+    import peakend.experiment._aggregate as agg
+
+    assert agg._kernels() is not None and "numba" in sys.modules
+    _, days = _chunk(name, 3)
+    rem = [{"peak-end": d.customers["remembered"], "x": d.customers["wait"]} for d in days]
+    kw: dict[str, Any] = {"staff_costs": [1.0, 2.0, 3.0], "fixed_costs": [0.5] * 3}
+    compiled = aggregate_days(days, rem, **kw)
+    monkeypatch.setattr(agg, "_kernels", lambda: None)
+    plain = aggregate_days(days, rem, **kw)
+    for a, b in zip(compiled, plain, strict=True):
+        assert a[:2] == b[:2]
+        assert np.array_equal(bits(a[2]), bits(b[2]))
+    # no customers at all
+    empty = [d.select(np.zeros(len(d), dtype=bool)) for d in days]
+    rem0 = [{"peak-end": np.zeros(0)} for _ in empty]
+    monkeypatch.undo()
+    with_k = aggregate_days(empty, rem0, **kw)
+    monkeypatch.setattr(agg, "_kernels", lambda: None)
+    without = aggregate_days(empty, rem0, **kw)
+    for a, b in zip(with_k, without, strict=True):
+        assert np.array_equal(bits(a[2]), bits(b[2]))
 
 
 # ------------------------------------------------------------------------------ affect

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -142,6 +144,21 @@ def _bin_quantile(x: np.ndarray, bins: np.ndarray, n_bins: int, q: float) -> np.
     return np.where(ok, low + (pos - lo) * (high - low), np.nan)
 
 
+def _kernels() -> ModuleType | None:
+    """Return the compiled per-bin kernels if numba is already imported, else None.
+
+    Both give the same bits; numba is not imported here (about half a second per
+    process): a run with the compiled movement engine has loaded it already.
+    """
+    if "numba" not in sys.modules:
+        return None
+    try:
+        from peakend.experiment import _aggregate_kernels
+    except ImportError:  # pragma: no cover - a numba that does not load
+        return None
+    return _aggregate_kernels
+
+
 def aggregate(
     journeys: Journeys,
     remembered: Mapping[str, np.ndarray],
@@ -232,15 +249,27 @@ def aggregate_days(
     use[n_rules : n_rules + 2] &= joined  # waits: of those who joined the queue
     use[n_rules + 3] &= joined  # slips: likewise
     rows[~use] = 0.0
-    sums = _bin_sums(rows, bins, n_bins)
-    counts = _bin_sums(use, bins, n_bins)  # bool weights: bincount adds them as 0.0/1.0
+    kernels = _kernels()
+    if kernels is not None:
+        day_of, own_of = np.ascontiguousarray(bins[0]), np.ascontiguousarray(bins[1])
+        sums = kernels.bin_sums(rows, day_of, own_of, n_bins)
+        counts = kernels.bin_sums(use.astype(np.float64), day_of, own_of, n_bins)
+    else:
+        sums = _bin_sums(rows, bins, n_bins)
+        counts = _bin_sums(use, bins, n_bins)  # bool weights: bincount adds them as 0.0/1.0
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(counts > 0, sums / counts, np.nan)
     out = np.empty((n_bins, len(metrics)))
     out[:, :n_rules] = means[:n_rules].T
     base = {name: n_rules + i for i, name in enumerate(BASE_METRICS)}
     out[:, base["wait_mean"]] = means[n_rules]
-    out[:, base["wait_p90"]] = _bin_quantile(wait[joined], bins[:, joined], n_bins, 0.9)
+    if kernels is not None:
+        out[:, base["wait_p90"]] = kernels.bin_quantile(
+            np.ascontiguousarray(wait[joined]), np.ascontiguousarray(bins[0, joined]),
+            np.ascontiguousarray(bins[1, joined]), n_bins, 0.9,
+        )
+    else:
+        out[:, base["wait_p90"]] = _bin_quantile(wait[joined], bins[:, joined], n_bins, 0.9)
     out[:, base["perceived_wait_mean"]] = means[n_rules + 1]
     out[:, base["abandonment_rate"]] = means[n_rules + 2]
     out[:, base["slips_mean"]] = means[n_rules + 3]
