@@ -94,7 +94,8 @@ def bin_quantile(  # pragma: no cover - compiled
         if m == 0:
             out[b] = np.nan
             continue
-        part = np.sort(xs[starts[b] : starts[b + 1]])
+        part = xs[starts[b] : starts[b + 1]]
+        part.sort()  # in place: the bin's values in order
         pos = q * (m - 1)
         lo = np.floor(pos)
         hi = min(lo + 1.0, m - 1.0)
