@@ -169,6 +169,17 @@ def _checked_columns(
     return _columns(given, spec, None, what)
 
 
+_SPEC_DTYPES: dict[int, tuple[Mapping[str, tuple[str, Any, str]], dict[str, np.dtype[Any]]]] = {}
+
+
+def _spec_dtypes(spec: Mapping[str, tuple[str, Any, str]]) -> dict[str, np.dtype[Any]]:
+    """Return the schema's dtypes as ``numpy.dtype`` objects (parsed once per schema)."""
+    hit = _SPEC_DTYPES.get(id(spec))
+    if hit is None or hit[0] is not spec or len(hit[1]) != len(spec):
+        hit = _SPEC_DTYPES[id(spec)] = (spec, {k: np.dtype(v[0]) for k, v in spec.items()})
+    return hit[1]
+
+
 def _trusted_columns(
     given: Mapping[str, Any], spec: Mapping[str, tuple[str, Any, str]], what: str
 ) -> dict[str, np.ndarray]:
@@ -176,18 +187,22 @@ def _trusted_columns(
 
     The columns are converted to the schema dtypes and missing ones filled, but the
     per-column checks of :func:`_columns` (1-D, whole numbers in integer columns) are
-    left to the producer, which builds them from arrays of the right kinds.
+    left to the producer, which builds them from arrays of the right kinds. An array
+    of the schema's dtype is kept as it is (what ``numpy.asarray`` returns for it).
     """
-    unknown = sorted(set(given) - set(spec))
-    if unknown:
+    dtypes = _spec_dtypes(spec)
+    if not given.keys() <= dtypes.keys():
+        unknown = sorted(set(given) - set(spec))
         raise ValueError(f"{what}: unknown column(s) {unknown}; valid columns are {list(spec)}")
     out: dict[str, np.ndarray] = {}
     n = -1
-    for name, (dtype, _fill, _) in spec.items():
+    for name, dtype in dtypes.items():
         v = given.get(name)
         if v is None:
             continue
-        arr = out[name] = np.asarray(v, dtype=dtype)
+        arr = out[name] = (
+            v if type(v) is np.ndarray and v.dtype == dtype else np.asarray(v, dtype=dtype)
+        )
         if n < 0:
             n = arr.shape[0]
         elif arr.shape[0] != n:
@@ -328,7 +343,9 @@ class Journeys:
         else:
             self._stage_visits = columns(stage_visits, STAGE_VISIT_COLUMNS, "stage_visits")
         if stage_queue is None:  # none (a one-stage day): empty columns of the schema
-            self._stage_queue = {k: np.zeros(0, dtype=v[0]) for k, v in STAGE_QUEUE_COLUMNS.items()}
+            self._stage_queue = {
+                k: np.zeros(0, dtype=v) for k, v in _spec_dtypes(STAGE_QUEUE_COLUMNS).items()
+            }
         else:
             self._stage_queue = columns(stage_queue, STAGE_QUEUE_COLUMNS, "stage_queue")
         self.stages = tuple(str(s) for s in stages)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -86,41 +88,75 @@ def metric_names(rule_labels: Sequence[str], survey: bool = False) -> tuple[str,
 
 
 def _bin_sums(values: np.ndarray, bins: np.ndarray, n_bins: int) -> np.ndarray:
-    """Sum each row of ``values`` (k x customers) into bins: k x n_bins.
+    """Sum each row of ``values`` (k x customers; float or bool) into bins: k x n_bins.
 
     ``bins`` (2 x customers) gives every customer two bins (its day's "all" bin and
-    its segment's bin). One ``bincount`` adds the values in customer order: each sum
-    is the plain left-to-right sum (no pairwise or BLAS summation), the same as the
-    ``einsum`` against a one-hot matrix this replaced, and independent of how many
-    days are aggregated together or of the machine's thread settings.
+    its segment's bin); the two rows of ``bins`` never share a bin. Each
+    ``bincount`` adds the values in customer order: each sum is the plain
+    left-to-right sum (no pairwise or BLAS summation), the same as the ``einsum``
+    against a one-hot matrix this replaced, and independent of how many days are
+    aggregated together or of the machine's thread settings. One ``bincount`` per
+    row of ``values`` and row of ``bins`` (added together: every bin gets its sum
+    from one of the two, and 0.0 from the other) avoids building a k x 2 x customers
+    index and copy of the values.
     """
-    k, n = values.shape
-    index = (np.arange(k, dtype=np.intp)[:, None, None] * n_bins + bins[None, :, :]).reshape(-1)
-    weights = np.broadcast_to(values[:, None, :], (k, 2, n)).reshape(-1)
-    return np.bincount(index, weights=weights, minlength=k * n_bins).reshape(k, n_bins)
+    k = values.shape[0]
+    out = np.empty((k, n_bins))
+    if not values.shape[1]:
+        out[:] = 0.0
+        return out
+    day, own = bins[0], bins[1]
+    for i in range(k):
+        np.add(
+            np.bincount(day, weights=values[i], minlength=n_bins),
+            np.bincount(own, weights=values[i], minlength=n_bins),
+            out=out[i],
+        )
+    return out
 
 
 def _bin_quantile(x: np.ndarray, bins: np.ndarray, n_bins: int, q: float) -> np.ndarray:
     """Quantile ``q`` of the ``x`` in each bin (``bins``: 2 x len(x)); NaN for an empty bin.
 
     Linear interpolation between order statistics (numpy's default method), from
-    one sort by value and a stable sort by bin.
+    one sort by value and a stable sort by bin. Which of several equal values lands
+    where does not change the result (equal values have equal bits, except 0.0 and
+    -0.0, and ``low + f * (high - low)`` is +0.0 for both), so the value sort need not
+    be stable; the bin codes are sorted as 16-bit integers when they fit (numpy's
+    radix sort), giving the same order as a stable sort of the wider codes.
     """
-    by_value = np.argsort(x, kind="stable")
-    xs = np.concatenate([x[by_value], x[by_value]])
+    if not x.size:
+        return np.full(n_bins, np.nan)
+    by_value = np.argsort(x)
+    xv = x[by_value]
+    xs = np.concatenate([xv, xv])
     flat_bins = bins[:, by_value].reshape(-1)
-    xs = xs[np.argsort(flat_bins, kind="stable")]  # by bin, then value
+    key = flat_bins.astype(np.uint16) if n_bins <= np.iinfo(np.uint16).max + 1 else flat_bins
+    xs = xs[np.argsort(key, kind="stable")]  # by bin, then value
     n = np.bincount(flat_bins, minlength=n_bins)
     starts = np.cumsum(n) - n
     pos = q * (n - 1)
     lo = np.floor(pos)
     hi = np.minimum(lo + 1, n - 1)
     ok = n > 0
-    if not xs.size:
-        return np.full(n_bins, np.nan)
     low = xs[np.where(ok, starts + lo.astype(np.intp), 0)]
     high = xs[np.where(ok, starts + hi.astype(np.intp), 0)]
     return np.where(ok, low + (pos - lo) * (high - low), np.nan)
+
+
+def _kernels() -> ModuleType | None:
+    """Return the compiled per-bin kernels if numba is already imported, else None.
+
+    Both give the same bits; numba is not imported here (about half a second per
+    process): a run with the compiled movement engine has loaded it already.
+    """
+    if "numba" not in sys.modules:
+        return None
+    try:
+        from peakend.experiment import _aggregate_kernels
+    except ImportError:  # pragma: no cover - a numba that does not load
+        return None
+    return _aggregate_kernels
 
 
 def aggregate(
@@ -213,15 +249,27 @@ def aggregate_days(
     use[n_rules : n_rules + 2] &= joined  # waits: of those who joined the queue
     use[n_rules + 3] &= joined  # slips: likewise
     rows[~use] = 0.0
-    sums = _bin_sums(rows, bins, n_bins)
-    counts = _bin_sums(use.astype(np.float64), bins, n_bins)
+    kernels = _kernels()
+    if kernels is not None:
+        day_of, own_of = np.ascontiguousarray(bins[0]), np.ascontiguousarray(bins[1])
+        sums = kernels.bin_sums(rows, day_of, own_of, n_bins)
+        counts = kernels.bin_sums(use.astype(np.float64), day_of, own_of, n_bins)
+    else:
+        sums = _bin_sums(rows, bins, n_bins)
+        counts = _bin_sums(use, bins, n_bins)  # bool weights: bincount adds them as 0.0/1.0
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(counts > 0, sums / counts, np.nan)
     out = np.empty((n_bins, len(metrics)))
     out[:, :n_rules] = means[:n_rules].T
     base = {name: n_rules + i for i, name in enumerate(BASE_METRICS)}
     out[:, base["wait_mean"]] = means[n_rules]
-    out[:, base["wait_p90"]] = _bin_quantile(wait[joined], bins[:, joined], n_bins, 0.9)
+    if kernels is not None:
+        out[:, base["wait_p90"]] = kernels.bin_quantile(
+            np.ascontiguousarray(wait[joined]), np.ascontiguousarray(bins[0, joined]),
+            np.ascontiguousarray(bins[1, joined]), n_bins, 0.9,
+        )
+    else:
+        out[:, base["wait_p90"]] = _bin_quantile(wait[joined], bins[:, joined], n_bins, 0.9)
     out[:, base["perceived_wait_mean"]] = means[n_rules + 1]
     out[:, base["abandonment_rate"]] = means[n_rules + 2]
     out[:, base["slips_mean"]] = means[n_rules + 3]

@@ -152,6 +152,24 @@ def _warning_record(w: warnings.WarningMessage) -> tuple[str, str, str]:
     return (w.category.__module__, w.category.__qualname__, str(w.message))
 
 
+def _costs(texts: Sequence[str]) -> list[tuple[float, float]]:
+    """Staff cost and fixed cost of each task's scenario (JSON text), currency units per day.
+
+    Computed once per distinct scenario of the chunk (the tasks of one policy share it)
+    rather than once per task: ``staff_cost`` rebuilds the counter-group table on every
+    call. Not cached beyond the call, nor on the Scenario (its dicts can be changed).
+    """
+    seen: dict[str, tuple[float, float]] = {}
+    out = []
+    for text in texts:
+        if text not in seen:
+            sc = _scenario_from_json(text)
+            fixed = getattr(sc, "fixed_cost", None)
+            seen[text] = (float(sc.staff_cost()), float(fixed()) if callable(fixed) else 0.0)
+        out.append(seen[text])
+    return out
+
+
 def _remembered(
     days: Sequence[Journeys], rules: Sequence[Any], labels: Sequence[str], own: str
 ) -> list[dict[str, np.ndarray]]:
@@ -163,28 +181,36 @@ def _remembered(
     journey on its own, so scoring several days in one call gives the same values.
     """
     rest = [rule for rule, lab in zip(rules, labels, strict=True) if lab != own]
-    sizes = np.array([d.n_customers for d in days])
+    sizes = [d.n_customers for d in days]
     scored: dict[str, np.ndarray] = {}
     if rest:
-        lengths = np.concatenate([d.lengths for d in days])
-        offsets = np.zeros(lengths.size + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
+        # each day's offsets start at 0: shifted by the episodes before the day, they
+        # join into the chunk's offsets (no per-day diff and cumsum); the durations are
+        # end - start of the joined columns, elementwise the same as per day
+        episodes = [d.episodes for d in days]
+        shift = 0
+        parts = [np.zeros(1, dtype=np.int64)]
+        for d in days:
+            parts.append(d.offsets[1:] + shift)
+            shift += int(d.offsets[-1])
+        offsets = np.concatenate(parts)
+        end = np.concatenate([e["end"] for e in episodes])
+        start = np.concatenate([e["start"] for e in episodes])
         # engine="numpy": the engine "auto" would pick depends on the call's size,
         # hence on how days are chunked (which depends on the number of workers); the
         # NumPy engine gives every journey the same bits whatever the chunk
         scored = memory.score_many(
-            np.concatenate([d.episodes["affect"] for d in days]), offsets, list(rest),
-            durations=np.concatenate([d.durations for d in days]), engine="numpy",
+            np.concatenate([e["affect"] for e in episodes]), offsets, list(rest),
+            durations=end - start, engine="numpy",
         )
-    cuts = np.cumsum(sizes)[:-1]
+    bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
     per_day: list[dict[str, np.ndarray]] = [{} for _ in days]
     for lab in labels:
-        parts = (
-            [d.customers["remembered"] for d in days] if lab == own
-            else np.split(scored[lab], cuts)
-        )
-        for out, part in zip(per_day, parts, strict=True):
-            out[lab] = part
+        for k, out in enumerate(per_day):
+            out[lab] = (
+                days[k].customers["remembered"] if lab == own
+                else scored[lab][bounds[k] : bounds[k + 1]]
+            )
     return per_day
 
 
@@ -217,11 +243,10 @@ def simulate_chunk(tasks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     for (labels, survey, own), members in groups.items():
         days = [simulated[i][0] for i in members]
         remembered = _remembered(days, tasks[members[0]]["rules"], labels, own)
-        scenarios = [_scenario_from_json(tasks[i]["scenario"]) for i in members]
-        fixed = [getattr(sc, "fixed_cost", None) for sc in scenarios]
+        costs = _costs([tasks[i]["scenario"] for i in members])
         reduced = aggregate_days(
-            days, remembered, staff_costs=[float(sc.staff_cost()) for sc in scenarios],
-            fixed_costs=[float(f()) if callable(f) else 0.0 for f in fixed], survey=survey,
+            days, remembered, staff_costs=[c[0] for c in costs],
+            fixed_costs=[c[1] for c in costs], survey=survey,
         )
         for i, (segments, metrics, values) in zip(members, reduced, strict=True):
             task, (journeys, caught) = tasks[i], simulated[i]

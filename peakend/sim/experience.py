@@ -318,16 +318,23 @@ def episode_arrays(
             expected = f.expect(tp.expectation or tp.name)
         else:
             expected = tp.expectation(f)
-        p = (first + before[k])[m]  # the episode's position in the episode arrays
+        # the episode's position in the episode arrays; the customers who have it are
+        # taken by index (one flatnonzero, then a take per column: cheaper than a
+        # boolean mask per column), or all of them as they are when everyone has it
+        who = None if m.all() else np.flatnonzero(m)
+        p = first + before[k] if who is None else (first + before[k]).take(who)
         tp_code[p] = code[tp.name]
-        # a scalar is assigned as is, an array (one value per customer) is masked
+        # a scalar is assigned as is, an array (one value per customer) is taken
         for dst, v in (
             (ep_start, tp.start(f)),
             (ep_end, tp.end(f)),
             (experience, level),
             (expectation, expected),
         ):
-            dst[p] = v[m] if np.ndim(v) else v
+            if not np.ndim(v) or who is None:
+                dst[p] = v
+            else:
+                dst[p] = np.asarray(v).take(who)
 
     if rule is None:
         rule = memory.get_rule(s.memory.rule, **s.memory.params)

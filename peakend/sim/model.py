@@ -58,6 +58,7 @@ __all__ = [
     "overload_message",
     "pre_queue_episodes",
     "run_day",
+    "scenario_meta",
     "simulate",
     "simulate_validated",
 ]
@@ -69,8 +70,48 @@ def _seed_meta(seed: int | np.random.SeedSequence) -> Any:
     return int(seed)
 
 
+def scenario_meta(scenario: Scenario, load: float) -> dict[str, Any]:
+    """Return the part of a day's ``Journeys.meta`` that depends only on the scenario.
+
+    A caller that builds the meta of many days of one scenario (unchanged in between)
+    computes this once and passes it to :func:`day_meta` as ``static``: ``staff_cost``
+    alone rebuilds the counter-group table on every call.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The simulated branch.
+    load : float
+        ``scenario.offered_load()`` (stored as None when infinite).
+
+    Returns
+    -------
+    dict
+        Every key of :func:`day_meta` but ``seed`` and ``counter_group``, in its order.
+    """
+    return {
+        "scenario": scenario.name,
+        "peakend_version": __version__,
+        "opening": 0.0,
+        "closing": scenario.open_minutes,
+        "opening_clock_hours": scenario.opening,
+        "rule": scenario.memory.rule,
+        "rule_params": dict(scenario.memory.params),
+        "currency": scenario.currency,
+        "offered_load": load if math.isfinite(load) else None,
+        "staff_cost": scenario.staff_cost(),
+        "fixed_cost": scenario.fixed_cost(),
+        "segment_value": {k: v.value for k, v in scenario.segments.items()},
+    }
+
+
 def day_meta(
-    scenario: Scenario, seed: int | np.random.SeedSequence, load: float, groups: list[str]
+    scenario: Scenario,
+    seed: int | np.random.SeedSequence,
+    load: float,
+    groups: list[str],
+    *,
+    static: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return a simulated day's ``Journeys.meta``.
 
@@ -84,23 +125,22 @@ def day_meta(
         ``scenario.offered_load()`` (stored as None when infinite).
     groups : list of str
         The counter group of each teller (every stage's, as ``meta["counter_group"]``).
+    static : dict, optional
+        ``scenario_meta(scenario, load)``, if the caller has it already (computed
+        otherwise); each day gets its own copy of its mutable values.
     """
-    return {
-        "scenario": scenario.name,
-        "peakend_version": __version__,
+    if static is None:
+        static = scenario_meta(scenario, load)
+    meta = {
+        "scenario": static["scenario"],
+        "peakend_version": static["peakend_version"],
         "seed": _seed_meta(seed),
-        "opening": 0.0,
-        "closing": scenario.open_minutes,
-        "opening_clock_hours": scenario.opening,
-        "rule": scenario.memory.rule,
-        "rule_params": dict(scenario.memory.params),
-        "currency": scenario.currency,
-        "offered_load": load if math.isfinite(load) else None,
-        "staff_cost": scenario.staff_cost(),
-        "fixed_cost": scenario.fixed_cost(),
-        "segment_value": {k: v.value for k, v in scenario.segments.items()},
-        "counter_group": groups,
     }
+    meta.update(static)  # the keys after "seed", in their order
+    meta["rule_params"] = dict(static["rule_params"])  # each day's own copies
+    meta["segment_value"] = dict(static["segment_value"])
+    meta["counter_group"] = groups
+    return meta
 
 
 def simulate(
@@ -258,13 +298,18 @@ def overload_message(
             "staffed teller-minutes)"
         )
     if n:
-        abandoned = int(day.abandoned.sum())
+        c = day.customers
+        abandoned = int(np.count_nonzero(c["balked"] | c["reneged"]))
         if abandoned / n > OVERLOAD_ABANDONED_SHARE:
             reasons.append(
                 f"{abandoned} of {n} customers ({abandoned / n:.0%}) abandoned "
                 f"(> {OVERLOAD_ABANDONED_SHARE:.0%})"
             )
-        overrun = float(np.nanmax(day.customers["departure"])) - scenario.open_minutes
+        departure = c["departure"]
+        last = float(departure.max())  # NaN if any is NaN: then the NaN-ignoring maximum
+        if math.isnan(last):
+            last = float(np.nanmax(departure))
+        overrun = last - scenario.open_minutes
         if overrun > OVERLOAD_OVERRUN_MINUTES:
             reasons.append(
                 f"the last customer left {overrun:.0f} min after closing "
