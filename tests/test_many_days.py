@@ -240,6 +240,32 @@ def test_an_interrupted_chunked_run_resumes_to_the_same_results(
     _assert_same_results(resumed, reference)
 
 
+# --------------------------------------------------------------------------- streams
+@settings(max_examples=60, deadline=None)
+@given(
+    entropy=st.one_of(
+        st.integers(0, 2**32 - 1), st.integers(0, 2**128),
+        st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=6),
+    ),
+    spawn=st.lists(st.integers(0, 2**40), max_size=3),
+    pool_size=st.sampled_from([4, 8]),
+    name=st.sampled_from(["arrivals", "mix", "tellers", "stage_service"]),
+    extra=st.lists(st.integers(0, 2**33), max_size=2),
+)
+def test_vectorized_stream_seeding_is_numpys(
+    entropy: Any, spawn: list[int], pool_size: int, name: str, extra: list[int]
+) -> None:
+    """stream_states gives the PCG64 state numpy's SeedSequence seeding gives, bit for bit."""
+    from peakend.sim._seeding import stream_states
+    from peakend.sim.sampling import stream
+
+    root = np.random.SeedSequence(entropy, spawn_key=tuple(spawn), pool_size=pool_size)
+    others = np.random.SeedSequence(7, spawn_key=(1,))  # a second group in the same call
+    requests = [(root, name, tuple(extra)), (others, "mix", ()), (root, "experience", ())]
+    for (r, n, e), state in zip(requests, stream_states(requests), strict=True):
+        assert state == stream(r, n, *e).bit_generator.state
+
+
 # --------------------------------------------------------------------------- greetings
 @pytest.mark.skipif(not HAS_NUMBA, reason="numba missing")
 @settings(max_examples=80, deadline=None)

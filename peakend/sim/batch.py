@@ -70,7 +70,7 @@ def simulate_days(
         :class:`~peakend.warnings.OverloadWarning` (None if the day is not overloaded).
         Nothing is warned here: the caller decides.
     """
-    from peakend.sim.model import day_meta, overload_message, simulate_validated
+    from peakend.sim.model import day_meta, overload_message, scenario_meta, simulate_validated
 
     if scenario.stages:  # the per-day path of the network of stages
         import warnings
@@ -94,7 +94,7 @@ def simulate_days(
     load = s.offered_load()
     if not seeds:
         return []
-    draws, bounds = draw_days(s, seeds)
+    draws, bounds = draw_days(s, seeds, compiled=engine == "compiled")
     moved = run_days(s, draws, bounds, engine=engine)
     run, q_bounds = moved.run, moved.q_bounds
     chunk = Days(
@@ -107,6 +107,7 @@ def simulate_days(
     customers, episodes, offsets, names = episode_arrays(f, TABLE, list(TOUCHPOINTS), rule)
     visits = f.stage_visits()
     segments, business, stage_names = list(s.segments), list(s.business_types), s.stage_names
+    static = scenario_meta(s, load)  # the per-scenario part of every day's meta
     results: list[tuple[Journeys, str | None]] = []
     counters, groups = list(run.teller_names), list(run.teller_group)  # the same every day
     for d, seed in enumerate(seeds):
@@ -130,7 +131,7 @@ def simulate_days(
                 "time": run.queue_time[q0:q1],
                 "length": run.queue_length[q0:q1],
             },
-            meta=day_meta(s, seed, load, list(groups)),
+            meta=day_meta(s, seed, load, list(groups), static=static),
             validate=False,  # slices of the model's own arrays (see build_journeys)
             stage_visits=sv,
             stages=stage_names,

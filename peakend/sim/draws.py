@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from peakend.config.models import Scenario
 from peakend.sim._cache import ScenarioCache
+from peakend.sim._seeding import Streams
 from peakend.sim.sampling import (
     KernelPlan,
     arrival_profile,
@@ -25,7 +26,6 @@ from peakend.sim.sampling import (
     kernel_plan,
     name_key,
     ppf,
-    stream,
     thin,
 )
 from peakend.sim.touchpoints import NOISE_TOUCHPOINTS
@@ -233,23 +233,24 @@ def _numpy_raw(scenario: Scenario, plan: _Plan, roots: list[np.random.SeedSequen
     quality: dict[str, list[NDArray[np.float64]]] = {g: [] for g in scenario.counters}
     advice: dict[str, list[NDArray[np.float64]]] = {g: [] for g in scenario.counters}
     sizes = []
-    for root in roots:
-        streams = iter([stream(root, name, *extra) for name, extra in plan.names])
-        times = thin(next(streams), *plan.profile)  # "arrivals" (arrival_times)
+    # the days' streams seeded at once; each is used up before the next is taken
+    streams = Streams(roots, plan.names)
+    for _ in roots:
+        times = thin(streams.next(), *plan.profile)  # "arrivals" (arrival_times)
         n = times.size
         sizes.append(n)
         times_l.append(times)
-        u_l.append(next(streams).random((n, 4)))  # "mix"
-        us_l.append(next(streams).random(n))  # "service"
+        u_l.append(streams.next().random((n, 4)))  # "mix"
+        us_l.append(streams.next().random(n))  # "service"
         if plan.renege:  # the stream is only needed (and set up) when someone can renege
-            up_l.append(next(streams).random(n))  # "patience"
-        noise_l.append(next(streams).standard_normal((n, n_noise)))  # "experience"
+            up_l.append(streams.next().random(n))  # "patience"
+        noise_l.append(streams.next().standard_normal((n, n_noise)))  # "experience"
         if plan.advice:
-            adv_l.append(next(streams).standard_normal(n))  # "advice"
+            adv_l.append(streams.next().standard_normal(n))  # "advice"
             for g, c in scenario.counters.items():  # "advice_tellers", per group
-                advice[g].append(next(streams).normal(c.advice.mean, c.advice.sd, c.max_tellers()))
+                advice[g].append(streams.next().normal(c.advice.mean, c.advice.sd, c.max_tellers()))
         for g, c in scenario.counters.items():  # "tellers", per group
-            quality[g].append(next(streams).normal(c.quality.mean, c.quality.sd, c.max_tellers()))
+            quality[g].append(streams.next().normal(c.quality.mean, c.quality.sd, c.max_tellers()))
 
     def cat(parts: list[Any]) -> Any:
         return parts[0] if len(parts) == 1 else np.concatenate(parts)

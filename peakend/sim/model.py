@@ -242,7 +242,7 @@ def simulate_validated(
     engine = resolve_engine(engine)
     rule = memory.get_rule(scenario.memory.rule, **scenario.memory.params)  # checks the params
     load = scenario.offered_load()
-    draws = draw_day(scenario, seed)
+    draws = draw_day(scenario, seed, compiled=engine == "compiled")
     stages = None
     if scenario.stages:
         run = run_day(scenario, draws, first_stage_skips(scenario, seed, draws), engine)

@@ -480,3 +480,6 @@ def warm_up() -> None:
     move_days_kernel(
         no_days, f8, i8, f8, f8, f8, np.zeros(0, dtype=np.bool_), 1.0, False, False, False, *plan
     )
+    from peakend.sim.draws import warm_up as warm_up_draws
+
+    warm_up_draws()  # the compiled draws' self-check and kernels
