@@ -233,7 +233,7 @@ def test_one_queue_days_take_the_short_way_with_the_same_record(chunk: Any) -> N
     # the kernel's short way for one first-come queue (_move_fifo) against SimPy's move
     # and the kernel's general loop (_move_day), day by day, ties everywhere
     from peakend.sim.compiled import _packed, move_days_compiled
-    from peakend.sim.compiled._kernel import _fifo_day
+    from peakend.sim.compiled._fifo import _fifo_day
 
     s, bounds, cols = chunk
     run, q_bounds, no_slips = move_days_compiled(s, bounds, *cols)

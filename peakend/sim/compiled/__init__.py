@@ -10,7 +10,7 @@ packs them into flat integer arrays, so the kernel takes them as data.
 :func:`move_days_compiled` moves the days of a chunk (``run``'s workers) in one kernel
 call, each day on its own, each day's record that of :func:`move_compiled` for the day
 alone; a day of one first-come queue with nothing that changes during it takes a short
-way through the same events (:func:`peakend.sim.compiled._kernel._move_fifo`).
+way through the same events (:func:`peakend.sim.compiled._fifo._move_fifo`).
 
 The tie rule (SimPy's, reproduced)
 ----------------------------------
