@@ -39,7 +39,7 @@ import numpy as np
 
 from peakend import memory
 from peakend.config.models import TOUCHPOINTS, Scenario
-from peakend.journeys import CUSTOMER_COLUMNS, Journeys, _spec_dtypes
+from peakend.journeys import CUSTOMER_COLUMNS, EPISODE_COLUMNS, Journeys, _spec_dtypes
 from peakend.sim.draws import draw_days
 from peakend.sim.engine import run_days
 from peakend.sim.experience import TABLE, episode_arrays
@@ -65,7 +65,7 @@ class Chunk:
     seeds: list[int | np.random.SeedSequence]
     #: customer columns of all the days (schema dtypes), without ``day`` and ``customer``
     customers: dict[str, np.ndarray] = field(default_factory=dict)
-    #: episode columns of all the days
+    #: episode columns of all the days (schema dtypes)
     episodes: dict[str, np.ndarray] = field(default_factory=dict)
     #: CSR offsets of the episodes of all the customers (n_customers + 1, from 0)
     offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
@@ -192,6 +192,8 @@ def simulate_chunk(
     # Journeys would convert it to, and Journeys keeps an array of its dtype as it is)
     dtypes = _spec_dtypes(CUSTOMER_COLUMNS)
     customers = {k: np.asarray(v, dtype=dtypes[k]) for k, v in customers.items()}
+    dtypes = _spec_dtypes(EPISODE_COLUMNS)
+    episodes = {k: np.asarray(v, dtype=dtypes[k]) for k, v in episodes.items()}
     rest = {
         "run": run, "q_bounds": moved.q_bounds, "names": names, "load": load,
         "visits": f.stage_visits(), "static": scenario_meta(s, load),  # once per chunk
