@@ -88,7 +88,7 @@ def simulate_replication(task: Mapping[str, Any]) -> dict[str, Any]:
     """Simulate and aggregate one (policy, replication); runs in a worker.
 
     The task and the result are plain data (str, int, numpy arrays), so any
-    executor can ship them; ``peakend.sim.batch.simulate_days`` is looked up at
+    executor can ship them; ``peakend.sim.batch.simulate_chunk`` is looked up at
     call time.
 
     Parameters
@@ -236,9 +236,10 @@ def simulate_chunk(tasks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Run several tasks (one round trip to a worker): simulate, then score and aggregate.
 
     The days of each scenario are simulated together
-    (``peakend.sim.batch.simulate_days``), then scored and reduced to per-segment
-    aggregates together (a few array passes for the whole chunk instead of per
-    day); the values are the same as for each task alone.
+    (``peakend.sim.batch.simulate_chunk``), then scored and reduced to per-segment
+    aggregates together straight from the chunk's columns (a few array passes for the
+    whole chunk instead of per day; a day's ``Journeys`` is built only if the task
+    keeps it); the values are the same as for each task alone.
 
     Parameters
     ----------
