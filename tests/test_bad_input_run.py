@@ -32,8 +32,8 @@ def no_simulation(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("run simulated a day before refusing a bad argument")
 
-    # run's workers simulate through simulate_days; simulate_validated is its per-day path
-    monkeypatch.setattr(peakend.sim.batch, "simulate_days", refuse)
+    # run's workers simulate through simulate_chunk; simulate_validated is its per-day path
+    monkeypatch.setattr(peakend.sim.batch, "simulate_chunk", refuse)
     monkeypatch.setattr(peakend.sim.model, "simulate_validated", refuse)
 
 

@@ -51,13 +51,13 @@ def count_simulations(monkeypatch):
     import peakend.sim.batch
 
     calls = []
-    real = peakend.sim.batch.simulate_days  # what run's workers call for a policy's days
+    real = peakend.sim.batch.simulate_chunk  # what run's workers call for a policy's days
 
     def counting(scenario, seeds, engine="simpy"):
         calls.extend(seed.spawn_key for seed in seeds)
         return real(scenario, seeds, engine)
 
-    monkeypatch.setattr(peakend.sim.batch, "simulate_days", counting)
+    monkeypatch.setattr(peakend.sim.batch, "simulate_chunk", counting)
     return calls
 
 

@@ -726,13 +726,13 @@ def count_simulations(monkeypatch):
     import peakend.sim.batch
 
     calls = []
-    real = peakend.sim.batch.simulate_days  # what run's workers call for a policy's days
+    real = peakend.sim.batch.simulate_chunk  # what run's workers call for a policy's days
 
     def counting(scenario, seeds, engine="simpy"):
         calls.extend(seeds)
         return real(scenario, seeds, engine)
 
-    monkeypatch.setattr(peakend.sim.batch, "simulate_days", counting)
+    monkeypatch.setattr(peakend.sim.batch, "simulate_chunk", counting)
     return calls
 
 
@@ -740,7 +740,7 @@ def test_checkpoint_resume_after_exception_and_extension(scenario, tmp_path, mon
     import peakend.sim.batch
 
     ck = tmp_path / "ck"
-    real = peakend.sim.batch.simulate_days
+    real = peakend.sim.batch.simulate_chunk
     calls = []
 
     def failing(sc, seeds, engine="simpy"):
@@ -749,15 +749,15 @@ def test_checkpoint_resume_after_exception_and_extension(scenario, tmp_path, mon
             raise RuntimeError("simulated crash")
         return real(sc, seeds, engine)
 
-    monkeypatch.setattr(peakend.sim.batch, "simulate_days", failing)
+    monkeypatch.setattr(peakend.sim.batch, "simulate_chunk", failing)
     with pytest.raises(RuntimeError, match="simulated crash"):
         pe.run(scenario, POLICIES, replications=4, seed=5, checkpoint=ck, progress=False)
     assert len(list((ck / "done").glob("p*.npz"))) == 6
-    monkeypatch.setattr(peakend.sim.batch, "simulate_days", real)
+    monkeypatch.setattr(peakend.sim.batch, "simulate_chunk", real)
     resumed_calls = count_simulations(monkeypatch)
     res = pe.run(scenario, POLICIES, replications=4, seed=5, checkpoint=ck, progress=False)
     assert len(resumed_calls) == 12 - 6
-    monkeypatch.setattr(peakend.sim.batch, "simulate_days", real)
+    monkeypatch.setattr(peakend.sim.batch, "simulate_chunk", real)
     fresh = pe.run(scenario, POLICIES, replications=4, seed=5, progress=False)
     assert res == fresh
     # more replications reuse the finished ones
@@ -805,11 +805,11 @@ import peakend as pe, peakend.sim.batch
 from peakend.experiment import Policy
 sys.path.insert(0, {tests!r})
 from test_experiment import POLICIES, short_branch
-real = peakend.sim.batch.simulate_days  # what run's workers call for a policy's days
+real = peakend.sim.batch.simulate_chunk  # what run's workers call for a policy's days
 def slow(scenario, seeds, engine="simpy"):
     time.sleep(0.03 * len(seeds))
     return real(scenario, seeds, engine)
-peakend.sim.batch.simulate_days = slow
+peakend.sim.batch.simulate_chunk = slow
 pe.run(short_branch(), POLICIES, replications=40, seed=5, checkpoint={ck!r}, progress=False)
 print("finished")
 """

@@ -179,9 +179,9 @@ def _one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
                 warnings.simplefilter("ignore")
                 day = simulate_validated(scenario, seed, engine=engine)
             out.append((day, overload_message(scenario, day)))
-        return out
+        return peakend.sim.batch.Chunk(scenario, list(seeds), days=out)  # scored day by day
 
-    monkeypatch.setattr(peakend.sim.batch, "simulate_days", per_day)
+    monkeypatch.setattr(peakend.sim.batch, "simulate_chunk", per_day)
 
 
 def _chunked(monkeypatch: pytest.MonkeyPatch, size: int | None) -> None:
@@ -217,7 +217,7 @@ def test_an_interrupted_chunked_run_resumes_to_the_same_results(
     import peakend.sim.batch
 
     reference = _run(engine="simpy", workers=1)
-    real = peakend.sim.batch.simulate_days
+    real = peakend.sim.batch.simulate_chunk
     calls: list[int] = []
 
     def failing(scenario: Any, seeds: Any, engine: str = "simpy") -> Any:
@@ -229,7 +229,7 @@ def test_an_interrupted_chunked_run_resumes_to_the_same_results(
     ck = tmp_path / "ck"
     with monkeypatch.context() as m:
         _chunked(m, 4)
-        m.setattr(peakend.sim.batch, "simulate_days", failing)
+        m.setattr(peakend.sim.batch, "simulate_chunk", failing)
         with pytest.raises(RuntimeError, match="simulated crash"):
             _run(engine="simpy", workers=1, checkpoint=ck)
     saved = len(list((ck / "done").glob("p*.npz")))

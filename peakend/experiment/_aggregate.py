@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ __all__ = [
     "METRIC_DESCRIPTIONS",
     "SURVEY_PREFIX",
     "aggregate",
+    "aggregate_columns",
     "aggregate_days",
     "metric_names",
     "survey_metric_names",
@@ -209,24 +210,76 @@ def aggregate_days(
 ) -> list[tuple[tuple[str, ...], tuple[str, ...], np.ndarray]]:
     """:func:`aggregate` for several days at once (the same rules), one result per day.
 
-    The days are reduced together, in a few array passes, so the fixed cost of
-    each numpy call is paid once per batch rather than once per day; every
-    value is the same as aggregating each day alone.
+    The days' columns are joined and reduced together by :func:`aggregate_columns`.
     """
     if not days:
         return []
-    labels = tuple(remembered[0])
-    metrics = metric_names(labels, survey)
+    names = ("segment", "balked", "reneged", "wait", "perceived_wait", "slips", "gift_cost")
+    customers = {k: np.concatenate([d.customers[k] for d in days]) for k in names}
+    joined = {
+        lab: np.concatenate([np.asarray(r[lab], dtype=np.float64) for r in remembered])
+        for lab in remembered[0]
+    }
+    return aggregate_columns(
+        customers, [d.n_customers for d in days], [d.segments for d in days], joined,
+        staff_costs=staff_costs, fixed_costs=fixed_costs,
+        survey_day=days.__getitem__ if survey else None,
+    )
+
+
+def aggregate_columns(
+    customers: Mapping[str, np.ndarray],
+    sizes: Sequence[int],
+    segments: Sequence[Sequence[str]],
+    remembered: Mapping[str, np.ndarray],
+    *,
+    staff_costs: Sequence[float],
+    fixed_costs: Sequence[float],
+    survey_day: Callable[[int], Journeys] | None = None,
+) -> list[tuple[tuple[str, ...], tuple[str, ...], np.ndarray]]:
+    """:func:`aggregate` of several days given by their joined customer columns.
+
+    The days are reduced together, in a few array passes, so the fixed cost of
+    each numpy call is paid once per batch rather than once per day; every
+    value is the same as aggregating each day alone.
+
+    Parameters
+    ----------
+    customers : Mapping of str to ndarray
+        The days' customer columns one after the other (``segment``, ``balked``,
+        ``reneged``, ``wait`` and ``perceived_wait`` in minutes, ``slips``,
+        ``gift_cost`` in currency units).
+    sizes : sequence of int
+        Customers of each day (count), in order.
+    segments : sequence of sequence of str
+        Each day's segment names.
+    remembered : Mapping of str to ndarray
+        Rule label -> remembered value per customer of all the days, in the order the
+        metrics should have.
+    staff_costs, fixed_costs : sequence of float
+        Each day's staff cost and other running cost, currency units.
+    survey_day : callable, optional
+        ``survey_day(d)`` -> day ``d``'s Journeys: also add the survey metrics (as
+        ``survey=True`` of :func:`aggregate`).
+
+    Returns
+    -------
+    list of (segments, metrics, values)
+        One per day, as :func:`aggregate` returns.
+    """
+    n_days = len(sizes)
+    if not n_days:
+        return []
+    labels = tuple(remembered)
+    metrics = metric_names(labels, survey_day is not None)
     n_rules = len(labels)
-    n_days = len(days)
-    customers = [d.customers for d in days]
-    sizes = [c["segment"].shape[0] for c in customers]
-    widths = [len(d.segments) + 1 for d in days]  # "all" then the segments
+    widths = [len(g) + 1 for g in segments]  # "all" then the segments
     first_bin = np.cumsum([0, *widths[:-1]])
     n_bins = int(sum(widths))
+    ends = np.cumsum([0, *sizes]).tolist()
 
     def column(name: str, dtype: Any = np.float64) -> np.ndarray:
-        return np.concatenate([np.asarray(c[name], dtype=dtype) for c in customers])
+        return np.asarray(customers[name], dtype=dtype)
 
     seg = column("segment", np.intp)
     day_bin = np.repeat(first_bin, sizes)
@@ -239,8 +292,7 @@ def aggregate_days(
     # wait, perceived wait, abandonment and slips (the same order as the metrics)
     rows = np.empty((n_rules + 4, seg.shape[0]))
     for i, lab in enumerate(labels):
-        np.concatenate([np.asarray(r[lab], dtype=np.float64) for r in remembered],
-                       out=rows[i])
+        rows[i] = remembered[lab]
     rows[n_rules] = wait
     rows[n_rules + 1] = column("perceived_wait")
     rows[n_rules + 2] = balked | column("reneged", bool)
@@ -280,18 +332,18 @@ def aggregate_days(
     for d in range(n_days):
         lo = int(first_bin[d])
         block = out[lo : lo + widths[d]]  # a view; copied below
-        gift_total = float(np.asarray(customers[d]["gift_cost"], dtype=np.float64).sum())
+        gift_total = float(gifts[ends[d] : ends[d + 1]].sum())
         block[0, base["gift_cost"]] = gift_total  # the day's total as summed before
         block[:, base["staff_cost"]] = float(staff_costs[d])
         block[:, base["fixed_cost"]] = float(fixed_costs[d])
         block[:, base["cost"]] = float(staff_costs[d]) + float(fixed_costs[d]) + gift_total
-        segments = (ALL, *days[d].segments)
-        if survey:
+        names = (ALL, *segments[d])
+        if survey_day is not None:
             from peakend.metrics import segment_survey_metrics
 
-            table = segment_survey_metrics(days[d])
+            table = segment_survey_metrics(survey_day(d))
             for name in survey_metric_names():
                 key = name[len(SURVEY_PREFIX):]
-                block[:, metrics.index(name)] = [float(table[s][key]) for s in segments]
-        results.append((segments, metrics, block.copy()))
+                block[:, metrics.index(name)] = [float(table[s][key]) for s in names]
+        results.append((names, metrics, block.copy()))
     return results

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from peakend import config, memory
-from peakend.experiment._aggregate import aggregate_days
+from peakend.experiment._aggregate import aggregate_columns, aggregate_days
 
 if TYPE_CHECKING:  # pragma: no cover
     from peakend.journeys import Journeys
+    from peakend.sim.batch import Chunk
 
 __all__ = [
     "DEFAULT_RULES",
@@ -87,7 +88,7 @@ def simulate_replication(task: Mapping[str, Any]) -> dict[str, Any]:
     """Simulate and aggregate one (policy, replication); runs in a worker.
 
     The task and the result are plain data (str, int, numpy arrays), so any
-    executor can ship them; ``peakend.sim.batch.simulate_days`` is looked up at
+    executor can ship them; ``peakend.sim.batch.simulate_chunk`` is looked up at
     call time.
 
     Parameters
@@ -110,42 +111,49 @@ def simulate_replication(task: Mapping[str, Any]) -> dict[str, Any]:
 
 def _simulate_days(
     tasks: Sequence[Mapping[str, Any]],
-) -> list[tuple[Journeys, list[tuple[str, str, str]]]]:
-    """Simulate the tasks' days; each with the warnings it issued.
+) -> list[tuple[list[int], Chunk, list[list[tuple[str, str, str]]]]]:
+    """Simulate the tasks' days: per group of tasks, its members, days and warnings.
 
-    The tasks of one scenario and engine go to ``peakend.sim.batch.simulate_days``
-    together (the days of one policy: the same days, bit for bit, as one at a time).
+    The tasks of one scenario, engine, rule labels and survey option go to
+    ``peakend.sim.batch.simulate_chunk`` together (the days of one policy: the same
+    days, bit for bit, as one at a time, however they are grouped); each member gets
+    the warnings its day issued.
     """
     from peakend.sim import batch  # SimPy is imported only once a day is simulated
 
-    out: list[tuple[Journeys, list[tuple[str, str, str]]] | None] = [None] * len(tasks)
-    groups: dict[tuple[str, str], list[int]] = {}
+    groups: dict[tuple[str, str, tuple[str, ...], bool], list[int]] = {}
     for i, task in enumerate(tasks):
-        groups.setdefault((task["scenario"], task.get("engine", "simpy")), []).append(i)
+        key = (task["scenario"], task.get("engine", "simpy"), tuple(task["labels"]),
+               bool(task.get("survey", False)))
+        groups.setdefault(key, []).append(i)
+    out = []
     # warnings (e.g. an overloaded day) are returned as data and summarised once per
     # run by run(), instead of being printed by every worker for every day.
     # catch_warnings swaps process-wide state, so threads (a threaded Dask worker)
     # take turns; SimPy holds the GIL anyway.
     with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        for (text, engine), members in groups.items():
+        for (text, engine, _, _), members in groups.items():
             # the scenario was validated when parsed from JSON (cached per text) and is
             # not changed here, so simulate's per-call re-validation is skipped: same bits
             before = len(caught)
-            days = batch.simulate_days(
+            chunk = batch.simulate_chunk(
                 _scenario_from_json(text),
                 [replication_seed(tasks[i]["seed"], tasks[i]["replication"]) for i in members],
                 engine=engine,
             )
-            # simulate_days warns nothing of its own days: any warning caught here came
+            # simulate_chunk warns nothing of its own days: any warning caught here came
             # from elsewhere in the batch, so it goes with its first day
             extra = [_warning_record(w) for w in caught[before:]]
-            for k, (i, (journeys, message)) in enumerate(zip(members, days, strict=True)):
-                records = list(extra) if k == 0 else []
+            records: list[list[tuple[str, str, str]]] = []
+            for k in range(len(members)):
+                mine = list(extra) if k == 0 else []
+                message = chunk.message(k)
                 if message is not None:
-                    records.append(("peakend.warnings", "OverloadWarning", message))
-                out[i] = (journeys, records)
-    return [x for x in out if x is not None]
+                    mine.append(("peakend.warnings", "OverloadWarning", message))
+                records.append(mine)
+            out.append((members, chunk, records))
+    return out
 
 
 def _warning_record(w: warnings.WarningMessage) -> tuple[str, str, str]:
@@ -170,57 +178,68 @@ def _costs(texts: Sequence[str]) -> list[tuple[float, float]]:
     return out
 
 
+def _score(
+    own_values: np.ndarray,
+    episodes: Mapping[str, np.ndarray],
+    offsets: np.ndarray,
+    rules: Sequence[Any],
+    labels: Sequence[str],
+    own: str,
+) -> dict[str, np.ndarray]:
+    """Remembered values of the customers of several days under each rule, scored together.
+
+    ``simulate`` has already scored the scenario's own memory rule (label ``own``):
+    its ``remembered`` column (``own_values``), ``memory.score`` of the same affect,
+    offsets and durations, is reused rather than scored a second time. Memory rules
+    score each journey on its own, so scoring several days in one call gives the same
+    values. ``episodes`` and ``offsets`` (from 0) are the joined days' episode columns
+    and CSR offsets.
+    """
+    rest = [rule for rule, lab in zip(rules, labels, strict=True) if lab != own]
+    scored: dict[str, np.ndarray] = {}
+    if rest:
+        # engine="numpy": the engine "auto" would pick depends on the call's size,
+        # hence on how days are chunked (which depends on the number of workers); the
+        # NumPy engine gives every journey the same bits whatever the chunk. The
+        # durations are end - start, elementwise the same as per day
+        scored = memory.score_many(
+            episodes["affect"], offsets, list(rest),
+            durations=episodes["end"] - episodes["start"], engine="numpy",
+        )
+    return {lab: own_values if lab == own else scored[lab] for lab in labels}
+
+
 def _remembered(
     days: Sequence[Journeys], rules: Sequence[Any], labels: Sequence[str], own: str
 ) -> list[dict[str, np.ndarray]]:
-    """Remembered values per day under each rule, scoring the days together.
-
-    ``simulate`` has already scored the scenario's own memory rule (label ``own``):
-    its ``remembered`` column, ``memory.score`` of the same affect, offsets and
-    durations, is reused rather than scored a second time. Memory rules score each
-    journey on its own, so scoring several days in one call gives the same values.
-    """
-    rest = [rule for rule, lab in zip(rules, labels, strict=True) if lab != own]
+    """:func:`_score` of days given one by one: remembered values per day under each rule."""
     sizes = [d.n_customers for d in days]
-    scored: dict[str, np.ndarray] = {}
-    if rest:
-        # each day's offsets start at 0: shifted by the episodes before the day, they
-        # join into the chunk's offsets (no per-day diff and cumsum); the durations are
-        # end - start of the joined columns, elementwise the same as per day
-        episodes = [d.episodes for d in days]
-        shift = 0
-        parts = [np.zeros(1, dtype=np.int64)]
-        for d in days:
-            parts.append(d.offsets[1:] + shift)
-            shift += int(d.offsets[-1])
-        offsets = np.concatenate(parts)
-        end = np.concatenate([e["end"] for e in episodes])
-        start = np.concatenate([e["start"] for e in episodes])
-        # engine="numpy": the engine "auto" would pick depends on the call's size,
-        # hence on how days are chunked (which depends on the number of workers); the
-        # NumPy engine gives every journey the same bits whatever the chunk
-        scored = memory.score_many(
-            np.concatenate([e["affect"] for e in episodes]), offsets, list(rest),
-            durations=end - start, engine="numpy",
-        )
+    # each day's offsets start at 0: shifted by the episodes before the day, they
+    # join into the chunk's offsets (no per-day diff and cumsum)
+    shift = 0
+    parts = [np.zeros(1, dtype=np.int64)]
+    for d in days:
+        parts.append(d.offsets[1:] + shift)
+        shift += int(d.offsets[-1])
+    episodes = {k: np.concatenate([d.episodes[k] for d in days])
+                for k in ("affect", "start", "end")}
+    scored = _score(
+        np.concatenate([d.customers["remembered"] for d in days]), episodes,
+        np.concatenate(parts), rules, labels, own,
+    )
     bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
-    per_day: list[dict[str, np.ndarray]] = [{} for _ in days]
-    for lab in labels:
-        for k, out in enumerate(per_day):
-            out[lab] = (
-                days[k].customers["remembered"] if lab == own
-                else scored[lab][bounds[k] : bounds[k + 1]]
-            )
-    return per_day
+    return [{lab: v[bounds[k] : bounds[k + 1]] for lab, v in scored.items()}
+            for k in range(len(days))]
 
 
 def simulate_chunk(tasks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Run several tasks (one round trip to a worker): simulate, then score and aggregate.
 
     The days of each scenario are simulated together
-    (``peakend.sim.batch.simulate_days``), then scored and reduced to per-segment
-    aggregates together (a few array passes for the whole chunk instead of per
-    day); the values are the same as for each task alone.
+    (``peakend.sim.batch.simulate_chunk``), then scored and reduced to per-segment
+    aggregates together straight from the chunk's columns (a few array passes for the
+    whole chunk instead of per day; a day's ``Journeys`` is built only if the task
+    keeps it); the values are the same as for each task alone.
 
     Parameters
     ----------
@@ -232,31 +251,35 @@ def simulate_chunk(tasks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     list of dict
         One result per task, in the order of ``tasks``.
     """
-    simulated = _simulate_days(tasks)
     results: list[dict[str, Any] | None] = [None] * len(tasks)
-    # tasks of one run share rules and options; group anyway, to be safe with any input
-    groups: dict[tuple[Any, ...], list[int]] = {}
-    for i, t in enumerate(tasks):
-        key = (tuple(t["labels"]), bool(t.get("survey", False)),
-               _scenario_rule_label(t["scenario"]))
-        groups.setdefault(key, []).append(i)
-    for (labels, survey, own), members in groups.items():
-        days = [simulated[i][0] for i in members]
-        remembered = _remembered(days, tasks[members[0]]["rules"], labels, own)
+    for members, chunk, caught in _simulate_days(tasks):
+        first = tasks[members[0]]
+        labels, survey = tuple(first["labels"]), bool(first.get("survey", False))
+        own = _scenario_rule_label(first["scenario"])
         costs = _costs([tasks[i]["scenario"] for i in members])
-        reduced = aggregate_days(
-            days, remembered, staff_costs=[c[0] for c in costs],
-            fixed_costs=[c[1] for c in costs], survey=survey,
-        )
-        for i, (segments, metrics, values) in zip(members, reduced, strict=True):
-            task, (journeys, caught) = tasks[i], simulated[i]
+        staff, fixed = [c[0] for c in costs], [c[1] for c in costs]
+        if chunk.days is not None:  # a staged scenario: its days one by one
+            days = [d for d, _ in chunk.days]
+            remembered = _remembered(days, first["rules"], labels, own)
+            reduced = aggregate_days(days, remembered, staff_costs=staff, fixed_costs=fixed,
+                                     survey=survey)
+        else:  # straight from the chunk's columns: no Journeys unless one is kept
+            scored = _score(chunk.customers["remembered"], chunk.episodes, chunk.offsets,
+                            first["rules"], labels, own)
+            segments = [tuple(str(g) for g in chunk.scenario.segments)] * len(chunk)
+            reduced = aggregate_columns(
+                chunk.customers, chunk.sizes, segments, scored, staff_costs=staff,
+                fixed_costs=fixed, survey_day=chunk.day if survey else None,
+            )
+        for k, (i, (segs, metrics, values)) in enumerate(zip(members, reduced, strict=True)):
+            task = tasks[i]
             results[i] = {
                 "policy": int(task["policy"]),
                 "replication": int(task["replication"]),
-                "segments": list(segments),
+                "segments": list(segs),
                 "metrics": list(metrics),
                 "values": values,
-                "journeys": journeys if task["keep_journeys"] else None,
-                "warnings": caught,
+                "journeys": chunk.day(k) if task["keep_journeys"] else None,
+                "warnings": caught[k],
             }
     return [r for r in results if r is not None]

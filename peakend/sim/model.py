@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -56,6 +57,7 @@ __all__ = [
     "day_meta",
     "draw_day",
     "overload_message",
+    "overload_reasons",
     "pre_queue_episodes",
     "run_day",
     "scenario_meta",
@@ -287,9 +289,32 @@ def overload_message(
         departure more than :data:`~peakend.warnings.OVERLOAD_OVERRUN_MINUTES` after
         closing) with its number and threshold; None if none did.
     """
+    return overload_reasons(scenario, day.customers, load=load)
+
+
+def overload_reasons(
+    scenario: Scenario, customers: Mapping[str, np.ndarray], *, load: float | None = None
+) -> str | None:
+    """:func:`overload_message` of a day given by its customer columns.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The simulated branch.
+    customers : Mapping of str to ndarray
+        The day's ``balked`` and ``reneged`` (bool) and ``departure`` (minutes) columns.
+    load : float, optional
+        ``scenario.offered_load()``, if the caller has it already.
+
+    Returns
+    -------
+    str or None
+        As :func:`overload_message`.
+    """
     if load is None:
         load = scenario.offered_load()
-    n = len(day)
+    c = customers
+    n = int(c["balked"].shape[0])
     reasons = []
     if load > OVERLOAD_LOAD:
         shown = "infinite (no teller on duty)" if math.isinf(load) else f"{load:.2f}"
@@ -298,7 +323,6 @@ def overload_message(
             "staffed teller-minutes)"
         )
     if n:
-        c = day.customers
         abandoned = int(np.count_nonzero(c["balked"] | c["reneged"]))
         if abandoned / n > OVERLOAD_ABANDONED_SHARE:
             reasons.append(
