@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from peakend.config.models import Scenario
 from peakend.sim.disciplines import queue_keys
 from peakend.sim.draws import DayDraws
-from peakend.sim.movement import BALKED, NEW, RENEGED, SERVING, WAITING, QueueRun, mover
+from peakend.sim.movement import BALKED, NEW, RENEGED, SERVING, WAITING, join_runs, mover
 from peakend.sim.staff import greetings, greetings_by_day, managers_on_duty
 from peakend.sim.touchpoints import pre_queue_episodes
 
@@ -240,10 +240,7 @@ def run_days(
             parts.append(mover(engine)(
                 s, join[r], key_arr[r], service[r], patience[r], balk_arr[r], hall[r]
             ))
-        q = _concat_queue_runs(parts)
-        q_bounds = np.zeros(n_days + 1, dtype=np.int64)
-        q_bounds[1:] = np.cumsum([p.queue_time.size for p in parts])
-        no_slips = tuple(p.no_slips for p in parts)
+        q, q_bounds, no_slips = join_runs(parts)
     run = DayRun(
         order=order,
         join=join,
@@ -293,28 +290,6 @@ def _join_order(
     day = np.repeat(np.arange(bounds.size - 1, dtype=np.int64), np.diff(bounds))
     order: NDArray[np.int64] = np.lexsort((join, day)).astype(np.int64, copy=False)
     return order, False
-
-
-def _concat_queue_runs(parts: list[QueueRun]) -> QueueRun:
-    """Join the days' :class:`QueueRun` end to end (``no_slips`` False: it is per day)."""
-
-    def cat(name: str) -> Any:
-        return np.concatenate([getattr(p, name) for p in parts])
-
-    return QueueRun(
-        state=cat("state"),
-        start=cat("start"),
-        end=cat("end"),
-        leave=cat("leave"),
-        teller=cat("teller"),
-        queue_seen=cat("queue_seen"),
-        queue_ahead=cat("queue_ahead"),
-        queue_time=cat("queue_time"),
-        queue_length=cat("queue_length"),
-        teller_names=list(parts[0].teller_names),
-        teller_group=list(parts[0].teller_group),
-        no_slips=False,
-    )
 
 
 def _run_with_skips(

@@ -106,3 +106,33 @@ def mover(engine: str = "simpy") -> Any:
 
         return move_compiled
     raise ValueError(f"engine: must be 'simpy' or 'compiled' here, got {engine!r}")
+
+
+def join_runs(parts: list[QueueRun]) -> tuple[QueueRun, NDArray[np.int64], tuple[bool, ...]]:
+    """Join days' :class:`QueueRun` end to end, as the compiled chunk kernel returns them.
+
+    Returns the joined record (``no_slips`` False: it is per day), the bounds of each
+    day's hall series (day ``d``'s at ``q_bounds[d]:q_bounds[d + 1]``) and each day's
+    ``no_slips``.
+    """
+
+    def cat(name: str) -> Any:
+        return np.concatenate([getattr(p, name) for p in parts])
+
+    run = QueueRun(
+        state=cat("state"),
+        start=cat("start"),
+        end=cat("end"),
+        leave=cat("leave"),
+        teller=cat("teller"),
+        queue_seen=cat("queue_seen"),
+        queue_ahead=cat("queue_ahead"),
+        queue_time=cat("queue_time"),
+        queue_length=cat("queue_length"),
+        teller_names=list(parts[0].teller_names),
+        teller_group=list(parts[0].teller_group),
+        no_slips=False,
+    )
+    q_bounds = np.zeros(len(parts) + 1, dtype=np.int64)
+    q_bounds[1:] = np.cumsum([p.queue_time.size for p in parts])
+    return run, q_bounds, tuple(p.no_slips for p in parts)

@@ -297,7 +297,7 @@ def _move_days_one_by_one(
     hall: NDArray[np.bool_],
 ) -> tuple[Any, NDArray[np.int64], tuple[bool, ...]]:
     """:func:`move_days_compiled` a day at a time (:func:`move_compiled` per day)."""
-    from peakend.sim.movement import QueueRun
+    from peakend.sim.movement import join_runs
 
     parts = []
     for d in range(bounds.size - 1):
@@ -305,27 +305,7 @@ def _move_days_one_by_one(
         parts.append(
             move_compiled(s, join[r], key_arr[r], service[r], patience[r], balk_arr[r], hall[r])
         )
-    q_bounds = np.zeros(len(parts) + 1, dtype=np.int64)
-    q_bounds[1:] = np.cumsum([p.queue_time.size for p in parts])
-
-    def cat(name: str) -> Any:
-        return np.concatenate([getattr(p, name) for p in parts])
-
-    run = QueueRun(
-        state=cat("state"),
-        start=cat("start"),
-        end=cat("end"),
-        leave=cat("leave"),
-        teller=cat("teller"),
-        queue_seen=cat("queue_seen"),
-        queue_ahead=cat("queue_ahead"),
-        queue_time=cat("queue_time"),
-        queue_length=cat("queue_length"),
-        teller_names=list(parts[0].teller_names),
-        teller_group=list(parts[0].teller_group),
-        no_slips=False,
-    )
-    return run, q_bounds, tuple(p.no_slips for p in parts)
+    return join_runs(parts)
 
 
 @dataclass(frozen=True)
